@@ -1,0 +1,395 @@
+//! Typed answers to a ruleset's questions, and the one place where raw input ("Y", "146",
+//! JSON `true`, a choice label) becomes a typed value. Every front end — interview, `check`,
+//! `batch` — goes through here, so all of them accept and reject exactly the same spellings.
+//! A blank, `null`, "unknown" or "unsure" is *unanswered*, never "no".
+
+use std::fmt;
+
+use crate::ruleset::{Kind, Question, Ruleset, Slot};
+
+/// One typed answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    YesNo(bool),
+    Integer(i64),
+    Number(f64),
+    /// Index into the question's options.
+    Choice(usize),
+    Text(String),
+}
+
+impl Value {
+    /// The answer as written in conditions and output: `yes`, `146`, `not_pregnant`.
+    pub fn display<'a>(&'a self, question: &'a Question) -> impl fmt::Display + 'a {
+        DisplayValue {
+            value: self,
+            question,
+        }
+    }
+
+    /// The answer as JSON: numbers as numbers, yes/no and choices as their words.
+    pub fn to_json(&self, question: &Question) -> serde_json::Value {
+        match self {
+            Value::Integer(n) => serde_json::Value::from(*n),
+            Value::Number(x) => serde_json::Number::from_f64(*x)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Text(t) => serde_json::Value::String(t.clone()),
+            _ => serde_json::Value::String(self.display(question).to_string()),
+        }
+    }
+}
+
+struct DisplayValue<'a> {
+    value: &'a Value,
+    question: &'a Question,
+}
+
+impl fmt::Display for DisplayValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value {
+            Value::YesNo(true) => f.write_str("yes"),
+            Value::YesNo(false) => f.write_str("no"),
+            Value::Integer(n) => write!(f, "{n}"),
+            Value::Number(x) => write!(f, "{x}"),
+            Value::Choice(i) => match &self.question.kind {
+                Kind::Choice(options) => {
+                    f.write_str(options.get(*i).map(|o| o.id.as_str()).unwrap_or("?"))
+                }
+                _ => f.write_str("?"),
+            },
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Why a raw value could not become an answer. The message says what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidValue {
+    pub message: String,
+}
+
+fn invalid(message: impl Into<String>) -> InvalidValue {
+    InvalidValue {
+        message: message.into(),
+    }
+}
+
+/// Words that mean "no answer": the question stays unanswered (unknown).
+pub fn is_unknown_word(raw: &str) -> bool {
+    let t = raw.trim();
+    t.is_empty()
+        || [
+            "unknown",
+            "unsure",
+            "not known",
+            "?",
+            "dk",
+            "don't know",
+            "dont know",
+        ]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
+}
+
+/// Parses yes/no spellings: yes/no, y/n, true/false, 1/0, case-insensitive and trimmed.
+pub fn parse_yes_no(raw: &str) -> Option<bool> {
+    let t = raw.trim();
+    const YES: [&str; 4] = ["yes", "y", "true", "1"];
+    const NO: [&str; 4] = ["no", "n", "false", "0"];
+    if YES.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        Some(true)
+    } else if NO.iter().any(|w| t.eq_ignore_ascii_case(w)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+fn expected(question: &Question) -> String {
+    match &question.kind {
+        Kind::YesNo => "expected yes or no (y/n, true/false, 1/0)".to_string(),
+        Kind::Integer { .. } => match question.bounds_text() {
+            Some(b) => format!("expected a whole number {b}"),
+            None => "expected a whole number".to_string(),
+        },
+        Kind::Number { .. } => match question.bounds_text() {
+            Some(b) => format!("expected a number {b}"),
+            None => "expected a number".to_string(),
+        },
+        Kind::Choice(options) => {
+            let ids: Vec<&str> = options.iter().map(|o| o.id.as_str()).collect();
+            format!("expected one of: {}", ids.join(", "))
+        }
+        Kind::Text => "expected text".to_string(),
+    }
+}
+
+fn check_bounds<T: PartialOrd + fmt::Display + Copy>(
+    question: &Question,
+    value: T,
+    min: Option<T>,
+    max: Option<T>,
+) -> Result<(), InvalidValue> {
+    let below = min.is_some_and(|lo| value < lo);
+    let above = max.is_some_and(|hi| value > hi);
+    if below || above {
+        let bounds = question.bounds_text().unwrap_or_default();
+        return Err(invalid(format!(
+            "{value} is out of range: must be {bounds}"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses typed text (a CSV cell, a prompt's input, a JSON string) for this question.
+/// `Ok(None)` means unanswered.
+pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, InvalidValue> {
+    if is_unknown_word(raw) {
+        return Ok(None);
+    }
+    let t = raw.trim();
+    let value = match &question.kind {
+        Kind::YesNo => Value::YesNo(parse_yes_no(t).ok_or_else(|| invalid(expected(question)))?),
+        Kind::Integer { min, max } => {
+            let n = parse_integer(t).ok_or_else(|| invalid(expected(question)))?;
+            check_bounds(question, n, *min, *max)?;
+            Value::Integer(n)
+        }
+        Kind::Number { min, max } => {
+            let x: f64 = t
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| invalid(expected(question)))?;
+            check_bounds(question, x, *min, *max)?;
+            Value::Number(x)
+        }
+        Kind::Choice(options) => {
+            let index = options
+                .iter()
+                .position(|o| o.id.eq_ignore_ascii_case(t))
+                .or_else(|| {
+                    options
+                        .iter()
+                        .position(|o| o.label.trim().eq_ignore_ascii_case(t))
+                })
+                .ok_or_else(|| {
+                    let hint = crate::suggest::closest(t, options.iter().map(|o| o.id.as_str()))
+                        .map(|s| format!(" (did you mean '{s}'?)"))
+                        .unwrap_or_default();
+                    invalid(format!("{}{hint}", expected(question)))
+                })?;
+            Value::Choice(index)
+        }
+        Kind::Text => Value::Text(raw.to_string()),
+    };
+    Ok(Some(value))
+}
+
+/// Whole numbers, also written with a zero fraction ("146.0") as spreadsheets export them.
+fn parse_integer(t: &str) -> Option<i64> {
+    if let Ok(n) = t.parse::<i64>() {
+        return Some(n);
+    }
+    let (whole, frac) = t.split_once('.')?;
+    if !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
+        whole.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Parses a JSON (or YAML, through JSON) value for this question. `Ok(None)` means unanswered.
+pub fn parse_json(
+    question: &Question,
+    raw: &serde_json::Value,
+) -> Result<Option<Value>, InvalidValue> {
+    use serde_json::Value as J;
+    match raw {
+        J::Null => Ok(None),
+        J::String(s) => parse_text(question, s),
+        J::Bool(b) => match question.kind {
+            Kind::YesNo => Ok(Some(Value::YesNo(*b))),
+            Kind::Text => Ok(Some(Value::Text(b.to_string()))),
+            _ => Err(invalid(format!(
+                "{b} is not valid here: {}",
+                expected(question)
+            ))),
+        },
+        J::Number(n) => match question.kind {
+            Kind::YesNo => match n.as_i64() {
+                Some(1) => Ok(Some(Value::YesNo(true))),
+                Some(0) => Ok(Some(Value::YesNo(false))),
+                _ => Err(invalid(format!(
+                    "{n} is not valid here: {}",
+                    expected(question)
+                ))),
+            },
+            _ => parse_text(question, &n.to_string()),
+        },
+        J::Array(_) | J::Object(_) => Err(invalid(format!(
+            "a list or object is not valid here: {}",
+            expected(question)
+        ))),
+    }
+}
+
+/// The answers for one patient, indexed by question slot. `None` is unanswered.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Answers {
+    values: Vec<Option<Value>>,
+}
+
+impl Answers {
+    /// Every question unanswered.
+    pub fn new(ruleset: &Ruleset) -> Self {
+        Answers {
+            values: vec![None; ruleset.questions.len()],
+        }
+    }
+
+    pub fn get(&self, slot: Slot) -> Option<&Value> {
+        self.values.get(slot).and_then(Option::as_ref)
+    }
+
+    pub fn set(&mut self, slot: Slot, value: Option<Value>) {
+        if let Some(cell) = self.values.get_mut(slot) {
+            *cell = value;
+        }
+    }
+
+    /// Unanswers every question, keeping the buffer (for the batch loop).
+    pub fn clear(&mut self) {
+        self.values.iter_mut().for_each(|v| *v = None);
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// An input problem for one patient: which question, what was given, what was wrong.
+/// Never fatal: the answer counts as unanswered.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct InputError {
+    pub question: String,
+    pub value: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ruleset::ChoiceOption;
+
+    fn question(kind: Kind, unit: Option<&str>) -> Question {
+        Question {
+            id: "q".into(),
+            section: "S".into(),
+            text: "Q?".into(),
+            help: None,
+            kind,
+            unit: unit.map(str::to_string),
+            aliases: vec![],
+            ask_if: None,
+            ask_if_text: None,
+        }
+    }
+
+    #[test]
+    fn yes_no_spellings() {
+        let q = question(Kind::YesNo, None);
+        for yes in ["yes", "Y", " TRUE ", "1"] {
+            assert_eq!(parse_text(&q, yes), Ok(Some(Value::YesNo(true))), "{yes}");
+        }
+        for no in ["No", "n", "false", "0"] {
+            assert_eq!(parse_text(&q, no), Ok(Some(Value::YesNo(false))), "{no}");
+        }
+        for unknown in ["", "  ", "unknown", "Unsure"] {
+            assert_eq!(parse_text(&q, unknown), Ok(None), "{unknown}");
+        }
+        assert!(parse_text(&q, "maybe").is_err());
+        assert_eq!(
+            parse_json(&q, &serde_json::json!(true)),
+            Ok(Some(Value::YesNo(true)))
+        );
+        assert_eq!(
+            parse_json(&q, &serde_json::json!(0)),
+            Ok(Some(Value::YesNo(false)))
+        );
+        assert!(parse_json(&q, &serde_json::json!(2)).is_err());
+    }
+
+    #[test]
+    fn integers_are_bounded() {
+        let q = question(
+            Kind::Integer {
+                min: Some(50),
+                max: Some(300),
+            },
+            Some("mmHg"),
+        );
+        assert_eq!(parse_text(&q, "146"), Ok(Some(Value::Integer(146))));
+        assert_eq!(parse_text(&q, "146.0"), Ok(Some(Value::Integer(146))));
+        assert_eq!(
+            parse_text(&q, "400").map_err(|e| e.message),
+            Err("400 is out of range: must be between 50 and 300 mmHg".to_string())
+        );
+        assert_eq!(
+            parse_text(&q, "146.5").map_err(|e| e.message),
+            Err("expected a whole number between 50 and 300 mmHg".to_string())
+        );
+        assert!(parse_json(&q, &serde_json::json!(true)).is_err());
+        assert_eq!(
+            parse_json(&q, &serde_json::json!(146)),
+            Ok(Some(Value::Integer(146)))
+        );
+    }
+
+    #[test]
+    fn numbers_reject_nan_and_infinity() {
+        let q = question(
+            Kind::Number {
+                min: None,
+                max: None,
+            },
+            None,
+        );
+        assert_eq!(parse_text(&q, "1.5"), Ok(Some(Value::Number(1.5))));
+        for bad in ["NaN", "inf", "-inf", "1e400"] {
+            assert!(parse_text(&q, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn choices_by_id_or_label_in_any_case() {
+        let q = question(
+            Kind::Choice(vec![
+                ChoiceOption {
+                    id: "none".into(),
+                    label: "No substance use disorder".into(),
+                },
+                ChoiceOption {
+                    id: "current".into(),
+                    label: "Current disorder".into(),
+                },
+            ]),
+            None,
+        );
+        assert_eq!(parse_text(&q, "CURRENT"), Ok(Some(Value::Choice(1))));
+        assert_eq!(
+            parse_text(&q, "current disorder"),
+            Ok(Some(Value::Choice(1)))
+        );
+        assert_eq!(
+            parse_text(&q, "curent").map_err(|e| e.message),
+            Err("expected one of: none, current (did you mean 'current'?)".to_string())
+        );
+    }
+}

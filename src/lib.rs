@@ -1,0 +1,16 @@
+//! ketascreen: screening adults for ketamine / esketamine therapy candidacy against a YAML
+//! ruleset of contraindications. One pure engine (`engine::evaluate`) turns one patient's
+//! `Answers` into a `Verdict` with its reasons; the front ends (`check`, and in time the
+//! interview and batch) only gather answers and render verdicts.
+//!
+//! This is clinical decision support: it never replaces the prescriber's judgement.
+
+pub mod answers;
+pub mod app;
+pub mod cli;
+pub mod engine;
+pub mod expr;
+pub mod output;
+pub mod patient;
+pub mod ruleset;
+pub mod suggest;

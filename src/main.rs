@@ -1,0 +1,25 @@
+//! The `ketascreen` binary: parse the command line, run it, map the outcome to an exit status.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ketascreen::{app, cli::Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match app::run(cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ketascreen: {err:#}");
+            ExitCode::from(if err.is::<app::UsageError>() { 2 } else { 1 })
+        }
+    }
+}
+
+/// A reader that went away (`| head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<std::io::Error>())
+        .any(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -1,0 +1,65 @@
+//! Located diagnostics for ruleset files, printed the way compilers print them:
+//! `FILE:LINE:COL: what is wrong`, then the source line with carets under the culprit.
+
+use std::fmt;
+
+/// How serious a finding is: errors stop the ruleset from loading, warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One finding in a ruleset file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub level: Level,
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// Number of characters to underline (at least 1).
+    #[serde(skip)]
+    pub width: usize,
+    pub message: String,
+    /// The text of the line, for the snippet.
+    #[serde(skip)]
+    pub source_line: Option<String>,
+}
+
+impl Diagnostic {
+    /// The one-line form: `FILE:LINE:COL: message` (warnings say so).
+    pub fn headline(&self) -> String {
+        let level = match self.level {
+            Level::Error => "",
+            Level::Warning => "warning: ",
+        };
+        format!(
+            "{}:{}:{}: {level}{}",
+            self.file, self.line, self.column, self.message
+        )
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
+        if let Some(text) = &self.source_line {
+            let number = self.line.to_string();
+            let pad = " ".repeat(number.len());
+            let indent: String = text
+                .chars()
+                .take(self.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(
+                f,
+                "\n {pad} |\n {number} | {text}\n {pad} | {indent}{}",
+                "^".repeat(self.width.max(1))
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,13 @@
+//! The ruleset: its typed model (`model`), the YAML as written (`raw`), loading with located
+//! errors (`load`, `locate`, `diag`). The engine reads only the model.
+
+mod diag;
+mod load;
+mod locate;
+mod model;
+mod raw;
+
+pub use diag::{Diagnostic, Level};
+pub use load::{builtin, load_file, load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
+pub use locate::{Locations, Pos};
+pub use model::{ChoiceOption, Kind, Piece, Question, Rule, Ruleset, Severity, Slot};
