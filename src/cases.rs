@@ -1,0 +1,206 @@
+//! Rule case files: answers in, expected verdict, fired rules, urgency and missing questions
+//! out. One format serves the shipped `rules/ketamine.tests.yaml`, the test suite that walks
+//! it, and `ketascreen rules test`. A case's answers are merged over the file's `defaults`
+//! (`null` unanswers a default) and read exactly as `check` reads a patient.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::{Map, Value as Json};
+
+use crate::answers::Answers;
+use crate::engine::{evaluate, Status, Verdict};
+use crate::patient;
+use crate::ruleset::Ruleset;
+
+/// A case file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    #[serde(default)]
+    pub defaults: Map<String, Json>,
+    pub cases: Vec<Case>,
+}
+
+/// One case.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub name: String,
+    #[serde(default)]
+    pub answers: Map<String, Json>,
+    pub verdict: String,
+    pub fired: Vec<String>,
+    pub urgent: Option<bool>,
+    pub missing: Option<Vec<String>>,
+}
+
+/// Why a case file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseFileError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+}
+
+/// Reads a case file's text; `file` names it in messages.
+pub fn parse(text: &str, file: &str) -> Result<CaseFile, CaseFileError> {
+    let invalid = |message: String| CaseFileError::Invalid {
+        file: file.to_string(),
+        message,
+    };
+    let parsed: CaseFile = serde_yaml::from_str(text).map_err(|e| {
+        let loc = e
+            .location()
+            .map(|l| format!("{}:{}: ", l.line(), l.column()))
+            .unwrap_or_default();
+        let mut message = e.to_string();
+        if let Some(cut) = message.rfind(" at line ") {
+            message.truncate(cut);
+        }
+        invalid(format!("{loc}{message}"))
+    })?;
+    let mut names = BTreeSet::new();
+    for case in &parsed.cases {
+        if !names.insert(case.name.as_str()) {
+            return Err(invalid(format!("duplicate case name '{}'", case.name)));
+        }
+    }
+    Ok(parsed)
+}
+
+/// What running one case found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub name: String,
+    /// Every way the result differs from the expectation; empty when the case passes.
+    pub problems: Vec<String>,
+    pub answers: Answers,
+    pub verdict: Verdict,
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn set_difference(
+    label: &str,
+    expected: &BTreeSet<String>,
+    actual: &BTreeSet<String>,
+) -> Option<String> {
+    if expected == actual {
+        return None;
+    }
+    let absent: Vec<&str> = expected.difference(actual).map(String::as_str).collect();
+    let extra: Vec<&str> = actual.difference(expected).map(String::as_str).collect();
+    let mut parts = Vec::new();
+    if !absent.is_empty() {
+        parts.push(format!("expected but not found: {}", absent.join(", ")));
+    }
+    if !extra.is_empty() {
+        parts.push(format!("found but not expected: {}", extra.join(", ")));
+    }
+    Some(format!("{label}: {}", parts.join("; ")))
+}
+
+/// The case's answers merged over the file's defaults.
+pub fn merged_answers(file: &CaseFile, case: &Case) -> Map<String, Json> {
+    let mut merged = file.defaults.clone();
+    for (key, value) in &case.answers {
+        merged.insert(key.clone(), value.clone());
+    }
+    merged
+}
+
+/// Runs one case against a ruleset.
+pub fn run(ruleset: &Ruleset, file: &CaseFile, case: &Case) -> Outcome {
+    let mut problems = Vec::new();
+    let doc = Json::Object(merged_answers(file, case));
+    let patient = match patient::from_document(ruleset, &doc) {
+        Ok(p) => p,
+        Err(e) => {
+            // Unreachable for an object, but a case must never pass on unread answers.
+            problems.push(format!("answers: {e}"));
+            let answers = Answers::new(ruleset);
+            let verdict = evaluate(ruleset, &answers);
+            return Outcome {
+                name: case.name.clone(),
+                problems,
+                answers,
+                verdict,
+            };
+        }
+    };
+    for (key, hint) in &patient.unknown_keys {
+        let hint = hint
+            .as_ref()
+            .map(|h| format!(" (did you mean '{h}'?)"))
+            .unwrap_or_default();
+        problems.push(format!(
+            "answers: '{key}' is not a question of this ruleset{hint}"
+        ));
+    }
+    for e in &patient.errors {
+        problems.push(format!(
+            "answers: {} = {:?}: {}",
+            e.question, e.value, e.message
+        ));
+    }
+    let verdict = evaluate(ruleset, &patient.answers);
+
+    match Status::parse(&case.verdict) {
+        Some(expected) if expected == verdict.status => {}
+        Some(expected) => problems.push(format!(
+            "verdict: expected {expected}, got {}",
+            verdict.status
+        )),
+        None => problems.push(format!(
+            "verdict: '{}' is not a verdict (ineligible, incomplete, review, eligible)",
+            case.verdict
+        )),
+    }
+    for id in &case.fired {
+        if !ruleset.rules.iter().any(|r| &r.id == id) {
+            let hint = crate::suggest::closest(id, ruleset.rules.iter().map(|r| r.id.as_str()))
+                .map(|s| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default();
+            problems.push(format!("fired: '{id}' is not a rule of this ruleset{hint}"));
+        }
+    }
+    let expected: BTreeSet<String> = case.fired.iter().cloned().collect();
+    let actual: BTreeSet<String> = verdict
+        .reasons
+        .iter()
+        .map(|r| ruleset.rules[r.rule].id.clone())
+        .collect();
+    problems.extend(set_difference("fired", &expected, &actual));
+    if let Some(urgent) = case.urgent {
+        if urgent != verdict.urgent {
+            problems.push(format!("urgent: expected {urgent}, got {}", verdict.urgent));
+        }
+    }
+    if let Some(missing) = &case.missing {
+        let expected: BTreeSet<String> = missing.iter().cloned().collect();
+        let actual: BTreeSet<String> = verdict
+            .missing_questions()
+            .into_iter()
+            .map(|s| ruleset.questions[s].id.clone())
+            .collect();
+        problems.extend(set_difference("missing", &expected, &actual));
+    }
+    Outcome {
+        name: case.name.clone(),
+        problems,
+        answers: patient.answers,
+        verdict,
+    }
+}
+
+/// Runs every case of a file, in order.
+pub fn run_all(ruleset: &Ruleset, file: &CaseFile) -> Vec<Outcome> {
+    file.cases
+        .iter()
+        .map(|case| run(ruleset, file, case))
+        .collect()
+}

@@ -1,0 +1,1 @@
+//! `ketascreen rules lint`: located errors with "did you mean".

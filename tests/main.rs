@@ -1,0 +1,8 @@
+//! The one integration-test binary: every module runs the real `ketascreen` binary (or the
+//! library's shipped case files) and asserts exact output.
+
+mod support;
+
+mod cases;
+mod check;
+mod lint;
