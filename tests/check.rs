@@ -240,7 +240,9 @@ fn bad_usage_exits_2() {
 fn built_in_ruleset_works_from_any_directory() {
     let elsewhere = tempfile::tempdir().expect("temp dir");
     let example = path("examples/patient.json");
-    let (run, doc) = ks([std::ffi::OsStr::new("check"), example.as_os_str()]).dir(elsewhere.path()).json();
+    let (run, doc) = ks([std::ffi::OsStr::new("check"), example.as_os_str()])
+        .dir(elsewhere.path())
+        .json();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(doc["verdict"], "review");
 }
