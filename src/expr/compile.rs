@@ -62,9 +62,9 @@ impl Compiler<'_> {
                     self.error(
                         name.span,
                         format!(
-                            "'{}' is a {} question, not yes/no: compare it (e.g. '{example}')",
+                            "'{}' is {} question, not yes/no: compare it (e.g. '{example}')",
                             q.id,
-                            q.kind.name()
+                            article(q.kind.name())
                         ),
                         None,
                     );
