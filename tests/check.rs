@@ -246,3 +246,40 @@ fn built_in_ruleset_works_from_any_directory() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(doc["verdict"], "review");
 }
+
+#[test]
+fn duplicate_keys_are_refused_with_their_place() {
+    // serde_json alone keeps the last of two equal keys; a contradiction must not hide that way.
+    let run = ks(["check"])
+        .stdin("{\"systolic_bp\": 120,\n \"systolic_bp\": 190}")
+        .run();
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: cannot read answers from <stdin>: not valid JSON: duplicate key 'systolic_bp' at line 2 column 20\n"
+    );
+    let run = ks(["check"])
+        .stdin("systolic_bp: 120\nsystolic_bp: 190\n")
+        .run();
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: cannot read answers from <stdin>: not valid YAML (line 1, column 1): duplicate entry with key \"systolic_bp\"\n"
+    );
+}
+
+#[test]
+fn non_finite_numbers_are_input_errors_not_answers() {
+    let (run, doc) = ks(["check"])
+        .stdin("systolic_bp: .nan\ndiastolic_bp: .inf\n")
+        .json();
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        doc["errors"],
+        json!([
+            {"question": "systolic_bp", "value": "NaN", "message": "expected a whole number between 50 and 300 mmHg"},
+            {"question": "diastolic_bp", "value": "inf", "message": "expected a whole number between 20 and 200 mmHg"}
+        ])
+    );
+    assert_eq!(doc["verdict"], "incomplete");
+}
