@@ -5,5 +5,6 @@ mod support;
 
 mod cases;
 mod check;
+mod hostile;
 mod lint;
 mod properties;

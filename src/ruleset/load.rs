@@ -24,7 +24,7 @@ pub const BUILTIN_NAME: &str = "rules/ketamine.yaml (built-in)";
 /// Why a ruleset could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read ruleset {path}: {source}")]
+    #[error("cannot read ruleset {path}")]
     Read {
         path: String,
         source: std::io::Error,
