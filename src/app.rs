@@ -68,7 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Check(args)) => check(cli.rules.as_deref(), args, term),
         Some(Command::Rules { command }) => toolkit::run(cli.rules.as_deref(), command),
         Some(Command::Completions { shell }) => {
-            crate::cli::write_completions(shell, &mut std::io::stdout().lock());
+            crate::cli::write_completions(shell, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Man { dir }) => {

@@ -154,10 +154,13 @@ pub enum TemplateFormat {
     Yaml,
 }
 
-/// Writes the completion script for `shell`, generated from this definition.
-pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) {
+/// Writes the completion script for `shell`, generated from this definition. It is built in
+/// memory first: the generator panics on a write error, and a closed pipe is not a panic.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> std::io::Result<()> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "ketascreen", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "ketascreen", &mut script);
+    out.write_all(&script)
 }
 
 /// Writes the top-level man page, generated from this definition.

@@ -6,3 +6,4 @@ mod support;
 mod cases;
 mod check;
 mod lint;
+mod toolkit;

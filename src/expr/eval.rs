@@ -17,6 +17,8 @@ pub enum Truth {
 }
 
 impl Truth {
+    // Named like `and` and `or`; Kleene negation, not `std::ops::Not`.
+    #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Truth {
         match self {
             Truth::True => Truth::False,

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 
 use crate::ruleset::{Kind, Question, Ruleset, Severity};
 
@@ -103,6 +103,14 @@ fn new_table(header: Vec<&str>) -> Table {
     t
 }
 
+/// Keeps column `index` at least `chars` wide (plus its padding), so ids do not wrap.
+fn keep_at_least(t: &mut Table, index: usize, chars: usize) {
+    let width = u16::try_from(chars + 2).unwrap_or(u16::MAX);
+    if let Some(column) = t.column_mut(index) {
+        column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(width)));
+    }
+}
+
 fn table(ruleset: &Ruleset) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", ruleset.title);
@@ -116,6 +124,13 @@ fn table(ruleset: &Ruleset) -> String {
     for (section, questions) in sections(ruleset) {
         let _ = writeln!(out, "\n{section}");
         let mut t = new_table(vec!["Question", "Answer", "Asked"]);
+        // Ids are never broken across lines.
+        let id_width = questions
+            .iter()
+            .map(|q| q.id.chars().count())
+            .max()
+            .unwrap_or(0);
+        keep_at_least(&mut t, 0, id_width);
         for q in questions {
             let mut question = format!("{}\n{}", q.id, q.text);
             if let Some(help) = &q.help {
@@ -136,19 +151,26 @@ fn table(ruleset: &Ruleset) -> String {
     }
 
     out.push_str("\nRULES (in ruleset order; exclude -> ineligible, review -> review, note -> information only)\n\n");
-    let mut t = new_table(vec!["Rule", "Fires when", "Message", "Source"]);
     for rule in &ruleset.rules {
-        t.add_row(vec![
-            format!("{}\n{}", rule.id, severity_text(rule.severity, rule.urgent)),
-            rule.when_text.clone(),
-            rule.message_text.clone(),
-            rule.source.clone(),
-        ]);
+        let _ = writeln!(
+            out,
+            "{}  ({})\n  when     {}\n  message  {}\n  source   {}\n",
+            rule.id,
+            severity_text(rule.severity, rule.urgent),
+            rule.when_text,
+            rule.message_text,
+            rule.source
+        );
     }
-    let _ = writeln!(out, "{t}");
-
-    out.push_str("\nSOURCES\n\n");
+    out.push_str("SOURCES\n\n");
     let mut t = new_table(vec!["Source", "Citation"]);
+    let key_width = ruleset
+        .sources
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    keep_at_least(&mut t, 0, key_width);
     for (key, citation) in &ruleset.sources {
         t.add_row(vec![key.clone(), citation.clone()]);
     }

@@ -9,9 +9,8 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value as Json};
 
-use super::show::{answer_summary, asked_text};
 use crate::patient::ID_KEYS;
-use crate::ruleset::{Kind, Ruleset};
+use crate::ruleset::{Kind, Question, Ruleset};
 
 /// The template formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +55,44 @@ fn comment(out: &mut String, text: &str) {
     }
 }
 
+/// The question's type, unit and bounds: `integer in mmHg, from 50 to 300`.
+fn type_line(q: &Question) -> String {
+    let numeric = |kind: &str, min: Option<String>, max: Option<String>| {
+        let mut line = kind.to_string();
+        if let Some(unit) = &q.unit {
+            let _ = write!(line, " in {unit}");
+        }
+        match (min, max) {
+            (Some(lo), Some(hi)) => {
+                let _ = write!(line, ", from {lo} to {hi}");
+            }
+            (Some(lo), None) => {
+                let _ = write!(line, ", at least {lo}");
+            }
+            (None, Some(hi)) => {
+                let _ = write!(line, ", at most {hi}");
+            }
+            (None, None) => {}
+        }
+        line
+    };
+    match &q.kind {
+        Kind::YesNo => "yes_no: yes or no".to_string(),
+        Kind::Integer { min, max } => numeric(
+            "integer",
+            min.map(|v| v.to_string()),
+            max.map(|v| v.to_string()),
+        ),
+        Kind::Number { min, max } => numeric(
+            "number",
+            min.map(|v| v.to_string()),
+            max.map(|v| v.to_string()),
+        ),
+        Kind::Choice(_) => "choice, one of:".to_string(),
+        Kind::Text => "text (kept, never used by rules)".to_string(),
+    }
+}
+
 fn yaml(ruleset: &Ruleset) -> String {
     let mut out = String::new();
     comment(
@@ -80,16 +117,21 @@ fn yaml(ruleset: &Ruleset) -> String {
         }
         out.push('\n');
         comment(&mut out, &q.text);
-        let mut kind = format!("{}: {}", q.kind.name(), answer_summary(q));
-        if q.ask_if_text.is_some() {
-            let _ = write!(kind, "; asked {}", asked_text(q));
+        if let Some(help) = &q.help {
+            comment(&mut out, &format!("Help: {help}"));
         }
-        comment(&mut out, &kind);
+        comment(&mut out, &type_line(q));
         if let Kind::Choice(options) = &q.kind {
             let width = options.iter().map(|o| o.id.len()).max().unwrap_or(0);
             for o in options {
                 let _ = writeln!(out, "#   {:<width$}  {}", o.id, o.label);
             }
+        }
+        if let Some(cond) = &q.ask_if_text {
+            comment(
+                &mut out,
+                &format!("Asked only if {cond}; otherwise leave it empty"),
+            );
         }
         let _ = writeln!(out, "{}:", q.id);
     }

@@ -80,17 +80,39 @@ pub fn case_text(ruleset: &Ruleset, report: &FileReport, index: usize) -> String
     let fields = engine::fields(ruleset, &outcome.answers);
     let ex = explain(ruleset, &fields, &outcome.verdict);
     let expected: BTreeSet<&str> = case.fired.iter().map(String::as_str).collect();
-    let missing_checked = outcome.problems.iter().any(|p| p.starts_with("missing:"));
+    // Questions on which the expected and actual `missing` disagree: the undecided rules that
+    // need one of them are involved too.
+    let disputed: BTreeSet<usize> = match &case.missing {
+        Some(expected_missing) => {
+            let actual = outcome.verdict.missing_questions();
+            let expected_slots: Vec<usize> = expected_missing
+                .iter()
+                .filter_map(|id| ruleset.slot(id))
+                .collect();
+            actual
+                .iter()
+                .filter(|s| !expected_slots.contains(s))
+                .chain(expected_slots.iter().filter(|s| !actual.contains(s)))
+                .copied()
+                .collect()
+        }
+        None => BTreeSet::new(),
+    };
     let involved: Vec<usize> = ruleset
         .rules
         .iter()
         .enumerate()
         .filter(|(i, rule)| {
-            let fired = ex.rules[*i].trace.truth == Truth::True;
-            let undecided = ex.rules[*i].trace.truth == Truth::Unknown;
+            let rt = &ex.rules[*i];
             expected.contains(rule.id.as_str())
-                || fired
-                || (missing_checked && undecided && rule.severity != Severity::Note)
+                || rt.trace.truth == Truth::True
+                || (rt.trace.truth == Truth::Unknown && {
+                    let mut needs = rt.needs.clone();
+                    if needs.is_empty() {
+                        rt.trace.slots(&mut needs);
+                    }
+                    needs.iter().any(|s| disputed.contains(s))
+                })
         })
         .map(|(i, _)| i)
         .collect();
