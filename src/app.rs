@@ -8,11 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{CheckArgs, Cli, Command, FormatArg, RulesCommand};
+use crate::cli::{CheckArgs, Cli, Command, FormatArg};
 use crate::engine::evaluate;
 use crate::output::{self, Format, Record};
 use crate::patient;
 use crate::ruleset::{self, LoadError, Ruleset};
+use crate::toolkit;
 
 /// Bad usage, reported with exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +66,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let term = Terminal::detect();
     match cli.command {
         Some(Command::Check(args)) => check(cli.rules.as_deref(), args, term),
-        Some(Command::Rules {
-            command: RulesCommand::Lint { file },
-        }) => lint(file.as_deref().or(cli.rules.as_deref())),
+        Some(Command::Rules { command }) => toolkit::run(cli.rules.as_deref(), command),
+        Some(Command::Completions { shell }) => {
+            crate::cli::write_completions(shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man { dir }) => {
+            match dir {
+                Some(dir) => crate::cli::write_man_pages(&dir)
+                    .with_context(|| format!("cannot write man pages to {}", dir.display()))?,
+                None => crate::cli::write_man(&mut std::io::stdout().lock())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         None => Err(
             UsageError("no command given; see 'ketascreen --help' (check, rules)".into()).into(),
         ),
@@ -106,6 +117,12 @@ fn shown(file: &str) -> &str {
 
 fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCode> {
     let format = format_of(args.format, term.stdout, Format::Json);
+    if args.explain && format == Format::Csv {
+        return Err(UsageError(
+            "--explain works with --format table, json or ndjson, not csv".into(),
+        )
+        .into());
+    }
     let ruleset = load_ruleset(rules)?;
     let text = read_input(&args.file, term)?;
     let doc = patient::parse_document(&text)
@@ -130,13 +147,24 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
         errors: patient.errors,
     };
     let mut out = std::io::stdout().lock();
-    write_record(
-        &mut out,
-        &ruleset,
-        &record,
-        format,
-        output::color_allowed(term.stdout),
-    )?;
+    if args.explain {
+        output::explain::write(
+            &mut out,
+            &ruleset,
+            &patient.answers,
+            &record,
+            format,
+            output::color_allowed(term.stdout),
+        )?;
+    } else {
+        write_record(
+            &mut out,
+            &ruleset,
+            &record,
+            format,
+            output::color_allowed(term.stdout),
+        )?;
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
@@ -161,32 +189,4 @@ pub fn write_record(
         }
     }
     Ok(())
-}
-
-fn lint(file: Option<&Path>) -> Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    let name = file
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| ruleset::BUILTIN_NAME.to_string());
-    match load_ruleset(file) {
-        Ok(rs) => {
-            writeln!(
-                out,
-                "{name}: ok ({} questions, {} rules, {} sources)",
-                rs.questions.len(),
-                rs.rules.len(),
-                rs.sources.len()
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(LoadError::Invalid { diagnostics, .. }) => {
-            for d in &diagnostics {
-                writeln!(out, "{d}")?;
-            }
-            let n = diagnostics.len();
-            writeln!(out, "{name}: {n} error{}", if n == 1 { "" } else { "s" })?;
-            Ok(ExitCode::from(1))
-        }
-        Err(e) => Err(e.into()),
-    }
 }

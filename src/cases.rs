@@ -11,7 +11,7 @@ use serde_json::{Map, Value as Json};
 use crate::answers::Answers;
 use crate::engine::{evaluate, Status, Verdict};
 use crate::patient;
-use crate::ruleset::Ruleset;
+use crate::ruleset::{Locations, Ruleset};
 
 /// A case file as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -38,31 +38,38 @@ pub struct Case {
 /// Why a case file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseFileError {
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
+    /// `place` is `LINE:COL: ` when the problem has one.
+    #[error("{file}:{place}{message}")]
+    Invalid {
+        file: String,
+        place: String,
+        message: String,
+    },
 }
 
-/// Reads a case file's text; `file` names it in messages.
+/// Reads a case file's text; `file` names it in messages (`FILE:LINE:COL: message`).
 pub fn parse(text: &str, file: &str) -> Result<CaseFile, CaseFileError> {
-    let invalid = |message: String| CaseFileError::Invalid {
+    let invalid = |pos: Option<(usize, usize)>, message: String| CaseFileError::Invalid {
         file: file.to_string(),
+        place: pos
+            .map(|(line, col)| format!("{line}:{col}: "))
+            .unwrap_or_else(|| " ".to_string()),
         message,
     };
     let parsed: CaseFile = serde_yaml::from_str(text).map_err(|e| {
-        let loc = e
-            .location()
-            .map(|l| format!("{}:{}: ", l.line(), l.column()))
-            .unwrap_or_default();
         let mut message = e.to_string();
         if let Some(cut) = message.rfind(" at line ") {
             message.truncate(cut);
         }
-        invalid(format!("{loc}{message}"))
+        invalid(e.location().map(|l| (l.line(), l.column())), message)
     })?;
     let mut names = BTreeSet::new();
-    for case in &parsed.cases {
+    for (i, case) in parsed.cases.iter().enumerate() {
         if !names.insert(case.name.as_str()) {
-            return Err(invalid(format!("duplicate case name '{}'", case.name)));
+            let pos = Locations::index(text)
+                .value(&format!("cases[{i}].name"))
+                .map(|p| (p.line, p.column));
+            return Err(invalid(pos, format!("duplicate case name '{}'", case.name)));
         }
     }
     Ok(parsed)

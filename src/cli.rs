@@ -1,9 +1,10 @@
 //! The command line as clap sees it. Nothing below this layer reads these types: `app`
 //! turns them into a plan before any work starts.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Screen adults for ketamine / esketamine therapy candidacy against a ruleset of
 /// contraindications. Clinical decision support: the prescriber makes the treatment decision.
@@ -22,10 +23,22 @@ pub struct Cli {
 pub enum Command {
     /// Screen one patient's answers (JSON or YAML, from a file or stdin).
     Check(CheckArgs),
-    /// Work with rulesets: lint.
+    /// Work with rulesets: lint, test, show, template.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
+    },
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per command into a directory.
+    Man {
+        /// Write ketascreen.1 and one page per subcommand into DIR instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -47,6 +60,11 @@ pub struct CheckArgs {
     /// Output format [default: table on a terminal, json otherwise]
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+
+    /// Also explain every rule: its condition with each answer and result, and why skipped
+    /// questions did not count (table: after the verdict; json/ndjson: an `explain` field).
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,5 +74,101 @@ pub enum RulesCommand {
         /// Ruleset file [default: --rules, or the built-in ruleset]
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
+
+        /// Output format: text with source snippets, or a JSON array of diagnostics.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+
+        /// Fail (exit 1) on warnings too, not only on errors.
+        #[arg(long)]
+        deny_warnings: bool,
     },
+    /// Run rule case files: answers in, expected verdict and fired rules out.
+    Test(RulesTestArgs),
+    /// Print the whole ruleset as a document to review and sign off.
+    Show {
+        /// Ruleset file [default: --rules, or the built-in ruleset]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+
+        #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+        format: ShowFormat,
+    },
+    /// Print a blank intake: every question id, in interview order.
+    Template {
+        /// Ruleset file [default: --rules, or the built-in ruleset]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+
+        /// csv: the header row; json: an answers skeleton; yaml: a skeleton with comments.
+        #[arg(long, value_enum, default_value_t = TemplateFormat::Yaml)]
+        format: TemplateFormat,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    /// Case files [default: the ruleset's sibling NAME.tests.yaml with --rules, or the
+    /// built-in cases for the built-in ruleset]
+    #[arg(value_name = "CASES")]
+    pub cases: Vec<PathBuf>,
+
+    /// Also show, for every exclude and review rule, whether passing cases made it fire, not
+    /// fire and be undecided, and list the gaps.
+    #[arg(long)]
+    pub coverage: bool,
+
+    /// Exit 1 when coverage is below PERCENT (implies --coverage).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub fail_under: Option<f64>,
+
+    /// Print only failing cases and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches('%');
+    match t.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("'{s}' is not a percentage from 0 to 100")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Table,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TemplateFormat {
+    Csv,
+    Json,
+    Yaml,
+}
+
+/// Writes the completion script for `shell`, generated from this definition. It is built in
+/// memory first: the generator panics on a write error, and a closed pipe is not a panic.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut cmd = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "ketascreen", &mut script);
+    out.write_all(&script)
+}
+
+/// Writes the top-level man page, generated from this definition.
+pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(Cli::command()).render(out)
+}
+
+/// Writes `ketascreen.1` and one page per subcommand into `dir`.
+pub fn write_man_pages(dir: &Path) -> std::io::Result<()> {
+    clap_mangen::generate_to(Cli::command(), dir)
 }

@@ -15,3 +15,4 @@ pub mod output;
 pub mod patient;
 pub mod ruleset;
 pub mod suggest;
+pub mod toolkit;

@@ -8,3 +8,4 @@ mod check;
 mod hostile;
 mod lint;
 mod properties;
+mod toolkit;

@@ -5,6 +5,7 @@
 
 mod compile;
 mod eval;
+pub mod explain;
 mod parse;
 
 pub use compile::compile;

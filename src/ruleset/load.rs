@@ -57,6 +57,12 @@ pub fn builtin() -> Result<Ruleset, LoadError> {
 
 /// Loads a ruleset file from disk.
 pub fn load_file(path: &Path) -> Result<Ruleset, LoadError> {
+    let (text, shown) = read_file(path)?;
+    load_str(&text, &shown)
+}
+
+/// Reads a ruleset file's text, and how the file is named in messages.
+pub fn read_file(path: &Path) -> Result<(String, String), LoadError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
         path: shown.clone(),
@@ -69,7 +75,7 @@ pub fn load_file(path: &Path) -> Result<Ruleset, LoadError> {
             format!("not UTF-8 text: {e}"),
         ),
     })?;
-    load_str(&text, &shown)
+    Ok((text, shown))
 }
 
 /// Loads a ruleset from text; `file` names it in messages.

@@ -1,13 +1,15 @@
 //! The ruleset: its typed model (`model`), the YAML as written (`raw`), loading with located
-//! errors (`load`, `locate`, `diag`). The engine reads only the model.
+//! errors (`load`, `locate`, `diag`), and lint warnings (`warn`). The engine reads only the model.
 
 mod diag;
 mod load;
 mod locate;
 mod model;
 mod raw;
+mod warn;
 
 pub use diag::{Diagnostic, Level};
-pub use load::{builtin, load_file, load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
+pub use load::{builtin, load_file, load_str, read_file, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 pub use locate::{Locations, Pos};
 pub use model::{ChoiceOption, Kind, Piece, Question, Rule, Ruleset, Severity, Slot};
+pub use warn::{lint_builtin, lint_file, lint_str, warnings};

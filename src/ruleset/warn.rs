@@ -1,0 +1,486 @@
+//! Lint warnings: what a ruleset may legally say but probably does not mean. A question no rule
+//! or `ask_if` reads; a comparison that can never be true, or is true for every answer, given
+//! the question's declared bounds or options (`age_years < 0` with `min: 0`); an `ask_if` that
+//! reads a question asked later. Each is located at FILE:LINE:COL like a load error. Warnings
+//! never stop a ruleset from loading; only `rules lint --deny-warnings` fails on them.
+//!
+//! Conditions keep no source positions once compiled, so the checks here re-parse each
+//! condition's text and walk its syntax tree alongside the compiled `Cond` (the compiler maps
+//! one to the other node for node): the tree gives the place, the compiled test gives the
+//! typed meaning, and the verdict on each comparison comes from `Test::apply` itself.
+
+use std::path::Path;
+
+use super::diag::{Diagnostic, Level};
+use super::load::{load_str, read_file, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
+use super::locate::Locations;
+use super::model::{Kind, Question, Ruleset, Slot};
+use crate::answers::Value;
+use crate::expr::{self, Ast, CmpOp, Cond, Field, Lit, Span, Test, Truth};
+
+/// Loads a ruleset from text and lints it: the ruleset and its warnings, or the load errors.
+pub fn lint_str(text: &str, file: &str) -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
+    let ruleset = load_str(text, file)?;
+    let warnings = warnings(&ruleset, text, file);
+    Ok((ruleset, warnings))
+}
+
+/// Loads and lints a ruleset file.
+pub fn lint_file(path: &Path) -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
+    let (text, shown) = read_file(path)?;
+    lint_str(&text, &shown)
+}
+
+/// Lints the built-in ruleset.
+pub fn lint_builtin() -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
+    lint_str(BUILTIN_TEXT, BUILTIN_NAME)
+}
+
+/// The warnings for a loaded ruleset; `text` is the file it was loaded from, `file` its name.
+pub fn warnings(ruleset: &Ruleset, text: &str, file: &str) -> Vec<Diagnostic> {
+    let mut w = Warner {
+        file,
+        loc: Locations::index(text),
+        out: Vec::new(),
+    };
+    w.unread_questions(ruleset);
+    for (i, q) in ruleset.questions.iter().enumerate() {
+        if let (Some(cond), Some(when)) = (&q.ask_if, &q.ask_if_text) {
+            let path = format!("questions[{i}].ask_if");
+            let context = format!("ask_if of question '{}'", q.id);
+            let leaves = leaves_of(when, cond);
+            w.comparisons(ruleset, &path, when, &leaves, &context);
+            for leaf in &leaves {
+                if leaf.slot > i {
+                    let later = &ruleset.questions[leaf.slot].id;
+                    w.push(
+                        &path,
+                        when,
+                        leaf.name,
+                        format!("{context} reads '{later}', which is asked later (move '{later}' above '{}')", q.id),
+                    );
+                }
+            }
+        }
+    }
+    for (i, rule) in ruleset.rules.iter().enumerate() {
+        let path = format!("rules[{i}].when");
+        let leaves = leaves_of(&rule.when_text, &rule.when);
+        w.comparisons(
+            ruleset,
+            &path,
+            &rule.when_text,
+            &leaves,
+            &format!("rule '{}'", rule.id),
+        );
+    }
+    w.out.sort_by_key(|d| (d.line, d.column));
+    w.out.dedup();
+    w.out
+}
+
+/// One comparison of a condition: where it is written and what it tests.
+#[derive(Debug, Clone, Copy)]
+struct Leaf<'a> {
+    /// The whole comparison, `age_years < 18`.
+    span: Span,
+    /// The question id on its left.
+    name: Span,
+    slot: Slot,
+    test: &'a Test,
+}
+
+/// The comparisons of a condition, each with its place in `text`.
+fn leaves_of<'a>(text: &str, cond: &'a Cond) -> Vec<Leaf<'a>> {
+    let mut out = Vec::new();
+    if let Ok(ast) = expr::parse(text) {
+        walk(&ast, cond, text, &mut out);
+    }
+    out
+}
+
+fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, out: &mut Vec<Leaf<'a>>) {
+    match (ast, cond) {
+        (Ast::Or(a), Cond::Any(c)) | (Ast::And(a), Cond::All(c)) if a.len() == c.len() => {
+            for (a, c) in a.iter().zip(c) {
+                walk(a, c, text, out);
+            }
+        }
+        (Ast::Not(a), Cond::Not(c)) => walk(a, c, text, out),
+        (Ast::Bare(name), Cond::Test { slot, test }) => out.push(Leaf {
+            span: name.span,
+            name: name.span,
+            slot: *slot,
+            test,
+        }),
+        (Ast::Cmp { lhs, rhs, .. }, Cond::Test { slot, test }) => out.push(Leaf {
+            span: Span {
+                start: lhs.span.start,
+                end: rhs.span().end,
+            },
+            name: lhs.span,
+            slot: *slot,
+            test,
+        }),
+        (Ast::In { lhs, items, .. }, Cond::Test { slot, test }) => {
+            let last = items.last().map(|a| a.span().end).unwrap_or(lhs.span.end);
+            let end = text
+                .get(last..)
+                .and_then(|rest| rest.find(']'))
+                .map(|i| last + i + 1)
+                .unwrap_or(last);
+            out.push(Leaf {
+                span: Span {
+                    start: lhs.span.start,
+                    end,
+                },
+                name: lhs.span,
+                slot: *slot,
+                test,
+            });
+        }
+        // The compiler maps the tree node for node; anything else is not a condition we made.
+        _ => {}
+    }
+}
+
+struct Warner<'a> {
+    file: &'a str,
+    loc: Locations,
+    out: Vec<Diagnostic>,
+}
+
+impl Warner<'_> {
+    /// A warning about the part `span` of the condition `text` at `path`.
+    fn push(&mut self, path: &str, text: &str, span: Span, message: String) {
+        let pos = self.loc.inside(path, text, span.start);
+        let width = text
+            .get(span.start..span.end)
+            .map(|s| s.chars().count())
+            .unwrap_or(1);
+        self.warn(pos, width, message);
+    }
+
+    fn warn(&mut self, pos: Option<super::Pos>, width: usize, message: String) {
+        let pos = pos.unwrap_or(super::Pos { line: 1, column: 1 });
+        self.out.push(Diagnostic {
+            level: Level::Warning,
+            file: self.file.to_string(),
+            line: pos.line,
+            column: pos.column,
+            width: width.max(1),
+            message,
+            source_line: self.loc.line_text(pos.line),
+        });
+    }
+
+    fn unread_questions(&mut self, ruleset: &Ruleset) {
+        let mut read: Vec<Slot> = Vec::new();
+        for rule in &ruleset.rules {
+            rule.when.reads(&mut read);
+        }
+        for q in &ruleset.questions {
+            if let Some(cond) = &q.ask_if {
+                cond.reads(&mut read);
+            }
+        }
+        for (slot, q) in ruleset.questions.iter().enumerate() {
+            if q.kind != Kind::Text && !read.contains(&slot) {
+                let pos = self.loc.value(&format!("questions[{slot}].id"));
+                self.warn(
+                    pos,
+                    q.id.chars().count(),
+                    format!(
+                        "question '{}' is not read by any rule or ask_if: its answer never changes a verdict",
+                        q.id
+                    ),
+                );
+            }
+        }
+    }
+
+    fn comparisons(
+        &mut self,
+        ruleset: &Ruleset,
+        path: &str,
+        text: &str,
+        leaves: &[Leaf<'_>],
+        context: &str,
+    ) {
+        for leaf in leaves {
+            let q = &ruleset.questions[leaf.slot];
+            let Some(finding) = judge(q, leaf.test) else {
+                continue;
+            };
+            let written = text.get(leaf.span.start..leaf.span.end).unwrap_or("");
+            let message = match finding {
+                Finding::Never(why) => {
+                    format!("comparison '{written}' can never be true: {why} in {context}")
+                }
+                Finding::Always(why) => format!(
+                    "comparison '{written}' is always true when answered: {why} in {context}"
+                ),
+            };
+            self.push(path, text, leaf.span, message);
+        }
+    }
+}
+
+/// What is wrong with a comparison, and why.
+#[derive(Debug, Clone, PartialEq)]
+enum Finding {
+    Never(String),
+    Always(String),
+}
+
+/// Judges a test against every answer the question allows: `None` when some answer makes it
+/// true and some makes it false.
+fn judge(q: &Question, test: &Test) -> Option<Finding> {
+    let (can_true, can_false, why) = match &q.kind {
+        Kind::YesNo => {
+            let (t, f) = finite(test, [Value::YesNo(true), Value::YesNo(false)]);
+            (t, f, format!("'{}' is answered yes or no", q.id))
+        }
+        Kind::Choice(options) => {
+            let (t, f) = finite(test, (0..options.len()).map(Value::Choice));
+            let ids: Vec<&str> = options.iter().map(|o| o.id.as_str()).collect();
+            (
+                t,
+                f,
+                format!("the options of '{}' are {}", q.id, ids.join(", ")),
+            )
+        }
+        Kind::Integer { min, max } => {
+            let d = Domain {
+                lo: min.map(|v| v as f64),
+                hi: max.map(|v| v as f64),
+                whole: true,
+            };
+            let (t, f) = d.outcomes(test);
+            let why = match q.bounds_text() {
+                Some(b) => format!("'{}' is a whole number {b}", q.id),
+                None => format!("'{}' is a whole number", q.id),
+            };
+            (t, f, why)
+        }
+        Kind::Number { min, max } => {
+            let d = Domain {
+                lo: *min,
+                hi: *max,
+                whole: false,
+            };
+            let (t, f) = d.outcomes(test);
+            let why = match q.bounds_text() {
+                Some(b) => format!("'{}' is {b}", q.id),
+                None => format!("'{}' is any number", q.id),
+            };
+            (t, f, why)
+        }
+        Kind::Text => return None,
+    };
+    match (can_true, can_false) {
+        (false, _) => Some(Finding::Never(why)),
+        (true, false) => Some(Finding::Always(why)),
+        (true, true) => None,
+    }
+}
+
+/// Whether some value makes the test true, and whether some makes it false, by applying it.
+fn finite(test: &Test, values: impl IntoIterator<Item = Value>) -> (bool, bool) {
+    let (mut t, mut f) = (false, false);
+    for v in values {
+        match test.apply(Field::Answered(&v)) {
+            Truth::True => t = true,
+            Truth::False => f = true,
+            Truth::Unknown => {}
+        }
+    }
+    (t, f)
+}
+
+/// The answers a numeric question allows: `[lo, hi]` (open where absent), whole numbers only
+/// for integer questions.
+#[derive(Debug, Clone, Copy)]
+struct Domain {
+    lo: Option<f64>,
+    hi: Option<f64>,
+    whole: bool,
+}
+
+impl Domain {
+    /// Whether some allowed answer satisfies `v op n`.
+    fn sat(&self, op: CmpOp, n: f64) -> bool {
+        let lo_ok = |f: fn(f64, f64) -> bool| self.lo.is_none_or(|lo| f(lo, n));
+        let hi_ok = |f: fn(f64, f64) -> bool| self.hi.is_none_or(|hi| f(hi, n));
+        match op {
+            // The bounds themselves are allowed answers (whole for integers: load checks it).
+            CmpOp::Lt => lo_ok(|lo, n| lo < n),
+            CmpOp::Le => lo_ok(|lo, n| lo <= n),
+            CmpOp::Gt => hi_ok(|hi, n| hi > n),
+            CmpOp::Ge => hi_ok(|hi, n| hi >= n),
+            CmpOp::Eq => self.contains(n),
+            CmpOp::Ne => !(self.lo == Some(n) && self.hi == Some(n)),
+        }
+    }
+
+    fn contains(&self, n: f64) -> bool {
+        self.lo.is_none_or(|lo| lo <= n)
+            && self.hi.is_none_or(|hi| n <= hi)
+            && (!self.whole || n.fract() == 0.0)
+    }
+
+    /// Whether some allowed answer differs from every one of `ns`.
+    fn escapes(&self, ns: &[f64]) -> bool {
+        let (Some(lo), Some(hi)) = (self.lo, self.hi) else {
+            return true;
+        };
+        if self.whole {
+            let mut inside: Vec<f64> = ns.iter().copied().filter(|n| self.contains(*n)).collect();
+            inside.sort_by(f64::total_cmp);
+            inside.dedup();
+            (hi - lo + 1.0) > inside.len() as f64
+        } else {
+            lo < hi || !ns.contains(&lo)
+        }
+    }
+
+    fn outcomes(&self, test: &Test) -> (bool, bool) {
+        let numbers = |lits: &[Lit]| -> Vec<f64> {
+            lits.iter()
+                .filter_map(|l| match l {
+                    Lit::Number(n) => Some(*n),
+                    _ => None,
+                })
+                .collect()
+        };
+        match test {
+            Test::Cmp(op, Lit::Number(n)) => (self.sat(*op, *n), self.sat(negate(*op), *n)),
+            Test::In { negated, lits } => {
+                let ns = numbers(lits);
+                let hit = ns.iter().any(|n| self.contains(*n));
+                let miss = self.escapes(&ns);
+                if *negated {
+                    (miss, hit)
+                } else {
+                    (hit, miss)
+                }
+            }
+            // Not a numeric test (the type check rules it out): say nothing.
+            Test::Cmp(..) => (true, true),
+        }
+    }
+}
+
+fn negate(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Eq => CmpOp::Ne,
+        CmpOp::Ne => CmpOp::Eq,
+        CmpOp::Lt => CmpOp::Ge,
+        CmpOp::Le => CmpOp::Gt,
+        CmpOp::Gt => CmpOp::Le,
+        CmpOp::Ge => CmpOp::Lt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = r#"ruleset:
+  id: t
+  version: 1
+  title: T
+  sources:
+    s: Source
+questions:
+  - {id: age, section: A, text: Age?, type: integer, min: 0, max: 120}
+  - {id: temp, section: A, text: Temp?, type: number, min: 35, max: 42}
+  - {id: sud, section: A, text: SUD?, type: choice, options: [{id: none, label: None}, {id: current, label: Current}]}
+  - {id: flag, section: A, text: Flag?, type: yes_no}
+  - {id: notes, section: A, text: Notes, type: text}
+rules:
+"#;
+
+    fn lint(rules: &str) -> Vec<String> {
+        let text = format!("{BASE}{rules}");
+        let (_, warnings) = lint_str(&text, "t.yaml").expect("loads");
+        warnings.iter().map(|d| d.headline()).collect()
+    }
+
+    #[test]
+    fn clean_conditions_give_no_warnings() {
+        let w = lint("  - id: r\n    severity: review\n    when: age < 18 or temp > 38.5 or sud in [current] or flag\n    message: m\n    source: s\n");
+        assert_eq!(w, Vec::<String>::new());
+    }
+
+    #[test]
+    fn comparisons_that_never_or_always_hold_are_located() {
+        let w = lint("  - id: r\n    severity: review\n    when: age < 0 or age <= 120 or temp > 42 or sud in [none, current] or flag != yes\n    message: m\n    source: s\n");
+        assert_eq!(
+            w,
+            vec![
+                "t.yaml:16:11: warning: comparison 'age < 0' can never be true: 'age' is a whole number between 0 and 120 in rule 'r'",
+                "t.yaml:16:22: warning: comparison 'age <= 120' is always true when answered: 'age' is a whole number between 0 and 120 in rule 'r'",
+                "t.yaml:16:36: warning: comparison 'temp > 42' can never be true: 'temp' is between 35 and 42 in rule 'r'",
+                "t.yaml:16:49: warning: comparison 'sud in [none, current]' is always true when answered: the options of 'sud' are none, current in rule 'r'",
+            ]
+        );
+    }
+
+    #[test]
+    fn unread_questions_and_later_ask_if_reads() {
+        let text = BASE.replace(
+            "type: integer, min: 0, max: 120}",
+            "type: integer, min: 0, max: 120, ask_if: flag}",
+        ) + "  - {id: r, severity: review, when: temp > 38, message: m, source: s}\n";
+        let (_, warnings) = lint_str(&text, "t.yaml").expect("loads");
+        let w: Vec<String> = warnings.iter().map(|d| d.headline()).collect();
+        assert_eq!(
+            w,
+            vec![
+                "t.yaml:8:10: warning: question 'age' is not read by any rule or ask_if: its answer never changes a verdict",
+                "t.yaml:8:80: warning: ask_if of question 'age' reads 'flag', which is asked later (move 'flag' above 'age')",
+                "t.yaml:10:10: warning: question 'sud' is not read by any rule or ask_if: its answer never changes a verdict",
+            ]
+        );
+    }
+
+    #[test]
+    fn domain_reasoning_matches_applying_the_test_to_every_allowed_answer() {
+        // Integer 0..=5: enumerate and compare with the closed-form reasoning.
+        let d = Domain {
+            lo: Some(0.0),
+            hi: Some(5.0),
+            whole: true,
+        };
+        let ops = [
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::Lt,
+            CmpOp::Le,
+            CmpOp::Gt,
+            CmpOp::Ge,
+        ];
+        for n in [-1.0, 0.0, 0.5, 2.0, 5.0, 5.5, 6.0] {
+            for op in ops {
+                let test = Test::Cmp(op, Lit::Number(n));
+                let expected = finite(&test, (0..=5).map(Value::Integer));
+                assert_eq!(d.outcomes(&test), expected, "{op} {n}");
+            }
+        }
+        for lits in [
+            vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            vec![1.0, 9.0],
+            vec![7.0],
+        ] {
+            for negated in [false, true] {
+                let test = Test::In {
+                    negated,
+                    lits: lits.iter().map(|n| Lit::Number(*n)).collect(),
+                };
+                let expected = finite(&test, (0..=5).map(Value::Integer));
+                assert_eq!(d.outcomes(&test), expected, "{negated} {lits:?}");
+            }
+        }
+    }
+}
