@@ -27,6 +27,9 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Screen one patient by asking the questions at the terminal (the intake nurse's
+    /// interview). Bare `ketascreen` on a terminal starts it too.
+    Interview(InterviewArgs),
 }
 
 /// Output formats for verdicts.
@@ -57,4 +60,17 @@ pub enum RulesCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct InterviewArgs {
+    /// When done, write the answers and the verdict here (JSON, mode 0600); a file that
+    /// exists is never overwritten. A paused interview's draft goes to FILE's `.draft.json`.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Continue an interview from a draft (or a saved interview, or an answers file): the
+    /// questions not gone through yet are asked.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
 }

@@ -5,4 +5,5 @@ mod support;
 
 mod cases;
 mod check;
+mod interview;
 mod lint;
