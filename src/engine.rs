@@ -102,6 +102,10 @@ impl Verdict {
 }
 
 /// What each question is for this patient once skip logic has run, indexed by slot.
+///
+/// A question whose `ask_if` is unknown (it reads an unanswered question) is itself unknown,
+/// even if answered: whether its answer applies is not yet known. This keeps the logic
+/// monotone — answering a question can only settle unknowns, never overturn a decided rule.
 pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
     let mut fields = vec![Field::Unanswered; ruleset.questions.len()];
     for &slot in &ruleset.ask_order {
@@ -111,9 +115,8 @@ pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
         };
         fields[slot] = match (asked, answers.get(slot)) {
             (Truth::False, _) => Field::Skipped,
-            // Applicable, or not known to be: an answer given is used, none is unknown.
-            (_, Some(value)) => Field::Answered(value),
-            (_, None) => Field::Unanswered,
+            (Truth::True, Some(value)) => Field::Answered(value),
+            _ => Field::Unanswered,
         };
     }
     fields
@@ -140,7 +143,7 @@ pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
             Truth::Unknown if rule.severity != Severity::Note => {
                 let mut questions = Vec::new();
                 rule.when.undecided_by(&fields, &mut questions);
-                add_unknown_ask_if(ruleset, &fields, &mut questions);
+                add_unknown_ask_if(ruleset, answers, &fields, &mut questions);
                 missing.push(Missing {
                     rule: index,
                     questions,
@@ -172,9 +175,14 @@ pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
     }
 }
 
-/// An unanswered question whose own `ask_if` is unknown could also be settled by answering
-/// what that `ask_if` reads: name those questions too.
-fn add_unknown_ask_if(ruleset: &Ruleset, fields: &[Field<'_>], questions: &mut Vec<Slot>) {
+/// A question whose own `ask_if` is unknown is settled by answering what that `ask_if` reads:
+/// name those questions too, and drop the question itself when it already has an answer.
+fn add_unknown_ask_if(
+    ruleset: &Ruleset,
+    answers: &Answers,
+    fields: &[Field<'_>],
+    questions: &mut Vec<Slot>,
+) {
     let mut i = 0;
     while i < questions.len() {
         if let Some(cond) = &ruleset.questions[questions[i]].ask_if {
@@ -182,6 +190,7 @@ fn add_unknown_ask_if(ruleset: &Ruleset, fields: &[Field<'_>], questions: &mut V
         }
         i += 1;
     }
+    questions.retain(|&slot| answers.get(slot).is_none() || fields[slot] != Field::Unanswered);
 }
 
 fn seen(field: Field<'_>) -> Seen {
@@ -259,6 +268,31 @@ rules:
                 rule: 2,
                 questions: vec![2, 1]
             }]
+        );
+    }
+
+    #[test]
+    fn an_answer_whose_relevance_is_unknown_is_held_back() {
+        // feeding = yes, but pregnant (its ask_if) is unanswered: feed is undecided, and only
+        // `pregnant` is missing, since `feeding` already has its answer.
+        let v = decide(&[("sbp", "120"), ("feeding", "yes")]);
+        assert_eq!(v.status, Status::Incomplete);
+        assert!(v.reasons.is_empty());
+        assert_eq!(
+            v.missing,
+            vec![Missing {
+                rule: 2,
+                questions: vec![1]
+            }]
+        );
+        // Answering the ask_if question settles it either way.
+        assert_eq!(
+            decide(&[("sbp", "120"), ("feeding", "yes"), ("pregnant", "yes")]).status,
+            Status::Eligible
+        );
+        assert_eq!(
+            decide(&[("sbp", "120"), ("feeding", "yes"), ("pregnant", "no")]).status,
+            Status::Review
         );
     }
 

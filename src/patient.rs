@@ -23,14 +23,24 @@ pub struct Patient {
 /// Why a document could not be read as answers at all.
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
-    #[error("not valid JSON: {0}")]
+    #[error("not valid JSON")]
     Json(#[from] serde_json::Error),
-    #[error("not valid YAML: {0}")]
+    #[error("not valid YAML{}", yaml_place(.0))]
     Yaml(#[from] serde_yaml::Error),
     #[error("expected an object of answers (question id: value), found {0}")]
     NotAnObject(&'static str),
     #[error("the input is empty")]
     Empty,
+}
+
+/// " (line L, column C)" when the YAML error knows its place and does not already say it.
+fn yaml_place(e: &serde_yaml::Error) -> String {
+    match e.location() {
+        Some(l) if !e.to_string().contains(" at line ") => {
+            format!(" (line {}, column {})", l.line(), l.column())
+        }
+        _ => String::new(),
+    }
 }
 
 fn kind_of(v: &Json) -> &'static str {
@@ -50,10 +60,96 @@ pub fn parse_document(text: &str) -> Result<Json, DocumentError> {
     if trimmed.is_empty() {
         return Err(DocumentError::Empty);
     }
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        Ok(serde_json::from_str(trimmed)?)
+    let strict: Strict = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        serde_json::from_str(trimmed)?
     } else {
-        Ok(serde_yaml::from_str(trimmed)?)
+        // serde_yaml's own value type places a duplicate key at its line and column.
+        let value: serde_yaml::Value = serde_yaml::from_str(trimmed)?;
+        serde_yaml::from_value(value)?
+    };
+    Ok(strict.0)
+}
+
+/// A JSON value read from JSON or YAML that refuses duplicate keys (serde_json would keep the
+/// last silently: for patient answers that could hide a contradiction). Non-finite numbers
+/// (YAML `.nan`, `.inf`) become text, so the question reports them as invalid values.
+struct Strict(Json);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON or YAML value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(v)
+            .map(Json::Number)
+            .unwrap_or_else(|| Json::String(v.to_string())))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(Strict(key)) = map.next_key()? {
+            let key = match key {
+                Json::String(s) => s,
+                other => other.to_string(),
+            };
+            let Strict(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key '{key}'")));
+            }
+            object.insert(key, value);
+        }
+        Ok(Json::Object(object))
     }
 }
 

@@ -23,6 +23,12 @@ pub fn compile(ast: &Ast, questions: &[Question]) -> Result<Cond, Vec<ExprError>
     }
 }
 
+/// "an integer", "a choice".
+fn article(word: &str) -> String {
+    let an = word.starts_with(|c: char| "aeiou".contains(c));
+    format!("{} {word}", if an { "an" } else { "a" })
+}
+
 struct Compiler<'a> {
     questions: &'a [Question],
     errors: &'a mut Vec<ExprError>,
@@ -56,9 +62,9 @@ impl Compiler<'_> {
                     self.error(
                         name.span,
                         format!(
-                            "'{}' is a {} question, not yes/no: compare it (e.g. '{example}')",
+                            "'{}' is {} question, not yes/no: compare it (e.g. '{example}')",
                             q.id,
-                            q.kind.name()
+                            article(q.kind.name())
                         ),
                         None,
                     );
@@ -220,5 +226,172 @@ impl Compiler<'_> {
             }
             (Kind::Text, _) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expr::parse;
+    use crate::ruleset::ChoiceOption;
+
+    fn q(id: &str, kind: Kind) -> Question {
+        Question {
+            id: id.into(),
+            section: "S".into(),
+            text: "?".into(),
+            help: None,
+            kind,
+            unit: None,
+            aliases: vec![],
+            ask_if: None,
+            ask_if_text: None,
+        }
+    }
+
+    fn questions() -> Vec<Question> {
+        vec![
+            q(
+                "systolic_bp",
+                Kind::Integer {
+                    min: Some(50),
+                    max: Some(300),
+                },
+            ),
+            q("aneurysm", Kind::YesNo),
+            q(
+                "pregnancy_status",
+                Kind::Choice(vec![
+                    ChoiceOption {
+                        id: "not_pregnant".into(),
+                        label: "No".into(),
+                    },
+                    ChoiceOption {
+                        id: "pregnant".into(),
+                        label: "Yes".into(),
+                    },
+                ]),
+            ),
+            q("notes", Kind::Text),
+        ]
+    }
+
+    /// (column, message + hint) of every error.
+    fn errors(text: &str) -> Vec<(usize, String)> {
+        let ast = parse(text).expect("parses");
+        compile(&ast, &questions())
+            .expect_err("should not type-check")
+            .into_iter()
+            .map(|e| {
+                (
+                    e.span.start,
+                    format!("{}{}", e.message, e.hint.unwrap_or_default()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compiles_to_slots_and_typed_literals() {
+        let ast = parse("systolic_bp >= 180 or aneurysm or pregnancy_status in [pregnant]")
+            .expect("parses");
+        let cond = compile(&ast, &questions()).expect("type-checks");
+        let Cond::Any(items) = cond else {
+            panic!("expected any")
+        };
+        assert_eq!(
+            items[0],
+            Cond::Test {
+                slot: 0,
+                test: Test::Cmp(CmpOp::Ge, Lit::Number(180.0))
+            }
+        );
+        assert_eq!(
+            items[1],
+            Cond::Test {
+                slot: 1,
+                test: Test::Cmp(CmpOp::Eq, Lit::YesNo(true))
+            }
+        );
+        assert_eq!(
+            items[2],
+            Cond::Test {
+                slot: 2,
+                test: Test::In {
+                    negated: false,
+                    lits: vec![Lit::Choice(1)]
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn every_type_error_is_reported_at_its_place() {
+        assert_eq!(
+            errors("systolic_bpp >= 180"),
+            [(
+                0,
+                "unknown question 'systolic_bpp' (did you mean 'systolic_bp'?)".to_string()
+            )]
+        );
+        assert_eq!(
+            errors("aneurysm == 1"),
+            [(
+                12,
+                "cannot compare yes/no question 'aneurysm' with a number (use yes or no)"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            errors("aneurysm == maybe"),
+            [(
+                12,
+                "yes/no question 'aneurysm' can only be compared with yes or no, not 'maybe'"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            errors("pregnancy_status < pregnant"),
+            [(
+                17,
+                "'<' does not apply to choice question 'pregnancy_status' (use ==, != or in)"
+                    .to_string()
+            )]
+        );
+        assert_eq!(
+            errors("aneurysm >= yes"),
+            [(
+                9,
+                "'>=' does not apply to yes_no question 'aneurysm' (use == or !=)".to_string()
+            )]
+        );
+        assert_eq!(
+            errors("pregnancy_status == pregnent"),
+            [(20, "unknown option 'pregnent' for choice question 'pregnancy_status' (did you mean 'pregnant'?)".to_string())]
+        );
+        assert_eq!(
+            errors("pregnancy_status == twins"),
+            [(20, "unknown option 'twins' for choice question 'pregnancy_status' (options: not_pregnant, pregnant)".to_string())]
+        );
+        assert_eq!(
+            errors("systolic_bp > high"),
+            [(
+                14,
+                "cannot compare integer question 'systolic_bp' with 'high': expected a number"
+                    .to_string()
+            )]
+        );
+        assert_eq!(errors("systolic_bp"), [(0, "'systolic_bp' is an integer question, not yes/no: compare it (e.g. 'systolic_bp >= 1')".to_string())]);
+        assert_eq!(
+            errors("notes == yes"),
+            [(0, "text question 'notes' cannot be used in a condition (text answers are kept, never used by rules)".to_string())]
+        );
+    }
+
+    #[test]
+    fn all_errors_are_collected_not_just_the_first() {
+        let found = errors("systolic_bpp > 1 or aneurysm == 2 or pregnancy_status <= pregnant");
+        let columns: Vec<usize> = found.iter().map(|(c, _)| *c).collect();
+        assert_eq!(columns, [0, 32, 54]);
     }
 }

@@ -3,6 +3,8 @@
 //! `false and unknown` is false, so a missing answer only matters where it could change the
 //! result. A skipped question (not applicable) is a known value that equals no literal.
 
+use std::ops::Not;
+
 use super::parse::CmpOp;
 use super::{Cond, Lit, Test};
 use crate::answers::Value;
@@ -16,15 +18,19 @@ pub enum Truth {
     True,
 }
 
-impl Truth {
-    pub fn not(self) -> Truth {
+impl std::ops::Not for Truth {
+    type Output = Truth;
+
+    fn not(self) -> Truth {
         match self {
             Truth::True => Truth::False,
             Truth::False => Truth::True,
             Truth::Unknown => Truth::Unknown,
         }
     }
+}
 
+impl Truth {
     pub fn and(self, other: Truth) -> Truth {
         match (self, other) {
             (Truth::False, _) | (_, Truth::False) => Truth::False,

@@ -203,6 +203,19 @@ impl<'r> Interview<'r> {
         }
     }
 
+    /// The unanswered questions a question's `ask_if` reads (what keeps it undecided).
+    fn unknown_ask_if_reads(&self, slot: Slot, fields: &[Field<'_>]) -> Vec<String> {
+        let mut reads = Vec::new();
+        if let Some(cond) = &self.ruleset.questions[slot].ask_if {
+            cond.reads(&mut reads);
+        }
+        reads
+            .into_iter()
+            .filter(|&s| fields[s] == Field::Unanswered)
+            .map(|s| self.ruleset.questions[s].id.clone())
+            .collect()
+    }
+
     /// Every question with what the nurse recorded for it, in asking order, for the review.
     pub fn review_rows(&self) -> Vec<ReviewRow<'r>> {
         let fields = engine::fields(self.ruleset, &self.answers);
@@ -212,11 +225,17 @@ impl<'r> Interview<'r> {
             .enumerate()
             .map(|(i, &slot)| {
                 let question = &self.ruleset.questions[slot];
-                let state = match fields[slot] {
-                    Field::Skipped => RowState::NotApplicable,
+                let state = match (fields[slot], self.answers.get(slot)) {
+                    (Field::Skipped, _) => RowState::NotApplicable,
                     _ if !self.asked[slot] => RowState::NotAsked,
-                    Field::Answered(v) => RowState::Answered(shown(question, v)),
-                    _ => RowState::Unknown,
+                    (Field::Answered(v), _) => RowState::Answered(shown(question, v)),
+                    // Answered, but whether it applies hangs on an unknown answer: the
+                    // engine holds it back until then.
+                    (_, Some(v)) => RowState::HeldBack {
+                        answer: shown(question, v),
+                        until: self.unknown_ask_if_reads(slot, &fields),
+                    },
+                    (_, None) => RowState::Unknown,
                 };
                 ReviewRow {
                     number: i + 1,
@@ -246,6 +265,9 @@ pub enum RowState {
     Answered(String),
     /// Gone through and answered "unknown".
     Unknown,
+    /// Answered, but the answer counts only once these unanswered questions (which decide
+    /// whether it applies) are answered.
+    HeldBack { answer: String, until: Vec<String> },
     /// Its `ask_if` is false: not asked, does not apply.
     NotApplicable,
     /// Applies but not asked yet (only before the walk is done).
@@ -253,12 +275,15 @@ pub enum RowState {
 }
 
 impl RowState {
-    pub fn text(&self) -> &str {
+    pub fn text(&self) -> String {
         match self {
-            RowState::Answered(s) => s,
-            RowState::Unknown => "unknown",
-            RowState::NotApplicable => "(does not apply)",
-            RowState::NotAsked => "(not asked yet)",
+            RowState::Answered(s) => s.clone(),
+            RowState::Unknown => "unknown".to_string(),
+            RowState::HeldBack { answer, until } => {
+                format!("{answer} (counts once {} is answered)", until.join(", "))
+            }
+            RowState::NotApplicable => "(does not apply)".to_string(),
+            RowState::NotAsked => "(not asked yet)".to_string(),
         }
     }
 }
@@ -522,6 +547,11 @@ rules:
         assert_eq!(missing, ["sbp", "pregnancy"]);
         let rows = iv.review_rows();
         assert_eq!(rows[1].state, RowState::Unknown);
+        // The "no" to breastfeeding waits on the pregnancy status, and the review says so.
+        assert_eq!(
+            rows[3].state.text(),
+            "no (counts once pregnancy is answered)"
+        );
         assert_eq!(rows[0].state, RowState::Answered("40 years".into()));
     }
 

@@ -281,7 +281,7 @@ pub fn review_table(interview: &Interview<'_>, width: Option<u16>) -> String {
             shown_section.to_string(),
             row.number.to_string(),
             row.question.id.clone(),
-            row.state.text().to_string(),
+            row.state.text(),
         ]);
     }
     let id = interview.id().unwrap_or("(none)");

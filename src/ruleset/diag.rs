@@ -47,17 +47,30 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.headline())?;
         if let Some(text) = &self.source_line {
+            // Long lines are shown as a window around the column, so the caret stays in view.
+            const WINDOW: usize = 120;
+            let chars: Vec<char> = text.chars().collect();
+            let at = self.column.saturating_sub(1).min(chars.len());
+            let start = if chars.len() > WINDOW {
+                at.saturating_sub(WINDOW / 2)
+            } else {
+                0
+            };
+            let end = (start + WINDOW).min(chars.len());
+            let lead = if start > 0 { "..." } else { "" };
+            let tail = if end < chars.len() { "..." } else { "" };
+            let shown: String = chars[start..end].iter().collect();
+            let indent: String = chars[start..at]
+                .iter()
+                .map(|&c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             let number = self.line.to_string();
             let pad = " ".repeat(number.len());
-            let indent: String = text
-                .chars()
-                .take(self.column.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
+            let carets = "^".repeat(self.width.clamp(1, WINDOW));
             write!(
                 f,
-                "\n {pad} |\n {number} | {text}\n {pad} | {indent}{}",
-                "^".repeat(self.width.max(1))
+                "\n {pad} |\n {number} | {lead}{shown}{tail}\n {pad} | {}{indent}{carets}",
+                " ".repeat(lead.len())
             )?;
         }
         Ok(())

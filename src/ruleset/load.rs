@@ -2,6 +2,7 @@
 //! asks for — ids, types, bounds, options, conditions, message placeholders, sources, `ask_if`
 //! cycles — each reported at its file, line and column, all of them, not just the first.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -23,7 +24,7 @@ pub const BUILTIN_NAME: &str = "rules/ketamine.yaml (built-in)";
 /// Why a ruleset could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read ruleset {path}: {source}")]
+    #[error("cannot read ruleset {path}")]
     Read {
         path: String,
         source: std::io::Error,
@@ -75,7 +76,8 @@ pub fn load_file(path: &Path) -> Result<Ruleset, LoadError> {
 pub fn load_str(text: &str, file: &str) -> Result<Ruleset, LoadError> {
     let mut loader = Loader {
         file,
-        loc: Locations::index(text),
+        text,
+        loc: OnceCell::new(),
         diags: Vec::new(),
     };
     let raw: RawFile = match serde_yaml::from_str(text) {
@@ -103,11 +105,17 @@ const RESERVED: [&str; 6] = ["and", "or", "not", "in", "yes", "no"];
 
 struct Loader<'a> {
     file: &'a str,
-    loc: Locations,
+    text: &'a str,
+    /// Node positions, indexed only when there is an error to place (a second parse).
+    loc: OnceCell<Locations>,
     diags: Vec<Diagnostic>,
 }
 
 impl Loader<'_> {
+    fn loc(&self) -> &Locations {
+        self.loc.get_or_init(|| Locations::index(self.text))
+    }
+
     fn push(&mut self, pos: Option<Pos>, width: usize, message: String) {
         let pos = pos.unwrap_or(Pos { line: 1, column: 1 });
         self.diags.push(Diagnostic {
@@ -117,13 +125,13 @@ impl Loader<'_> {
             column: pos.column,
             width,
             message,
-            source_line: self.loc.line_text(pos.line),
+            source_line: self.loc().line_text(pos.line),
         });
     }
 
     /// An error about the value at `path`.
     fn at(&mut self, path: &str, message: String) {
-        let pos = self.loc.value(path).or_else(|| self.loc.key(path));
+        let pos = self.loc().value(path).or_else(|| self.loc().key(path));
         self.push(pos, 1, message);
     }
 
@@ -164,7 +172,7 @@ impl Loader<'_> {
     /// Reports a condition's errors at their places inside the file.
     fn expr_errors(&mut self, path: &str, text: &str, errors: Vec<ExprError>, context: &str) {
         for e in errors {
-            let pos = self.loc.inside(path, text, e.span.start);
+            let pos = self.loc().inside(path, text, e.span.start);
             let width = text
                 .get(e.span.start..e.span.end)
                 .map(|s| s.chars().count())
@@ -272,7 +280,7 @@ impl Loader<'_> {
         }
         for (key, _) in &sources {
             if !cited.contains(key.as_str()) {
-                let pos = self.loc.key(&format!("ruleset.sources.{key}"));
+                let pos = self.loc().key(&format!("ruleset.sources.{key}"));
                 self.push(
                     pos,
                     key.chars().count(),
@@ -519,7 +527,7 @@ impl Loader<'_> {
             let hint = closest(&r.source, sources.iter().map(|(k, _)| k.as_str()))
                 .map(|s| format!(" (did you mean '{s}'?)"))
                 .unwrap_or_default();
-            let pos = self.loc.value(&format!("{path}.source"));
+            let pos = self.loc().value(&format!("{path}.source"));
             self.push(
                 pos,
                 r.source.chars().count(),
@@ -567,7 +575,7 @@ impl Loader<'_> {
                 }
                 '{' => {
                     let Some(close) = text[at..].find('}') else {
-                        let pos = self.loc.inside(path, text, at);
+                        let pos = self.loc().inside(path, text, at);
                         self.push(pos, 1, format!("unclosed '{{' in the message of {context} (write '{{{{' for a brace)"));
                         return None;
                     };
@@ -585,7 +593,7 @@ impl Loader<'_> {
                             let hint = closest(trimmed, questions.iter().map(|q| q.id.as_str()))
                                 .map(|s| format!(" (did you mean '{s}'?)"))
                                 .unwrap_or_default();
-                            let pos = self.loc.inside(path, text, at + 1);
+                            let pos = self.loc().inside(path, text, at + 1);
                             self.push(pos, name.chars().count().max(1), format!("unknown question '{trimmed}' in the message of {context}{hint}"));
                         }
                     }
@@ -594,7 +602,7 @@ impl Loader<'_> {
                     }
                 }
                 '}' => {
-                    let pos = self.loc.inside(path, text, at);
+                    let pos = self.loc().inside(path, text, at);
                     self.push(
                         pos,
                         1,
