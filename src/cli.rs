@@ -64,13 +64,14 @@ pub enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub struct InterviewArgs {
-    /// When done, write the answers and the verdict here (JSON, mode 0600); a file that
-    /// exists is never overwritten. A paused interview's draft goes to FILE's `.draft.json`.
+    /// When done, write the answers and the verdict here (JSON, mode 0600). An existing file
+    /// is never overwritten, except the one given to --resume. Until then the answers are
+    /// kept in a draft beside it: `visit.json` -> `visit.draft.json`.
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
 
-    /// Continue an interview from a draft (or a saved interview, or an answers file): the
-    /// questions not gone through yet are asked.
+    /// Continue an interview from its draft (or from a saved interview or an answers file):
+    /// the answers given are kept and the questions not gone through yet are asked.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
 }

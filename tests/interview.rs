@@ -560,3 +560,9 @@ fn a_saved_interview_is_never_overwritten_by_a_new_one() {
         "{}"
     );
 }
+
+#[test]
+fn the_command_line_with_the_interview_is_consistent() {
+    use clap::CommandFactory;
+    ketascreen::cli::Cli::command().debug_assert();
+}

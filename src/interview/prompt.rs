@@ -287,3 +287,50 @@ pub fn review_table(interview: &Interview<'_>, width: Option<u16>) -> String {
     let id = interview.id().unwrap_or("(none)");
     format!("Patient id: {id}\n{table}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::parse_text;
+    use crate::ruleset::load_str;
+
+    #[test]
+    fn the_review_table_shows_every_question_by_section_with_what_was_recorded() {
+        let rs = load_str(
+            r#"
+ruleset: {id: t, version: 1, title: T, sources: {s: S}}
+questions:
+  - {id: age_years, section: Patient, text: Age?, type: integer, unit: years, min: 0, max: 120}
+  - {id: systolic_bp, section: Vital signs, text: SBP?, type: integer, unit: mmHg, min: 50, max: 300}
+  - {id: pregnancy_status, section: Pregnancy, text: Pregnancy?, type: choice, options: [{id: not_applicable, label: Cannot become pregnant}, {id: pregnant, label: Pregnant}]}
+  - {id: breastfeeding, section: Pregnancy, text: Feeding?, type: yes_no, ask_if: pregnancy_status != not_applicable}
+rules:
+  - {id: r, severity: review, when: systolic_bp > 140, message: m, source: s}
+"#,
+            "t.yaml",
+        )
+        .expect("loads");
+        let mut iv = Interview::new(&rs);
+        iv.set_id(Some("P-1".into()));
+        for (id, raw) in [
+            ("age_years", "45"),
+            ("systolic_bp", "?"),
+            ("pregnancy_status", "not_applicable"),
+        ] {
+            let slot = rs.slot(id).expect("id");
+            iv.record(slot, parse_text(&rs.questions[slot], raw).expect("valid"));
+        }
+        assert_eq!(
+            review_table(&iv, Some(80)),
+            "Patient id: P-1
+┌─────────────┬───┬──────────────────┬────────────────────────┐
+│ Section     ┆ # ┆ Question         ┆ Answer                 │
+╞═════════════╪═══╪══════════════════╪════════════════════════╡
+│ Patient     ┆ 1 ┆ age_years        ┆ 45 years               │
+│ Vital signs ┆ 2 ┆ systolic_bp      ┆ unknown                │
+│ Pregnancy   ┆ 3 ┆ pregnancy_status ┆ Cannot become pregnant │
+│             ┆ 4 ┆ breastfeeding    ┆ (does not apply)       │
+└─────────────┴───┴──────────────────┴────────────────────────┘"
+        );
+    }
+}

@@ -190,7 +190,10 @@ fn save_draft(path: &Path, interview: &Interview<'_>) -> Result<()> {
 }
 
 fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, colour: bool) {
-    let title = format!("{} ({} {})", ruleset.title, ruleset.id, ruleset.version);
+    let title = format!(
+        "{} (ruleset {} {})",
+        ruleset.title, ruleset.id, ruleset.version
+    );
     let title = if colour {
         format!("\x1b[1m{title}\x1b[0m")
     } else {
