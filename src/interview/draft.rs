@@ -179,6 +179,11 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether files can be created in `dir`: creates and drops an anonymous temporary file.
+pub fn probe_writable(dir: &Path) -> io::Result<()> {
+    tempfile::tempfile_in(dir).map(drop)
+}
+
 /// Pretty JSON with a final newline.
 pub fn json_bytes(value: &Json) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use comfy_table::{presets, ContentArrangement, Table};
 use inquire::error::CustomUserError;
-use inquire::ui::{RenderConfig, Styled};
+use inquire::ui::{Color, RenderConfig, Styled};
 use inquire::validator::Validation;
 use inquire::{InquireError, Select, Text};
 
@@ -45,6 +45,7 @@ impl Prompter {
     fn config(&self) -> RenderConfig<'static> {
         if self.colour {
             RenderConfig::default_colored()
+                .with_canceled_prompt_indicator(Styled::new("<paused>").with_fg(Color::DarkYellow))
         } else {
             RenderConfig::empty()
                 .with_answered_prompt_prefix(Styled::new(">"))

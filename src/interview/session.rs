@@ -88,6 +88,14 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     let mut prompter = Prompter::new(colour, interrupted);
     let mut draft_written = false;
     let mut draft_warned = false;
+    if let Err(e) = draft::probe_writable(parent_dir(&draft_path)) {
+        draft_warned = true;
+        eprintln!(
+            "ketascreen: warning: cannot keep a draft at {} ({e}); if the interview is stopped, \
+             the answers so far are printed on stdout instead",
+            draft_path.display()
+        );
+    }
     let outcome = walk(
         &mut interview,
         &mut prompter,
@@ -155,10 +163,7 @@ fn load_resume<'r>(ruleset: &'r Ruleset, path: &Path) -> Result<draft::Loaded<'r
 
 /// `--save` must be writable, and never overwrites a file — except the one being resumed.
 fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
-    let dir = match save.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = parent_dir(save);
     if !dir.is_dir() {
         return Err(anyhow!(
             "cannot save to {}: no such directory {}",
@@ -166,6 +171,14 @@ fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
             dir.display()
         ));
     }
+    // Find out now, not after the last question.
+    draft::probe_writable(dir).with_context(|| {
+        format!(
+            "cannot save to {}: cannot write in {}",
+            save.display(),
+            dir.display()
+        )
+    })?;
     if save.exists() && !resume.is_some_and(|r| same_file(r, save)) {
         return Err(UsageError(format!(
             "{} already exists and would be overwritten; choose another file, or continue that \
@@ -175,6 +188,14 @@ fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// The directory a file goes in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -306,7 +327,8 @@ fn stopped(
             }
             Err(e) => {
                 // Last resort: the answers go to stdout rather than nowhere.
-                eprintln!("{how} ketascreen: cannot save the draft: {e:#}");
+                eprintln!("{how}");
+                eprintln!("ketascreen: cannot save the draft: {e:#}");
                 eprintln!(
                     "The answers so far follow on stdout; keep them to resume with --resume FILE."
                 );
