@@ -79,8 +79,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        None => Err(
-            UsageError("no command given; see 'ketascreen --help' (check, rules)".into()).into(),
+        Some(Command::Interview(args)) => crate::interview::run(
+            crate::interview::Options {
+                rules: cli.rules,
+                save: args.save,
+                resume: args.resume,
+                bare: false,
+            },
+            term,
+        ),
+        // Bare `ketascreen`: the interview on a terminal, a usage error elsewhere.
+        None => crate::interview::run(
+            crate::interview::Options {
+                rules: cli.rules,
+                bare: true,
+                ..Default::default()
+            },
+            term,
         ),
     }
 }

@@ -40,6 +40,9 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Screen one patient by asking the questions at the terminal (the intake nurse's
+    /// interview). Bare `ketascreen` on a terminal starts it too.
+    Interview(InterviewArgs),
 }
 
 /// Output formats for verdicts.
@@ -171,4 +174,18 @@ pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
 /// Writes `ketascreen.1` and one page per subcommand into `dir`.
 pub fn write_man_pages(dir: &Path) -> std::io::Result<()> {
     clap_mangen::generate_to(Cli::command(), dir)
+}
+
+#[derive(Debug, Args)]
+pub struct InterviewArgs {
+    /// When done, write the answers and the verdict here (JSON, mode 0600). An existing file
+    /// is never overwritten, except the one given to --resume. Until then the answers are
+    /// kept in a draft beside it: `visit.json` -> `visit.draft.json`.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Continue an interview from its draft (or from a saved interview or an answers file):
+    /// the answers given are kept and the questions not gone through yet are asked.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
 }

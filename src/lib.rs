@@ -11,6 +11,7 @@ pub mod cases;
 pub mod cli;
 pub mod engine;
 pub mod expr;
+pub mod interview;
 pub mod output;
 pub mod patient;
 pub mod ruleset;

@@ -6,6 +6,7 @@ mod support;
 mod cases;
 mod check;
 mod hostile;
+mod interview;
 mod lint;
 mod properties;
 mod toolkit;
