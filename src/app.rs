@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Rules {
             command: RulesCommand::Lint { file },
         }) => lint(file.as_deref().or(cli.rules.as_deref())),
+        Some(Command::Batch(args)) => crate::batch::command::run(cli.rules.as_deref(), args, term),
         None => Err(
             UsageError("no command given; see 'ketascreen --help' (check, rules)".into()).into(),
         ),

@@ -27,6 +27,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Screen a CSV export of intake forms: one verdict per row, streamed.
+    Batch(BatchArgs),
 }
 
 /// Output formats for verdicts.
@@ -57,4 +59,36 @@ pub enum RulesCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// CSV file of intake forms, header row first; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+
+    /// Output format [default: table on a terminal, ndjson otherwise; with --output, from the
+    /// file's extension (.csv, .json, .ndjson/.jsonl), else ndjson]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Write the verdicts to FILE (atomically, mode 0600) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Read column COLUMN as question QUESTION (repeatable); `COLUMN=-` ignores a column.
+    #[arg(long = "map", value_name = "COLUMN=QUESTION")]
+    pub map: Vec<String>,
+
+    /// The column holding the patient identifier [default: `id`, else `patient_id`]
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    /// Field delimiter: one ASCII character, e.g. ';' (or `tab`).
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: String,
+
+    /// Exit with status 1 if any row had input errors.
+    #[arg(long)]
+    pub strict: bool,
 }

@@ -1,7 +1,8 @@
 //! The decision: `evaluate(&Ruleset, &Answers) -> Verdict`. Pure — no I/O, no printing, no
 //! prompts — so the interview, `check` and `batch` all decide the same way. It applies skip
 //! logic, evaluates every rule in three-valued logic, and ranks the outcome:
-//! ineligible > incomplete > review > eligible, with `urgent` beside it.
+//! ineligible > incomplete > review > eligible, with `urgent` beside it. `evaluate_with`
+//! decides the same way while reusing buffers, for loops over many patients.
 
 use std::fmt;
 
@@ -103,10 +104,17 @@ impl Verdict {
 
 /// What each question is for this patient once skip logic has run, indexed by slot.
 pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
-    let mut fields = vec![Field::Unanswered; ruleset.questions.len()];
+    let mut fields = Vec::new();
+    fill_fields(ruleset, answers, &mut fields);
+    fields
+}
+
+fn fill_fields<'a>(ruleset: &Ruleset, answers: &'a Answers, fields: &mut Vec<Field<'a>>) {
+    fields.clear();
+    fields.resize(ruleset.questions.len(), Field::Unanswered);
     for &slot in &ruleset.ask_order {
         let asked = match &ruleset.questions[slot].ask_if {
-            Some(cond) => cond.eval(&fields),
+            Some(cond) => cond.eval(fields),
             None => Truth::True,
         };
         fields[slot] = match (asked, answers.get(slot)) {
@@ -116,60 +124,132 @@ pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
             (_, None) => Field::Unanswered,
         };
     }
-    fields
 }
 
 /// Decides one patient.
 pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
-    let fields = fields(ruleset, answers);
-    let mut reasons = Vec::new();
-    let mut missing = Vec::new();
-    for (index, rule) in ruleset.rules.iter().enumerate() {
-        match rule.when.eval(&fields) {
-            Truth::True => reasons.push(Reason {
-                rule: index,
-                severity: rule.severity,
-                urgent: rule.urgent,
-                message: fill(ruleset, &rule.message, &fields),
-                answers: rule
-                    .reads
-                    .iter()
-                    .map(|&slot| (slot, seen(fields[slot])))
-                    .collect(),
-            }),
-            Truth::Unknown if rule.severity != Severity::Note => {
-                let mut questions = Vec::new();
-                rule.when.undecided_by(&fields, &mut questions);
-                add_unknown_ask_if(ruleset, &fields, &mut questions);
-                missing.push(Missing {
-                    rule: index,
-                    questions,
-                });
-            }
-            _ => {}
+    let mut scratch = Scratch::default();
+    evaluate_with(ruleset, answers, &mut scratch);
+    scratch.verdict
+}
+
+/// Buffers kept between decisions when many patients are decided one after another (the
+/// batch loop): the verdict itself, the per-question fields, the rules' truth values and spare
+/// reasons. Once they have grown to fit, deciding a patient allocates nothing beyond what a
+/// fired rule's answers need (a text answer is cloned).
+#[derive(Debug)]
+pub struct Scratch {
+    verdict: Verdict,
+    /// Always empty between calls: only its allocation is kept.
+    fields: Vec<Field<'static>>,
+    truths: Vec<Truth>,
+    spare_reasons: Vec<Reason>,
+    spare_missing: Vec<Missing>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            verdict: Verdict {
+                status: Status::Incomplete,
+                urgent: false,
+                reasons: Vec::new(),
+                missing: Vec::new(),
+                skipped: Vec::new(),
+            },
+            fields: Vec::new(),
+            truths: Vec::new(),
+            spare_reasons: Vec::new(),
+            spare_missing: Vec::new(),
         }
     }
-    reasons.sort_by_key(|r| r.severity);
-    let fired = |s: Severity| reasons.iter().any(|r| r.severity == s);
-    let status = if fired(Severity::Exclude) {
+}
+
+/// Decides one patient exactly as `evaluate` does, reusing `scratch`'s buffers. The verdict
+/// borrowed back is overwritten by the next call.
+pub fn evaluate_with<'s>(
+    ruleset: &Ruleset,
+    answers: &Answers,
+    scratch: &'s mut Scratch,
+) -> &'s Verdict {
+    let Scratch {
+        verdict,
+        fields: kept,
+        truths,
+        spare_reasons,
+        spare_missing,
+    } = scratch;
+    let mut fields: Vec<Field<'_>> = std::mem::take(kept);
+    fill_fields(ruleset, answers, &mut fields);
+    spare_reasons.append(&mut verdict.reasons);
+    spare_missing.append(&mut verdict.missing);
+
+    truths.clear();
+    truths.extend(ruleset.rules.iter().map(|rule| rule.when.eval(&fields)));
+    // Fired rules ranked exclude, then review, then note; ruleset order within each.
+    for severity in [Severity::Exclude, Severity::Review, Severity::Note] {
+        for (index, rule) in ruleset.rules.iter().enumerate() {
+            if rule.severity != severity || truths[index] != Truth::True {
+                continue;
+            }
+            let mut reason = spare_reasons.pop().unwrap_or_else(|| Reason {
+                rule: index,
+                severity,
+                urgent: false,
+                message: String::new(),
+                answers: Vec::new(),
+            });
+            reason.rule = index;
+            reason.severity = rule.severity;
+            reason.urgent = rule.urgent;
+            reason.message.clear();
+            fill(ruleset, &rule.message, &fields, &mut reason.message);
+            reason.answers.clear();
+            reason
+                .answers
+                .extend(rule.reads.iter().map(|&slot| (slot, seen(fields[slot]))));
+            verdict.reasons.push(reason);
+        }
+    }
+    for (index, rule) in ruleset.rules.iter().enumerate() {
+        if truths[index] != Truth::Unknown || rule.severity == Severity::Note {
+            continue;
+        }
+        let mut missing = spare_missing.pop().unwrap_or_else(|| Missing {
+            rule: index,
+            questions: Vec::new(),
+        });
+        missing.rule = index;
+        missing.questions.clear();
+        rule.when.undecided_by(&fields, &mut missing.questions);
+        add_unknown_ask_if(ruleset, &fields, &mut missing.questions);
+        verdict.missing.push(missing);
+    }
+
+    let fired = |s: Severity| verdict.reasons.iter().any(|r| r.severity == s);
+    verdict.status = if fired(Severity::Exclude) {
         Status::Ineligible
-    } else if !missing.is_empty() {
+    } else if !verdict.missing.is_empty() {
         Status::Incomplete
     } else if fired(Severity::Review) {
         Status::Review
     } else {
         Status::Eligible
     };
-    let skipped = (0..fields.len())
-        .filter(|&s| fields[s] == Field::Skipped)
-        .collect();
-    Verdict {
-        status,
-        urgent: reasons.iter().any(|r| r.urgent),
-        reasons,
-        missing,
-        skipped,
-    }
+    verdict.urgent = verdict.reasons.iter().any(|r| r.urgent);
+    verdict.skipped.clear();
+    verdict
+        .skipped
+        .extend((0..fields.len()).filter(|&s| fields[s] == Field::Skipped));
+    *kept = recycle(fields);
+    verdict
+}
+
+/// Empties the fields and gives their allocation back without the borrow of one patient's
+/// answers (an in-place collect of an empty vector keeps the allocation).
+fn recycle(mut fields: Vec<Field<'_>>) -> Vec<Field<'static>> {
+    fields.clear();
+    fields.into_iter().map(|_| Field::Unanswered).collect()
 }
 
 /// An unanswered question whose own `ask_if` is unknown could also be settled by answering
@@ -192,9 +272,8 @@ fn seen(field: Field<'_>) -> Seen {
     }
 }
 
-fn fill(ruleset: &Ruleset, pieces: &[Piece], fields: &[Field<'_>]) -> String {
+fn fill(ruleset: &Ruleset, pieces: &[Piece], fields: &[Field<'_>], out: &mut String) {
     use std::fmt::Write as _;
-    let mut out = String::new();
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
@@ -207,7 +286,6 @@ fn fill(ruleset: &Ruleset, pieces: &[Piece], fields: &[Field<'_>]) -> String {
             },
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -281,5 +359,32 @@ rules:
         let v = decide(&[("pregnant", "yes")]);
         assert_eq!(v.status, Status::Incomplete);
         assert_eq!(v.missing.len(), 2);
+    }
+
+    #[test]
+    fn reused_scratch_decides_exactly_like_evaluate() {
+        let rs = load_str(RULES, "t.yaml").expect("loads");
+        let patients: [&[(&str, &str)]; 6] = [
+            &[("sbp", "185")],
+            &[("sbp", "150"), ("pregnant", "no"), ("feeding", "yes")],
+            &[("sbp", "120"), ("pregnant", "yes")],
+            &[("sbp", "55"), ("pregnant", "no"), ("feeding", "no")],
+            &[],
+            &[("sbp", "190"), ("pregnant", "no"), ("feeding", "yes")],
+        ];
+        let mut scratch = Scratch::default();
+        // Twice round, so buffers grown by one patient are reused by a smaller one.
+        for values in patients.iter().chain(patients.iter()) {
+            let mut answers = Answers::new(&rs);
+            for (id, raw) in values.iter() {
+                let slot = rs.slot(id).expect("known id");
+                answers.set(
+                    slot,
+                    crate::answers::parse_text(&rs.questions[slot], raw).expect("valid"),
+                );
+            }
+            let fresh = evaluate(&rs, &answers);
+            assert_eq!(evaluate_with(&rs, &answers, &mut scratch), &fresh, "{values:?}");
+        }
     }
 }

@@ -1,0 +1,229 @@
+//! Duplicate patient ids across the rows of one batch. A repeated id is reported in the errors
+//! of the rows that carry it — never dropped, never merged: every row is still screened.
+//!
+//! A streamed record cannot be amended once written, so *both* rows can only be marked if the
+//! repeats are known before the first of them is written. For a regular file they are: a
+//! pre-scan reads the id column once (`prescan`), keeping a 64-bit hash and the row number per
+//! id, sorts them, and keeps only the repeated ids' rows for the screening pass. Stdin cannot be
+//! read twice, so there (`online`) the later row names the earlier one and the earlier record
+//! stays unmarked; the caller says so on stderr. Either way the memory is about 16 bytes per
+//! row with an id (the only part of a batch that grows with the row count); the pre-scan's is
+//! freed before screening starts. Ids are compared exactly, after trimming surrounding spaces.
+//! Two different ids sharing a 64-bit hash would be reported as a duplicate: for a million
+//! distinct ids the chance of that is about 3 in 100 million.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
+
+/// The hash an id is known by: SipHash with fixed keys over its trimmed bytes.
+pub fn id_hash(id: &[u8]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    h.write(id.trim_ascii());
+    h.finish()
+}
+
+/// How many other rows a message names before it says "and N more".
+const NAMED: usize = 5;
+
+/// What is known about repeated ids.
+#[derive(Debug)]
+pub struct Duplicates(Mode);
+
+#[derive(Debug)]
+enum Mode {
+    /// No id column, nothing to check.
+    Off,
+    /// From a pre-scan: every row of each repeated id, in row order.
+    Known(ByHash<Vec<u64>>),
+    /// Learnt while streaming: the first row each id was seen on, and how many later rows
+    /// repeated one.
+    Online { first: ByHash<u64>, repeats: u64 },
+}
+
+impl Duplicates {
+    /// Checks nothing (there is no id column).
+    pub fn off() -> Self {
+        Duplicates(Mode::Off)
+    }
+
+    /// Learns ids as the rows go by (for input that cannot be read twice).
+    pub fn online() -> Self {
+        Duplicates(Mode::Online {
+            first: ByHash::default(),
+            repeats: 0,
+        })
+    }
+
+    /// Reads column `id_column` of every record left in `reader` (the header already read) and
+    /// keeps the rows of the ids that occur more than once. Returns them with the row count.
+    pub fn prescan<R: Read>(
+        reader: &mut csv::Reader<R>,
+        id_column: usize,
+    ) -> Result<(Self, u64), csv::Error> {
+        let mut record = csv::ByteRecord::new();
+        let mut ids: Vec<(u64, u64)> = Vec::new();
+        let mut row = 0u64;
+        while reader.read_byte_record(&mut record)? {
+            row += 1;
+            if let Some(id) = record.get(id_column).filter(|id| !id.trim_ascii().is_empty()) {
+                ids.push((id_hash(id), row));
+            }
+        }
+        Ok((Self::from_ids(ids), row))
+    }
+
+    /// The repeated ids among (hash, row) pairs.
+    fn from_ids(mut ids: Vec<(u64, u64)>) -> Self {
+        ids.sort_unstable();
+        let mut groups = ByHash::default();
+        for run in ids.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                groups.insert(run[0].0, run.iter().map(|&(_, row)| row).collect());
+            }
+        }
+        Duplicates(Mode::Known(groups))
+    }
+
+    /// Checks row `row`'s id (raw bytes, untrimmed; blank ids are never duplicates). Returns
+    /// the message for the row's errors when the id is on another row.
+    pub fn check(&mut self, row: u64, id: &[u8]) -> Option<String> {
+        if id.trim_ascii().is_empty() {
+            return None;
+        }
+        match &mut self.0 {
+            Mode::Off => None,
+            Mode::Known(groups) => {
+                if groups.is_empty() {
+                    return None;
+                }
+                let rows = groups.get(&id_hash(id))?;
+                let others: Vec<u64> = rows.iter().copied().filter(|&r| r != row).collect();
+                Some(also_on(&others))
+            }
+            Mode::Online { first, repeats } => {
+                let earlier = *first.entry(id_hash(id)).or_insert(row);
+                (earlier != row).then(|| {
+                    *repeats += 1;
+                    also_on(&[earlier])
+                })
+            }
+        }
+    }
+
+    /// For `Online`: how many rows repeated an earlier row's id (whose records are unmarked).
+    pub fn unmarked_earlier(&self) -> u64 {
+        match &self.0 {
+            Mode::Online { repeats, .. } => *repeats,
+            _ => 0,
+        }
+    }
+}
+
+fn also_on(others: &[u64]) -> String {
+    let named: Vec<String> = others.iter().take(NAMED).map(u64::to_string).collect();
+    let more = others.len().saturating_sub(NAMED);
+    let rows = match (named.len(), more) {
+        (1, _) => format!("row {}", named[0]),
+        (_, 0) => format!("rows {}", named.join(", ")),
+        _ => format!("rows {} and {more} more", named.join(", ")),
+    };
+    format!("duplicate id: also on {rows}; each row is screened on its own answers")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_duplicates_name_every_other_row() {
+        let ids = [b"P1".as_slice(), b"P2", b" P1 ", b"", b"p1", b"P1", b"  "];
+        let pairs = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !id.trim_ascii().is_empty())
+            .map(|(i, id)| (id_hash(id), i as u64 + 1))
+            .collect();
+        let mut d = Duplicates::from_ids(pairs);
+        let found: Vec<Option<String>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| d.check(i as u64 + 1, id))
+            .collect();
+        let msg = |rows: &str| {
+            Some(format!(
+                "duplicate id: also on {rows}; each row is screened on its own answers"
+            ))
+        };
+        assert_eq!(
+            found,
+            vec![
+                msg("rows 3, 6"),
+                None,
+                msg("rows 1, 6"),
+                None,
+                None,
+                msg("rows 1, 3"),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn online_names_the_first_row_and_counts_repeats() {
+        let mut d = Duplicates::online();
+        assert_eq!(d.check(1, b"A"), None);
+        assert_eq!(d.check(2, b"B"), None);
+        assert_eq!(
+            d.check(3, b"A "),
+            Some("duplicate id: also on row 1; each row is screened on its own answers".into())
+        );
+        assert_eq!(
+            d.check(4, b"A"),
+            Some("duplicate id: also on row 1; each row is screened on its own answers".into())
+        );
+        assert_eq!(d.unmarked_earlier(), 2);
+    }
+
+    #[test]
+    fn long_groups_are_cut_short() {
+        assert_eq!(
+            also_on(&[1, 2, 3, 4, 5, 6, 7]),
+            "duplicate id: also on rows 1, 2, 3, 4, 5 and 2 more; each row is screened on its own answers"
+        );
+    }
+
+    #[test]
+    fn prescan_reads_the_id_column_of_every_record() {
+        let data = "x,id\n1,A\n2,\"B\nB\"\n3\n4,A\n";
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(data.as_bytes());
+        reader.byte_headers().expect("header");
+        let (mut d, rows) = Duplicates::prescan(&mut reader, 1).expect("reads");
+        assert_eq!(rows, 4);
+        assert!(d.check(1, b"A").is_some());
+        assert!(d.check(2, b"B\nB").is_none());
+        assert!(d.check(4, b"A").is_some());
+    }
+}

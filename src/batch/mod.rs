@@ -1,0 +1,202 @@
+//! `ketascreen batch`: a CSV export of intake forms in, one verdict record per row out, in
+//! input order, streamed — one pass, the same few buffers reused for every row, so memory stays
+//! flat however many rows there are. The header is resolved to question slots once
+//! (`columns`); each cell then goes through `answers::parse_text`, the same parsing as every
+//! other front end, and each row through `engine::evaluate_with`, the same decision.
+//!
+//! A bad cell or a ragged row is reported in that row's own record (`errors`) and the batch
+//! goes on; only unreadable input stops it. Rendering lives in `sink`; the command-line glue
+//! (which file, which format, warnings and the summary on stderr) in `command`.
+
+pub mod columns;
+pub mod command;
+pub mod duplicates;
+pub mod sink;
+
+use std::io::{self, Read, Write};
+
+use crate::answers::{parse_text, Answers, InputError};
+use crate::engine::{evaluate_with, Scratch, Status};
+use crate::ruleset::Ruleset;
+
+pub use columns::{Columns, Mapping};
+pub use duplicates::Duplicates;
+pub use sink::{Row, Sink};
+
+/// The `question` of an error about the whole row (a wrong number of fields).
+pub const ROW_ERROR: &str = "(row)";
+/// The `question` of an error about the patient id (a duplicate, bad bytes).
+pub const ID_ERROR: &str = "(id)";
+
+/// What a batch came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: u64,
+    /// Rows per verdict, in `Status::ALL` order.
+    pub by_status: [u64; 4],
+    pub urgent: u64,
+    pub with_errors: u64,
+}
+
+impl Summary {
+    pub fn count(&self, status: Status) -> u64 {
+        self.by_status[status as usize]
+    }
+}
+
+/// Why a batch stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("cannot read row {row}")]
+    Read {
+        row: u64,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("cannot write the output")]
+    Write(#[source] io::Error),
+}
+
+/// How often (in rows) the progress callback hears the byte position.
+pub const TICK_ROWS: u64 = 1 << 14;
+
+/// The per-row state of the loop, kept between rows.
+struct RowState {
+    answers: Answers,
+    scratch: Scratch,
+    errors: Vec<InputError>,
+    id: String,
+}
+
+/// Screens every record left in `reader` (its header already resolved to `columns`), writing
+/// one record per row to `sink`. `progress` hears the input byte position now and then.
+pub fn screen<R: Read, W: Write>(
+    ruleset: &Ruleset,
+    reader: &mut csv::Reader<R>,
+    columns: &Columns,
+    duplicates: &mut Duplicates,
+    sink: &mut Sink<'_, W>,
+    mut progress: impl FnMut(u64),
+) -> Result<Summary, BatchError> {
+    let mut record = csv::ByteRecord::new();
+    let mut state = RowState {
+        answers: Answers::new(ruleset),
+        scratch: Scratch::default(),
+        errors: Vec::new(),
+        id: String::new(),
+    };
+    let mut summary = Summary::default();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(source) => {
+                return Err(BatchError::Read {
+                    row: summary.rows + 1,
+                    source,
+                })
+            }
+        }
+        summary.rows += 1;
+        let number = summary.rows;
+        read_row(ruleset, columns, duplicates, &record, number, &mut state);
+        let verdict = evaluate_with(ruleset, &state.answers, &mut state.scratch);
+        summary.by_status[verdict.status as usize] += 1;
+        summary.urgent += u64::from(verdict.urgent);
+        summary.with_errors += u64::from(!state.errors.is_empty());
+        sink.row(&Row {
+            number,
+            id: (!state.id.is_empty()).then_some(state.id.as_str()),
+            verdict,
+            errors: &state.errors,
+        })
+        .map_err(BatchError::Write)?;
+        if number % TICK_ROWS == 0 {
+            progress(reader.position().byte());
+        }
+    }
+    Ok(summary)
+}
+
+/// Reads one record into the answers, the id and the row's errors.
+fn read_row(
+    ruleset: &Ruleset,
+    columns: &Columns,
+    duplicates: &mut Duplicates,
+    record: &csv::ByteRecord,
+    number: u64,
+    state: &mut RowState,
+) {
+    let RowState {
+        answers,
+        errors,
+        id,
+        ..
+    } = state;
+    answers.clear();
+    errors.clear();
+    id.clear();
+
+    let raw_id = columns.id.and_then(|i| record.get(i)).unwrap_or(b"");
+    let trimmed = raw_id.trim_ascii();
+    match std::str::from_utf8(trimmed) {
+        Ok(text) => id.push_str(text),
+        Err(_) => {
+            id.push_str(&String::from_utf8_lossy(trimmed));
+            errors.push(InputError {
+                question: ID_ERROR.to_string(),
+                value: id.clone(),
+                message: format!(
+                    "column '{}': not valid UTF-8 text (re-export the file as UTF-8)",
+                    columns.names[columns.id.unwrap_or(0)]
+                ),
+            });
+        }
+    }
+    if let Some(message) = duplicates.check(number, raw_id) {
+        errors.push(InputError {
+            question: ID_ERROR.to_string(),
+            value: id.clone(),
+            message,
+        });
+    }
+
+    if record.len() != columns.len() {
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        errors.push(InputError {
+            question: ROW_ERROR.to_string(),
+            value: format!("{} fields", record.len()),
+            message: format!(
+                "line {line}: {} fields where the header has {}; none of this row's answers \
+                 were read, as its cells may be in the wrong columns",
+                record.len(),
+                columns.len()
+            ),
+        });
+        return;
+    }
+
+    for &(column, slot) in &columns.questions {
+        let question = &ruleset.questions[slot];
+        let cell = &record[column];
+        let problem = match std::str::from_utf8(cell) {
+            Ok(text) => match parse_text(question, text) {
+                Ok(value) => {
+                    answers.set(slot, value);
+                    continue;
+                }
+                Err(e) => (text.trim().to_string(), e.message),
+            },
+            Err(_) => (
+                String::from_utf8_lossy(cell).trim().to_string(),
+                "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
+                    .to_string(),
+            ),
+        };
+        errors.push(InputError {
+            question: question.id.clone(),
+            value: problem.0,
+            message: format!("column '{}': {}", columns.names[column], problem.1),
+        });
+    }
+}
