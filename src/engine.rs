@@ -111,18 +111,19 @@ pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
 
 fn fill_fields<'a>(ruleset: &Ruleset, answers: &'a Answers, fields: &mut Vec<Field<'a>>) {
     fields.clear();
-    fields.resize(ruleset.questions.len(), Field::Unanswered);
-    for &slot in &ruleset.ask_order {
-        let asked = match &ruleset.questions[slot].ask_if {
-            Some(cond) => cond.eval(fields),
-            None => Truth::True,
-        };
-        fields[slot] = match (asked, answers.get(slot)) {
-            (Truth::False, _) => Field::Skipped,
-            // Applicable, or not known to be: an answer given is used, none is unknown.
-            (_, Some(value)) => Field::Answered(value),
-            (_, None) => Field::Unanswered,
-        };
+    // Applicable, or not known to be: an answer given is used, none is unknown.
+    fields.extend((0..ruleset.questions.len()).map(|slot| match answers.get(slot) {
+        Some(value) => Field::Answered(value),
+        None => Field::Unanswered,
+    }));
+    // Then skip logic, in ask order: every `ask_if` reads only questions before its own in
+    // that order, so it sees them already settled.
+    for &slot in ruleset.guarded() {
+        if let Some(cond) = &ruleset.questions[slot].ask_if {
+            if cond.eval(fields) == Truth::False {
+                fields[slot] = Field::Skipped;
+            }
+        }
     }
 }
 
@@ -134,15 +135,18 @@ pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
 }
 
 /// Buffers kept between decisions when many patients are decided one after another (the
-/// batch loop): the verdict itself, the per-question fields, the rules' truth values and spare
-/// reasons. Once they have grown to fit, deciding a patient allocates nothing beyond what a
-/// fired rule's answers need (a text answer is cloned).
+/// batch loop): the verdict itself, the per-question fields, the fired and undecided rules and
+/// spare reasons. Once they have grown to fit, deciding a patient allocates nothing beyond what
+/// a fired rule's answers need (a text answer is cloned).
 #[derive(Debug)]
 pub struct Scratch {
     verdict: Verdict,
     /// Always empty between calls: only its allocation is kept.
     fields: Vec<Field<'static>>,
-    truths: Vec<Truth>,
+    /// Fired rules by severity (exclude, review, note), in ruleset order.
+    fired: [Vec<usize>; 3],
+    /// Undecided exclude and review rules, in ruleset order.
+    undecided: Vec<usize>,
     spare_reasons: Vec<Reason>,
     spare_missing: Vec<Missing>,
 }
@@ -158,7 +162,8 @@ impl Default for Scratch {
                 skipped: Vec::new(),
             },
             fields: Vec::new(),
-            truths: Vec::new(),
+            fired: Default::default(),
+            undecided: Vec::new(),
             spare_reasons: Vec::new(),
             spare_missing: Vec::new(),
         }
@@ -175,7 +180,8 @@ pub fn evaluate_with<'s>(
     let Scratch {
         verdict,
         fields: kept,
-        truths,
+        fired,
+        undecided,
         spare_reasons,
         spare_missing,
     } = scratch;
@@ -184,63 +190,69 @@ pub fn evaluate_with<'s>(
     spare_reasons.append(&mut verdict.reasons);
     spare_missing.append(&mut verdict.missing);
 
-    truths.clear();
-    truths.extend(ruleset.rules.iter().map(|rule| rule.when.eval(&fields)));
-    // Fired rules ranked exclude, then review, then note; ruleset order within each.
-    for severity in [Severity::Exclude, Severity::Review, Severity::Note] {
-        for (index, rule) in ruleset.rules.iter().enumerate() {
-            if rule.severity != severity || truths[index] != Truth::True {
-                continue;
-            }
-            let mut reason = spare_reasons.pop().unwrap_or_else(|| Reason {
-                rule: index,
-                severity,
-                urgent: false,
-                message: String::new(),
-                answers: Vec::new(),
-            });
-            reason.rule = index;
-            reason.severity = rule.severity;
-            reason.urgent = rule.urgent;
-            reason.message.clear();
-            fill(ruleset, &rule.message, &fields, &mut reason.message);
-            reason.answers.clear();
-            reason
-                .answers
-                .extend(rule.reads.iter().map(|&slot| (slot, seen(fields[slot]))));
-            verdict.reasons.push(reason);
+    fired.iter_mut().for_each(Vec::clear);
+    undecided.clear();
+    for (index, rule) in ruleset.rules.iter().enumerate() {
+        match rule.when.eval(&fields) {
+            Truth::True => fired[rule.severity as usize].push(index),
+            Truth::Unknown if rule.severity != Severity::Note => undecided.push(index),
+            _ => {}
         }
     }
-    for (index, rule) in ruleset.rules.iter().enumerate() {
-        if truths[index] != Truth::Unknown || rule.severity == Severity::Note {
-            continue;
-        }
+    // Fired rules ranked exclude, then review, then note; ruleset order within each.
+    for &index in fired.iter().flatten() {
+        let rule = &ruleset.rules[index];
+        let mut reason = spare_reasons.pop().unwrap_or_else(|| Reason {
+            rule: index,
+            severity: rule.severity,
+            urgent: false,
+            message: String::new(),
+            answers: Vec::new(),
+        });
+        reason.rule = index;
+        reason.severity = rule.severity;
+        reason.urgent = rule.urgent;
+        reason.message.clear();
+        fill(ruleset, &rule.message, &fields, &mut reason.message);
+        reason.answers.clear();
+        reason
+            .answers
+            .extend(rule.reads.iter().map(|&slot| (slot, seen(fields[slot]))));
+        verdict.reasons.push(reason);
+    }
+    for &index in undecided.iter() {
         let mut missing = spare_missing.pop().unwrap_or_else(|| Missing {
             rule: index,
             questions: Vec::new(),
         });
         missing.rule = index;
         missing.questions.clear();
-        rule.when.undecided_by(&fields, &mut missing.questions);
+        ruleset.rules[index]
+            .when
+            .undecided_by(&fields, &mut missing.questions);
         add_unknown_ask_if(ruleset, &fields, &mut missing.questions);
         verdict.missing.push(missing);
     }
 
-    let fired = |s: Severity| verdict.reasons.iter().any(|r| r.severity == s);
-    verdict.status = if fired(Severity::Exclude) {
+    verdict.status = if !fired[Severity::Exclude as usize].is_empty() {
         Status::Ineligible
     } else if !verdict.missing.is_empty() {
         Status::Incomplete
-    } else if fired(Severity::Review) {
+    } else if !fired[Severity::Review as usize].is_empty() {
         Status::Review
     } else {
         Status::Eligible
     };
     verdict.urgent = verdict.reasons.iter().any(|r| r.urgent);
     verdict.skipped.clear();
-    verdict
-        .skipped
-        .extend((0..fields.len()).filter(|&s| fields[s] == Field::Skipped));
+    verdict.skipped.extend(
+        ruleset
+            .guarded()
+            .iter()
+            .copied()
+            .filter(|&s| fields[s] == Field::Skipped),
+    );
+    verdict.skipped.sort_unstable();
     *kept = recycle(fields);
     verdict
 }
@@ -384,7 +396,11 @@ rules:
                 );
             }
             let fresh = evaluate(&rs, &answers);
-            assert_eq!(evaluate_with(&rs, &answers, &mut scratch), &fresh, "{values:?}");
+            assert_eq!(
+                evaluate_with(&rs, &answers, &mut scratch),
+                &fresh,
+                "{values:?}"
+            );
         }
     }
 }

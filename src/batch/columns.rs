@@ -230,7 +230,8 @@ pub fn resolve<'h>(
                 })?,
         ),
         None => ID_COLUMNS.iter().find_map(|name| {
-            (0..raw.len()).find(|&i| free(&columns, i) && raw[i].is_some_and(|h| same_name(h, name)))
+            (0..raw.len())
+                .find(|&i| free(&columns, i) && raw[i].is_some_and(|h| same_name(h, name)))
         }),
     };
     if let Some(i) = id {
@@ -294,7 +295,14 @@ mod tests {
     #[test]
     fn ids_any_case_and_aliases_resolve_to_slots() {
         let c = cols(
-            &["Patient_ID", " SBP ", "Diastolic_BP", "age", "first_name", ""],
+            &[
+                "Patient_ID",
+                " SBP ",
+                "Diastolic_BP",
+                "age",
+                "first_name",
+                "",
+            ],
             &Mapping::default(),
         )
         .expect("resolves");
@@ -337,12 +345,8 @@ mod tests {
     #[test]
     fn map_wins_and_can_ignore_a_column() {
         let rs = builtin().expect("loads");
-        let m = Mapping::parse(
-            &rs,
-            &["BP top=systolic_bp".into(), "stroke=-".into()],
-            None,
-        )
-        .expect("valid --map");
+        let m = Mapping::parse(&rs, &["BP top=systolic_bp".into(), "stroke=-".into()], None)
+            .expect("valid --map");
         let c = cols(&["bp top", "stroke", "sbp_old"], &m).expect("resolves");
         assert_eq!(c.questions, vec![(0, slot("systolic_bp"))]);
         assert_eq!(c.roles[1], Role::Ignored);

@@ -220,8 +220,12 @@ fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
         .collect();
     if !unmapped.is_empty() {
         eprintln!(
-            "ketascreen: warning: ignoring {} that match no question (never read, never echoed): {}",
-            plural(unmapped.len() as u64, "column", "columns"),
+            "ketascreen: warning: ignoring {} no question (never read, never echoed): {}",
+            plural(
+                unmapped.len() as u64,
+                "column that matches",
+                "columns that match"
+            ),
             unmapped.join(", ")
         );
     }
@@ -301,12 +305,18 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         Input::Stdin => (0, false),
     };
     let source: Box<dyn Read> = match &input {
-        Input::File { file, .. } => Box::new(file.try_clone().with_context(|| format!("cannot read {name}"))?),
+        Input::File { file, .. } => Box::new(
+            file.try_clone()
+                .with_context(|| format!("cannot read {name}"))?,
+        ),
         Input::Stdin => Box::new(io::stdin().lock()),
     };
     let builder = {
         let mut b = csv::ReaderBuilder::new();
-        b.delimiter(delimiter).flexible(true).has_headers(true).buffer_capacity(1 << 16);
+        b.delimiter(delimiter)
+            .flexible(true)
+            .has_headers(true)
+            .buffer_capacity(1 << 16);
         b
     };
     let mut reader = builder.from_reader(source);
@@ -347,11 +357,14 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         None => Destination::Stdout(io::stdout().lock()),
     };
     let color = to_terminal && output::color_allowed(term.stdout);
-    let bar = (term.stderr && regular && size >= LARGE_INPUT && !to_terminal && io::stderr().is_terminal())
-        .then(|| progress_bar(size));
+    let bar = (term.stderr
+        && regular
+        && size >= LARGE_INPUT
+        && !to_terminal
+        && io::stderr().is_terminal())
+    .then(|| progress_bar(size));
 
-    let mut sink = Sink::start(&ruleset, format, destination, color)
-        .map_err(BatchError::Write)?;
+    let mut sink = Sink::start(&ruleset, format, destination, color).map_err(BatchError::Write)?;
     let summary = screen(
         &ruleset,
         &mut reader,

@@ -86,7 +86,10 @@ impl Duplicates {
         let mut row = 0u64;
         while reader.read_byte_record(&mut record)? {
             row += 1;
-            if let Some(id) = record.get(id_column).filter(|id| !id.trim_ascii().is_empty()) {
+            if let Some(id) = record
+                .get(id_column)
+                .filter(|id| !id.trim_ascii().is_empty())
+            {
                 ids.push((id_hash(id), row));
             }
         }

@@ -68,6 +68,39 @@ struct RowState {
     id: String,
 }
 
+/// One record's cells: text when the whole record is valid UTF-8 (checked once, not per
+/// cell), bytes otherwise.
+#[derive(Clone, Copy)]
+enum Cells<'a> {
+    Text(&'a csv::StringRecord),
+    Bytes(&'a csv::ByteRecord),
+}
+
+impl<'a> Cells<'a> {
+    fn len(self) -> usize {
+        match self {
+            Cells::Text(r) => r.len(),
+            Cells::Bytes(r) => r.len(),
+        }
+    }
+
+    /// The cell as text, or its bytes when they are not UTF-8.
+    fn get(self, i: usize) -> Option<Result<&'a str, &'a [u8]>> {
+        match self {
+            Cells::Text(r) => r.get(i).map(Ok),
+            Cells::Bytes(r) => r.get(i).map(|b| std::str::from_utf8(b).map_err(|_| b)),
+        }
+    }
+
+    fn line(self) -> u64 {
+        match self {
+            Cells::Text(r) => r.position().map(|p| p.line()),
+            Cells::Bytes(r) => r.position().map(|p| p.line()),
+        }
+        .unwrap_or(0)
+    }
+}
+
 /// Screens every record left in `reader` (its header already resolved to `columns`), writing
 /// one record per row to `sink`. `progress` hears the input byte position now and then.
 pub fn screen<R: Read, W: Write>(
@@ -99,7 +132,32 @@ pub fn screen<R: Read, W: Write>(
         }
         summary.rows += 1;
         let number = summary.rows;
-        read_row(ruleset, columns, duplicates, &record, number, &mut state);
+        // The record moves into a StringRecord and back: no copy, no allocation.
+        record = match csv::StringRecord::from_byte_record(record) {
+            Ok(text) => {
+                read_row(
+                    ruleset,
+                    columns,
+                    duplicates,
+                    Cells::Text(&text),
+                    number,
+                    &mut state,
+                );
+                text.into_byte_record()
+            }
+            Err(e) => {
+                let bytes = e.into_byte_record();
+                read_row(
+                    ruleset,
+                    columns,
+                    duplicates,
+                    Cells::Bytes(&bytes),
+                    number,
+                    &mut state,
+                );
+                bytes
+            }
+        };
         let verdict = evaluate_with(ruleset, &state.answers, &mut state.scratch);
         summary.by_status[verdict.status as usize] += 1;
         summary.urgent += u64::from(verdict.urgent);
@@ -123,7 +181,7 @@ fn read_row(
     ruleset: &Ruleset,
     columns: &Columns,
     duplicates: &mut Duplicates,
-    record: &csv::ByteRecord,
+    cells: Cells<'_>,
     number: u64,
     state: &mut RowState,
 ) {
@@ -137,12 +195,14 @@ fn read_row(
     errors.clear();
     id.clear();
 
-    let raw_id = columns.id.and_then(|i| record.get(i)).unwrap_or(b"");
-    let trimmed = raw_id.trim_ascii();
-    match std::str::from_utf8(trimmed) {
-        Ok(text) => id.push_str(text),
-        Err(_) => {
-            id.push_str(&String::from_utf8_lossy(trimmed));
+    let raw_id: &[u8] = match columns.id.and_then(|i| cells.get(i)) {
+        None => b"",
+        Some(Ok(text)) => {
+            id.push_str(text.trim());
+            text.as_bytes()
+        }
+        Some(Err(bytes)) => {
+            id.push_str(String::from_utf8_lossy(bytes).trim());
             errors.push(InputError {
                 question: ID_ERROR.to_string(),
                 value: id.clone(),
@@ -151,8 +211,9 @@ fn read_row(
                     columns.names[columns.id.unwrap_or(0)]
                 ),
             });
+            bytes
         }
-    }
+    };
     if let Some(message) = duplicates.check(number, raw_id) {
         errors.push(InputError {
             question: ID_ERROR.to_string(),
@@ -161,15 +222,15 @@ fn read_row(
         });
     }
 
-    if record.len() != columns.len() {
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    if cells.len() != columns.len() {
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
-            value: format!("{} fields", record.len()),
+            value: format!("{} fields", cells.len()),
             message: format!(
-                "line {line}: {} fields where the header has {}; none of this row's answers \
+                "line {}: {} fields where the header has {}; none of this row's answers \
                  were read, as its cells may be in the wrong columns",
-                record.len(),
+                cells.line(),
+                cells.len(),
                 columns.len()
             ),
         });
@@ -178,17 +239,17 @@ fn read_row(
 
     for &(column, slot) in &columns.questions {
         let question = &ruleset.questions[slot];
-        let cell = &record[column];
-        let problem = match std::str::from_utf8(cell) {
-            Ok(text) => match parse_text(question, text) {
+        let problem = match cells.get(column) {
+            None => continue, // cannot happen: the row has every column
+            Some(Ok(text)) => match parse_text(question, text) {
                 Ok(value) => {
                     answers.set(slot, value);
                     continue;
                 }
                 Err(e) => (text.trim().to_string(), e.message),
             },
-            Err(_) => (
-                String::from_utf8_lossy(cell).trim().to_string(),
+            Some(Err(bytes)) => (
+                String::from_utf8_lossy(bytes).trim().to_string(),
                 "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
                     .to_string(),
             ),

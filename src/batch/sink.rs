@@ -177,9 +177,7 @@ impl<'r, W: Write> Sink<'r, W> {
             Kind::Ndjson { out, .. } | Kind::Table { out, .. } => {
                 out.into_inner().map_err(|e| e.into_error())
             }
-            Kind::Json {
-                mut out, first, ..
-            } => {
+            Kind::Json { mut out, first, .. } => {
                 out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
                 out.into_inner().map_err(|e| e.into_error())
             }
@@ -228,7 +226,12 @@ impl CsvCells {
 /// `Verdict::missing_questions`, into a reused vector.
 fn missing_questions(verdict: &Verdict, out: &mut Vec<Slot>) {
     out.clear();
-    out.extend(verdict.missing.iter().flat_map(|m| m.questions.iter().copied()));
+    out.extend(
+        verdict
+            .missing
+            .iter()
+            .flat_map(|m| m.questions.iter().copied()),
+    );
     out.sort_unstable();
     out.dedup();
 }
@@ -287,8 +290,7 @@ fn table_row(
         if i > 0 {
             details.push_str(", ");
         }
-        if r.severity == Severity::Note && (i == 0 || v.reasons[i - 1].severity != Severity::Note)
-        {
+        if r.severity == Severity::Note && (i == 0 || v.reasons[i - 1].severity != Severity::Note) {
             details.push_str("note: ");
         }
         details.push_str(&ruleset.rules[r.rule].id);
@@ -314,10 +316,7 @@ fn table_row(
             details.push_str("; ");
         }
         let n = row.errors.len();
-        details.push_str(&format!(
-            "{n} input error{}",
-            if n == 1 { "" } else { "s" }
-        ));
+        details.push_str(&format!("{n} input error{}", if n == 1 { "" } else { "s" }));
     }
     if details.is_empty() {
         details.push('-');
