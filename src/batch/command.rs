@@ -341,11 +341,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
             let file = File::open(path).with_context(|| format!("cannot read {name}"))?;
-            let mut again = builder.from_reader(file);
-            again
-                .byte_headers()
-                .with_context(|| format!("cannot read {name}"))?;
-            let (d, rows) = Duplicates::prescan(&mut again, id_column)
+            let (d, rows) = Duplicates::prescan(file, delimiter, id_column)
                 .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }

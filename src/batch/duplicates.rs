@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::io::Read;
+use std::io::{self, Read};
 
 /// A hasher for keys that are already hashes.
 #[derive(Default)]
@@ -75,25 +75,17 @@ impl Duplicates {
         })
     }
 
-    /// Reads column `id_column` of every record left in `reader` (the header already read) and
-    /// keeps the rows of the ids that occur more than once. Returns them with the row count.
-    pub fn prescan<R: Read>(
-        reader: &mut csv::Reader<R>,
-        id_column: usize,
-    ) -> Result<(Self, u64), csv::Error> {
-        let mut record = csv::ByteRecord::new();
+    /// Reads column `id_column` of every record of a CSV file (`input`, from its start) with
+    /// the quick scanner, and keeps the rows of the ids that occur more than once. Returns them
+    /// with the row count.
+    pub fn prescan<R: Read>(input: R, delimiter: u8, id_column: usize) -> io::Result<(Self, u64)> {
         let mut ids: Vec<(u64, u64)> = Vec::new();
-        let mut row = 0u64;
-        while reader.read_byte_record(&mut record)? {
-            row += 1;
-            if let Some(id) = record
-                .get(id_column)
-                .filter(|id| !id.trim_ascii().is_empty())
-            {
+        let rows = super::scan::column(input, delimiter, id_column, |row, id| {
+            if !id.trim_ascii().is_empty() {
                 ids.push((id_hash(id), row));
             }
-        }
-        Ok((Self::from_ids(ids), row))
+        })?;
+        Ok((Self::from_ids(ids), rows))
     }
 
     /// The repeated ids among (hash, row) pairs.
@@ -219,11 +211,7 @@ mod tests {
     #[test]
     fn prescan_reads_the_id_column_of_every_record() {
         let data = "x,id\n1,A\n2,\"B\nB\"\n3\n4,A\n";
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(data.as_bytes());
-        reader.byte_headers().expect("header");
-        let (mut d, rows) = Duplicates::prescan(&mut reader, 1).expect("reads");
+        let (mut d, rows) = Duplicates::prescan(data.as_bytes(), b',', 1).expect("reads");
         assert_eq!(rows, 4);
         assert!(d.check(1, b"A").is_some());
         assert!(d.check(2, b"B\nB").is_none());

@@ -11,6 +11,7 @@
 pub mod columns;
 pub mod command;
 pub mod duplicates;
+mod scan;
 pub mod sink;
 
 use std::io::{self, Read, Write};

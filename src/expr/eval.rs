@@ -17,6 +17,7 @@ pub enum Truth {
 }
 
 impl Truth {
+    #[inline]
     pub fn not(self) -> Truth {
         match self {
             Truth::True => Truth::False,
@@ -25,6 +26,7 @@ impl Truth {
         }
     }
 
+    #[inline]
     pub fn and(self, other: Truth) -> Truth {
         match (self, other) {
             (Truth::False, _) | (_, Truth::False) => Truth::False,
@@ -33,6 +35,7 @@ impl Truth {
         }
     }
 
+    #[inline]
     pub fn or(self, other: Truth) -> Truth {
         match (self, other) {
             (Truth::True, _) | (_, Truth::True) => Truth::True,
@@ -41,6 +44,7 @@ impl Truth {
         }
     }
 
+    #[inline]
     pub fn from_bool(b: bool) -> Truth {
         if b {
             Truth::True
@@ -69,6 +73,7 @@ pub enum Field<'a> {
 
 impl Test {
     /// The result of this test on one field.
+    #[inline]
     pub fn apply(&self, field: Field<'_>) -> Truth {
         match field {
             Field::Unanswered => Truth::Unknown,
@@ -95,6 +100,7 @@ impl Test {
     }
 }
 
+#[inline]
 fn compare(value: &Value, op: CmpOp, lit: &Lit) -> Truth {
     let ordering = match (value, lit) {
         (Value::YesNo(a), Lit::YesNo(b)) => a.cmp(b),
