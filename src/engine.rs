@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::answers::{Answers, Value};
-use crate::expr::{Field, Truth};
+use crate::expr::{Cell, Field, Truth};
 use crate::ruleset::{Piece, Ruleset, Severity, Slot};
 
 /// The screening outcome, in precedence order.
@@ -112,10 +112,12 @@ pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
 fn fill_fields<'a>(ruleset: &Ruleset, answers: &'a Answers, fields: &mut Vec<Field<'a>>) {
     fields.clear();
     // Applicable, or not known to be: an answer given is used, none is unknown.
-    fields.extend((0..ruleset.questions.len()).map(|slot| match answers.get(slot) {
-        Some(value) => Field::Answered(value),
-        None => Field::Unanswered,
-    }));
+    fields.extend(
+        (0..ruleset.questions.len()).map(|slot| match answers.get(slot) {
+            Some(value) => Field::Answered(value),
+            None => Field::Unanswered,
+        }),
+    );
     // Then skip logic, in ask order: every `ask_if` reads only questions before its own in
     // that order, so it sees them already settled.
     for &slot in ruleset.guarded() {
@@ -143,12 +145,37 @@ pub struct Scratch {
     verdict: Verdict,
     /// Always empty between calls: only its allocation is kept.
     fields: Vec<Field<'static>>,
+    /// The fields as rule conditions read them fastest.
+    cells: Vec<Cell>,
     /// Fired rules by severity (exclude, review, note), in ruleset order.
     fired: [Vec<usize>; 3],
     /// Undecided exclude and review rules, in ruleset order.
     undecided: Vec<usize>,
     spare_reasons: Vec<Reason>,
     spare_missing: Vec<Missing>,
+    detail: Detail,
+}
+
+/// How much of each reason `evaluate_with` writes out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detail {
+    /// Everything, exactly as `evaluate`.
+    #[default]
+    Full,
+    /// Reasons without their filled-in `message` and read `answers` (both left empty), for
+    /// outputs that show only rule ids; everything else — status, urgent, which rules fired,
+    /// missing, skipped — exactly as `evaluate`.
+    Outline,
+}
+
+impl Scratch {
+    /// Buffers for deciding with the given detail.
+    pub fn with_detail(detail: Detail) -> Self {
+        Scratch {
+            detail,
+            ..Scratch::default()
+        }
+    }
 }
 
 impl Default for Scratch {
@@ -162,10 +189,12 @@ impl Default for Scratch {
                 skipped: Vec::new(),
             },
             fields: Vec::new(),
+            cells: Vec::new(),
             fired: Default::default(),
             undecided: Vec::new(),
             spare_reasons: Vec::new(),
             spare_missing: Vec::new(),
+            detail: Detail::Full,
         }
     }
 }
@@ -180,10 +209,12 @@ pub fn evaluate_with<'s>(
     let Scratch {
         verdict,
         fields: kept,
+        cells,
         fired,
         undecided,
         spare_reasons,
         spare_missing,
+        detail,
     } = scratch;
     let mut fields: Vec<Field<'_>> = std::mem::take(kept);
     fill_fields(ruleset, answers, &mut fields);
@@ -192,8 +223,10 @@ pub fn evaluate_with<'s>(
 
     fired.iter_mut().for_each(Vec::clear);
     undecided.clear();
+    cells.clear();
+    cells.extend(fields.iter().map(|&field| Cell::of(field)));
     for (index, rule) in ruleset.rules.iter().enumerate() {
-        match rule.when.eval(&fields) {
+        match rule.when.eval_cells(cells) {
             Truth::True => fired[rule.severity as usize].push(index),
             Truth::Unknown if rule.severity != Severity::Note => undecided.push(index),
             _ => {}
@@ -213,11 +246,13 @@ pub fn evaluate_with<'s>(
         reason.severity = rule.severity;
         reason.urgent = rule.urgent;
         reason.message.clear();
-        fill(ruleset, &rule.message, &fields, &mut reason.message);
         reason.answers.clear();
-        reason
-            .answers
-            .extend(rule.reads.iter().map(|&slot| (slot, seen(fields[slot]))));
+        if *detail == Detail::Full {
+            fill(ruleset, &rule.message, &fields, &mut reason.message);
+            reason
+                .answers
+                .extend(rule.reads.iter().map(|&slot| (slot, seen(fields[slot]))));
+        }
         verdict.reasons.push(reason);
     }
     for &index in undecided.iter() {
@@ -401,6 +436,28 @@ rules:
                 &fresh,
                 "{values:?}"
             );
+        }
+    }
+
+    #[test]
+    fn outline_leaves_out_only_messages_and_read_answers() {
+        let rs = load_str(RULES, "t.yaml").expect("loads");
+        let mut outline = Scratch::with_detail(Detail::Outline);
+        for values in [&[("sbp", "185")][..], &[("sbp", "150"), ("pregnant", "no")]] {
+            let mut answers = Answers::new(&rs);
+            for (id, raw) in values {
+                let slot = rs.slot(id).expect("known id");
+                answers.set(
+                    slot,
+                    crate::answers::parse_text(&rs.questions[slot], raw).expect("valid"),
+                );
+            }
+            let mut full = evaluate(&rs, &answers);
+            for r in &mut full.reasons {
+                r.message.clear();
+                r.answers.clear();
+            }
+            assert_eq!(evaluate_with(&rs, &answers, &mut outline), &full);
         }
     }
 }

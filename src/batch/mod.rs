@@ -11,16 +11,17 @@
 pub mod columns;
 pub mod command;
 pub mod duplicates;
+mod memo;
 mod scan;
 pub mod sink;
 
 use std::io::{self, Read, Write};
 
-use crate::answers::{parse_text, Answers, InputError};
+use crate::answers::{Answers, InputError};
 use crate::engine::{evaluate_with, Scratch, Status};
-use crate::ruleset::Ruleset;
+use crate::ruleset::{Ruleset, Slot};
 
-pub use columns::{Columns, Mapping};
+pub use columns::{Columns, Mapping, Role};
 pub use duplicates::Duplicates;
 pub use sink::{Row, Sink};
 
@@ -63,6 +64,8 @@ pub const TICK_ROWS: u64 = 1 << 14;
 
 /// The per-row state of the loop, kept between rows.
 struct RowState {
+    /// One per question, by slot.
+    memos: Vec<memo::Memo>,
     answers: Answers,
     scratch: Scratch,
     errors: Vec<InputError>,
@@ -93,6 +96,44 @@ impl<'a> Cells<'a> {
         }
     }
 
+    /// Reads every question cell into `answers` (each mapped question is set, to its value or
+    /// to unanswered), and reports the bad ones in `errors`.
+    fn read_answers(
+        self,
+        ruleset: &Ruleset,
+        columns: &Columns,
+        memos: &mut [memo::Memo],
+        answers: &mut Answers,
+        errors: &mut Vec<InputError>,
+    ) {
+        match self {
+            Cells::Text(r) => {
+                for (column, text) in r.iter().enumerate() {
+                    if let Some(&Role::Question(slot)) = columns.roles.get(column) {
+                        read_cell(
+                            ruleset,
+                            columns,
+                            column,
+                            slot,
+                            Ok(text),
+                            memos,
+                            answers,
+                            errors,
+                        );
+                    }
+                }
+            }
+            Cells::Bytes(r) => {
+                for (column, bytes) in r.iter().enumerate() {
+                    if let Some(&Role::Question(slot)) = columns.roles.get(column) {
+                        let cell = std::str::from_utf8(bytes).map_err(|_| bytes);
+                        read_cell(ruleset, columns, column, slot, cell, memos, answers, errors);
+                    }
+                }
+            }
+        }
+    }
+
     fn line(self) -> u64 {
         match self {
             Cells::Text(r) => r.position().map(|p| p.line()),
@@ -114,8 +155,9 @@ pub fn screen<R: Read, W: Write>(
 ) -> Result<Summary, BatchError> {
     let mut record = csv::ByteRecord::new();
     let mut state = RowState {
+        memos: ruleset.questions.iter().map(memo::Memo::new).collect(),
         answers: Answers::new(ruleset),
-        scratch: Scratch::default(),
+        scratch: Scratch::with_detail(sink.detail()),
         errors: Vec::new(),
         id: String::new(),
     };
@@ -187,12 +229,14 @@ fn read_row(
     state: &mut RowState,
 ) {
     let RowState {
+        memos,
         answers,
         errors,
         id,
         ..
     } = state;
-    answers.clear();
+    // No `answers.clear()`: a well-formed row sets every question it has a column for, and
+    // the others are never set.
     errors.clear();
     id.clear();
 
@@ -224,6 +268,8 @@ fn read_row(
     }
 
     if cells.len() != columns.len() {
+        answers.clear();
+        memos.iter_mut().for_each(memo::Memo::forget_last);
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
             value: format!("{} fields", cells.len()),
@@ -237,28 +283,41 @@ fn read_row(
         });
         return;
     }
+    cells.read_answers(ruleset, columns, memos, answers, errors);
+}
 
-    for &(column, slot) in &columns.questions {
-        let question = &ruleset.questions[slot];
-        let problem = match cells.get(column) {
-            None => continue, // cannot happen: the row has every column
-            Some(Ok(text)) => match parse_text(question, text) {
-                Ok(value) => {
-                    answers.set(slot, value);
-                    continue;
-                }
-                Err(e) => (text.trim().to_string(), e.message),
-            },
-            Some(Err(bytes)) => (
+/// Reads one question's cell: its value, or unanswered and an error.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn read_cell(
+    ruleset: &Ruleset,
+    columns: &Columns,
+    column: usize,
+    slot: Slot,
+    cell: Result<&str, &[u8]>,
+    memos: &mut [memo::Memo],
+    answers: &mut Answers,
+    errors: &mut Vec<InputError>,
+) {
+    let question = &ruleset.questions[slot];
+    let problem = match cell {
+        Ok(text) => match memos[slot].read_into(question, slot, text, answers) {
+            Ok(()) => return,
+            Err(e) => (text.trim().to_string(), e.message),
+        },
+        Err(bytes) => {
+            memos[slot].forget_last();
+            answers.set(slot, None);
+            (
                 String::from_utf8_lossy(bytes).trim().to_string(),
                 "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
                     .to_string(),
-            ),
-        };
-        errors.push(InputError {
-            question: question.id.clone(),
-            value: problem.0,
-            message: format!("column '{}': {}", columns.names[column], problem.1),
-        });
-    }
+            )
+        }
+    };
+    errors.push(InputError {
+        question: question.id.clone(),
+        value: problem.0,
+        message: format!("column '{}': {}", columns.names[column], problem.1),
+    });
 }

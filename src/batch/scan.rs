@@ -71,7 +71,14 @@ fn column_with_buffer<R: Read>(
                 start += 1;
             }
             let walked = if start < len {
-                walk(&buf[start..len], eof, delimiter, column, &mut value, records > 0)
+                walk(
+                    &buf[start..len],
+                    eof,
+                    delimiter,
+                    column,
+                    &mut value,
+                    records > 0,
+                )
             } else {
                 Walk::Open
             };
@@ -216,7 +223,10 @@ mod tests {
         let mut record = csv::ByteRecord::new();
         let mut row = 0;
         let _ = reader.byte_headers().expect("in-memory read");
-        while reader.read_byte_record(&mut record).expect("in-memory read") {
+        while reader
+            .read_byte_record(&mut record)
+            .expect("in-memory read")
+        {
             row += 1;
             if let Some(v) = record.get(column).filter(|v| !v.is_empty()) {
                 out.push((row, v.to_vec()));

@@ -7,7 +7,7 @@
 use std::io::{self, BufWriter, Write};
 
 use crate::answers::InputError;
-use crate::engine::{Status, Verdict};
+use crate::engine::{Detail, Status, Verdict};
 use crate::output::{fast_json::RecordWriter, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
@@ -40,7 +40,7 @@ enum Kind<W: Write> {
         first: bool,
     },
     Csv {
-        out: csv::Writer<W>,
+        out: BufWriter<W>,
         cells: Box<CsvCells>,
     },
     Table {
@@ -81,11 +81,14 @@ impl<'r, W: Write> Sink<'r, W> {
                 }
             }
             Format::Csv => {
-                let mut out = csv::WriterBuilder::new()
-                    .buffer_capacity(BUFFER)
-                    .from_writer(out);
-                out.write_record(crate::output::csv::HEADER)
-                    .map_err(io::Error::from)?;
+                let mut out = BufWriter::with_capacity(BUFFER, out);
+                for (i, name) in crate::output::csv::HEADER.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    csv_field(&mut out, name.as_bytes())?;
+                }
+                out.write_all(b"\n")?;
                 Kind::Csv {
                     out,
                     cells: Box::new(CsvCells {
@@ -147,7 +150,7 @@ impl<'r, W: Write> Sink<'r, W> {
                     ..
                 } = &**cells;
                 let verdict = row.verdict;
-                out.write_record([
+                for (i, cell) in [
                     &number[..],
                     &id[..],
                     verdict.status.as_str().as_bytes(),
@@ -156,8 +159,16 @@ impl<'r, W: Write> Sink<'r, W> {
                     &missing[..],
                     &errors[..],
                     &rs[..],
-                ])
-                .map_err(io::Error::from)
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    csv_field(out, cell)?;
+                }
+                out.write_all(b"\n")
             }
             Kind::Table {
                 out,
@@ -184,14 +195,55 @@ impl<'r, W: Write> Sink<'r, W> {
             Kind::Csv { out, .. } => out.into_inner().map_err(|e| e.into_error()),
         }
     }
+
+    /// What the engine must fill in for this format: CSV and the table show rule ids only.
+    pub fn detail(&self) -> Detail {
+        match self.kind {
+            Kind::Csv { .. } | Kind::Table { .. } => Detail::Outline,
+            Kind::Ndjson { .. } | Kind::Json { .. } => Detail::Full,
+        }
+    }
+}
+
+/// One CSV field as the csv crate writes it by default: quoted (with quotes doubled) only when
+/// it holds a comma, a quote or a line break.
+fn csv_field<W: Write>(out: &mut W, cell: &[u8]) -> io::Result<()> {
+    if !cell
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        return out.write_all(cell);
+    }
+    out.write_all(b"\"")?;
+    for piece in cell.split_inclusive(|&b| b == b'"') {
+        out.write_all(piece)?;
+        if piece.last() == Some(&b'"') {
+            out.write_all(b"\"")?;
+        }
+    }
+    out.write_all(b"\"")
+}
+
+/// Writes a row number in decimal into `out` (cleared first).
+fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    out.clear();
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 impl CsvCells {
     /// The cells of `output::csv::fields`, into reused buffers.
     fn fill(&mut self, ruleset: &Ruleset, row: &Row<'_>) {
-        self.row.clear();
-        // Writing into a Vec cannot fail.
-        let _ = write!(self.row, "{}", row.number);
+        decimal(&mut self.row, row.number);
         self.id.clear();
         self.id.extend_from_slice(row.id.unwrap_or("").as_bytes());
         self.reasons.clear();
@@ -369,7 +421,7 @@ mod tests {
                     answers.set(slot, parse_text(&rs.questions[slot], raw).expect("valid"));
                 }
                 Record {
-                    id: [Some("P,1\"x".to_string()), None][i % 2].clone(),
+                    id: [Some("P,1\"x".to_string()), None, Some("a\r\nb\"".into())][i % 3].clone(),
                     row: Some(i as u64 + 1),
                     verdict: evaluate(rs, &answers),
                     errors: vec![
@@ -402,7 +454,8 @@ mod tests {
     #[test]
     fn csv_rows_are_output_csv_fields() {
         let rs = builtin().expect("loads");
-        let records = records(&rs);
+        let mut records = records(&rs);
+        records[0].row = Some(1234567890);
         let mut expected = csv::Writer::from_writer(Vec::new());
         expected
             .write_record(crate::output::csv::HEADER)
