@@ -143,9 +143,7 @@ pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
 #[derive(Debug)]
 pub struct Scratch {
     verdict: Verdict,
-    /// Always empty between calls: only its allocation is kept.
-    fields: Vec<Field<'static>>,
-    /// The fields as rule conditions read them fastest.
+    /// Every question as rule conditions read it, skip logic applied.
     cells: Vec<Cell>,
     /// Fired rules by severity (exclude, review, note), in ruleset order.
     fired: [Vec<usize>; 3],
@@ -188,7 +186,6 @@ impl Default for Scratch {
                 missing: Vec::new(),
                 skipped: Vec::new(),
             },
-            fields: Vec::new(),
             cells: Vec::new(),
             fired: Default::default(),
             undecided: Vec::new(),
@@ -208,23 +205,28 @@ pub fn evaluate_with<'s>(
 ) -> &'s Verdict {
     let Scratch {
         verdict,
-        fields: kept,
         cells,
         fired,
         undecided,
         spare_reasons,
         spare_missing,
         detail,
+        ..
     } = scratch;
-    let mut fields: Vec<Field<'_>> = std::mem::take(kept);
-    fill_fields(ruleset, answers, &mut fields);
+    fill_cells(ruleset, answers, cells);
+    // What a question is for this patient, as messages and reasons show it.
+    let field = |slot: Slot| -> Field<'_> {
+        if cells[slot].is_skipped() {
+            Field::Skipped
+        } else {
+            answers.get(slot).map_or(Field::Unanswered, Field::Answered)
+        }
+    };
     spare_reasons.append(&mut verdict.reasons);
     spare_missing.append(&mut verdict.missing);
 
     fired.iter_mut().for_each(Vec::clear);
     undecided.clear();
-    cells.clear();
-    cells.extend(fields.iter().map(|&field| Cell::of(field)));
     for (index, rule) in ruleset.rules.iter().enumerate() {
         match rule.when.eval_cells(cells) {
             Truth::True => fired[rule.severity as usize].push(index),
@@ -248,10 +250,10 @@ pub fn evaluate_with<'s>(
         reason.message.clear();
         reason.answers.clear();
         if *detail == Detail::Full {
-            fill(ruleset, &rule.message, &fields, &mut reason.message);
+            fill(ruleset, &rule.message, &field, &mut reason.message);
             reason
                 .answers
-                .extend(rule.reads.iter().map(|&slot| (slot, seen(fields[slot]))));
+                .extend(rule.reads.iter().map(|&slot| (slot, seen(field(slot)))));
         }
         verdict.reasons.push(reason);
     }
@@ -264,8 +266,8 @@ pub fn evaluate_with<'s>(
         missing.questions.clear();
         ruleset.rules[index]
             .when
-            .undecided_by(&fields, &mut missing.questions);
-        add_unknown_ask_if(ruleset, &fields, &mut missing.questions);
+            .undecided_by_cells(cells, &mut missing.questions);
+        add_unknown_ask_if(ruleset, cells, &mut missing.questions);
         verdict.missing.push(missing);
     }
 
@@ -285,27 +287,32 @@ pub fn evaluate_with<'s>(
             .guarded()
             .iter()
             .copied()
-            .filter(|&s| fields[s] == Field::Skipped),
+            .filter(|&s| cells[s].is_skipped()),
     );
     verdict.skipped.sort_unstable();
-    *kept = recycle(fields);
     verdict
 }
 
-/// Empties the fields and gives their allocation back without the borrow of one patient's
-/// answers (an in-place collect of an empty vector keeps the allocation).
-fn recycle(mut fields: Vec<Field<'_>>) -> Vec<Field<'static>> {
-    fields.clear();
-    fields.into_iter().map(|_| Field::Unanswered).collect()
+/// The cells of every question once skip logic has run: as `fill_fields`, in cells.
+fn fill_cells(ruleset: &Ruleset, answers: &Answers, cells: &mut Vec<Cell>) {
+    cells.clear();
+    cells.extend((0..ruleset.questions.len()).map(|slot| Cell::of_answer(answers.get(slot))));
+    for &slot in ruleset.guarded() {
+        if let Some(cond) = &ruleset.questions[slot].ask_if {
+            if cond.eval_cells(cells) == Truth::False {
+                cells[slot] = Cell::SKIPPED;
+            }
+        }
+    }
 }
 
 /// An unanswered question whose own `ask_if` is unknown could also be settled by answering
 /// what that `ask_if` reads: name those questions too.
-fn add_unknown_ask_if(ruleset: &Ruleset, fields: &[Field<'_>], questions: &mut Vec<Slot>) {
+fn add_unknown_ask_if(ruleset: &Ruleset, cells: &[Cell], questions: &mut Vec<Slot>) {
     let mut i = 0;
     while i < questions.len() {
         if let Some(cond) = &ruleset.questions[questions[i]].ask_if {
-            cond.undecided_by(fields, questions);
+            cond.undecided_by_cells(cells, questions);
         }
         i += 1;
     }
@@ -319,12 +326,17 @@ fn seen(field: Field<'_>) -> Seen {
     }
 }
 
-fn fill(ruleset: &Ruleset, pieces: &[Piece], fields: &[Field<'_>], out: &mut String) {
+fn fill<'a>(
+    ruleset: &Ruleset,
+    pieces: &[Piece],
+    field: &impl Fn(Slot) -> Field<'a>,
+    out: &mut String,
+) {
     use std::fmt::Write as _;
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Answer(slot) => match fields[*slot] {
+            Piece::Answer(slot) => match field(*slot) {
                 Field::Answered(v) => {
                     let _ = write!(out, "{}", v.display(&ruleset.questions[*slot]));
                 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
-use super::{screen, BatchError, Duplicates, Sink, Summary};
+use super::{screen, BatchError, Duplicates, Plan, Summary};
 use crate::app::{self, Terminal, UsageError};
 use crate::cli::{BatchArgs, FormatArg};
 use crate::engine::Status;
@@ -25,6 +25,23 @@ use crate::ruleset::Ruleset;
 
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const LARGE_INPUT: u64 = 8 << 20;
+
+/// The environment variable that sets how many threads screen rows (default: one per CPU).
+pub const THREADS_ENV: &str = "KETASCREEN_THREADS";
+
+/// Screening threads: `KETASCREEN_THREADS` if set to a number, else one per available CPU
+/// (at most 8: the feeder and the writer are threads too, and one is enough to saturate them).
+fn threads() -> usize {
+    std::env::var(THREADS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+        })
+        .clamp(1, 8)
+}
 
 /// Where the rows come from.
 enum Input {
@@ -304,12 +321,12 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
             .unwrap_or((0, false)),
         Input::Stdin => (0, false),
     };
-    let source: Box<dyn Read> = match &input {
+    let source: Box<dyn Read + Send> = match &input {
         Input::File { file, .. } => Box::new(
             file.try_clone()
                 .with_context(|| format!("cannot read {name}"))?,
         ),
-        Input::Stdin => Box::new(io::stdin().lock()),
+        Input::Stdin => Box::new(io::stdin()),
     };
     let builder = {
         let mut b = csv::ReaderBuilder::new();
@@ -360,14 +377,20 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         && io::stderr().is_terminal())
     .then(|| progress_bar(size));
 
-    let mut sink = Sink::start(&ruleset, format, destination, color).map_err(BatchError::Write)?;
+    let plan = Plan {
+        ruleset: &ruleset,
+        columns: &columns,
+        format,
+        color,
+        threads: threads(),
+    };
+    let mut destination = destination;
     let summary = screen(
-        &ruleset,
+        plan,
         &mut reader,
-        &columns,
         &mut duplicates,
-        &mut sink,
-        |bytes| {
+        &mut destination,
+        &|bytes| {
             if let Some(bar) = &bar {
                 bar.set_position(bytes);
             }
@@ -379,7 +402,6 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         }
         e => anyhow::Error::new(e),
     })?;
-    let destination = sink.finish().map_err(BatchError::Write)?;
     destination.commit()?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -1,52 +1,83 @@
 //! A small per-column memory of recently parsed cells. Intake exports repeat themselves: a
-//! yes/no column holds two or three spellings, a choice column a handful of ids or labels. Each
-//! column remembers the last few distinct cells it parsed (up to 32 bytes) and what
-//! `answers::parse_text` made of them, so a repeated cell costs a comparison instead of a parse.
-//! `parse_text` stays the one place that parses: a cell is only ever remembered with
-//! `parse_text`'s own answer for that exact text and question, and invalid cells (which need
-//! their message) and text answers are never remembered.
+//! yes/no column holds two or three spellings, a choice column a handful of ids or labels, and
+//! most cells are the same as the cell above. So each column remembers the cell it last read
+//! into the answers — when the next row's cell is the same bytes, the answer is already there
+//! and nothing is done at all — and the last few distinct cells it parsed with what
+//! `answers::parse_text` made of them. `parse_text` stays the one place that parses: a cell is
+//! only ever remembered with `parse_text`'s own answer for exactly those bytes and that
+//! question; invalid cells (which need their message each time) and text answers are never
+//! remembered. Cells of up to 8 bytes — most of them — are compared as one machine word.
 
 use crate::answers::{parse_text, Answers, InvalidValue, Value};
 use crate::ruleset::{Kind, Question, Slot};
 
-/// Cells longer than this many bytes are parsed every time.
-const KEY_WORDS: usize = 4;
-const KEY: usize = KEY_WORDS * 8;
-/// Distinct cells remembered per column.
+/// Distinct cells remembered per column, short and long each.
 const WAYS: usize = 4;
+/// Longer cells are not remembered among the distinct ones (only as the last cell).
+const LONG: usize = 64;
 
-/// A short cell's bytes packed into words, with its length: compared in a few instructions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Key {
-    len: usize,
-    words: [u64; KEY_WORDS],
+/// Why a cell gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellProblem {
+    NotUtf8,
+    Invalid(InvalidValue),
 }
 
-impl Key {
+/// A cell of at most 8 bytes as one word (little-endian, zero-padded), and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short {
+    word: u64,
+    len: u8,
+}
+
+impl Short {
+    /// The cell `buf[start..end]`, read as one word when 8 bytes from `start` are in `buf`.
     #[inline]
-    fn of(bytes: &[u8]) -> Option<Key> {
-        if bytes.len() > KEY {
+    pub fn at(buf: &[u8], start: usize, end: usize) -> Option<Short> {
+        let len = end.checked_sub(start)?;
+        if len > 8 {
             return None;
         }
-        let mut words = [0u64; KEY_WORDS];
-        for (i, &b) in bytes.iter().enumerate() {
-            words[i / 8] |= u64::from(b) << ((i % 8) * 8);
-        }
-        Some(Key {
-            len: bytes.len(),
-            words,
+        let word = match buf.get(start..start + 8) {
+            Some(eight) => {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(eight);
+                let mask = ((1u128 << (8 * len)) - 1) as u64;
+                u64::from_le_bytes(bytes) & mask
+            }
+            None => {
+                let mut word = 0u64;
+                for (i, &b) in buf.get(start..end)?.iter().enumerate() {
+                    word |= u64::from(b) << (8 * i);
+                }
+                word
+            }
+        };
+        Some(Short {
+            word,
+            len: len as u8,
         })
     }
+}
+
+/// The cell last read into the answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Last {
+    None,
+    Short(Short),
+    Long(Vec<u8>),
 }
 
 /// The memory of one column.
 #[derive(Debug, Clone)]
 pub struct Memo {
     /// The cell last read into the answers, while the answers still hold what it parsed to.
-    last: Option<Key>,
-    entries: Vec<(Key, Option<Value>)>,
-    /// The entry to replace next, round robin.
-    next: usize,
+    last: Last,
+    short: Vec<(Short, Option<Value>)>,
+    long: Vec<(Vec<u8>, Option<Value>)>,
+    /// The entries to replace next, round robin.
+    next_short: usize,
+    next_long: usize,
     /// False for text questions, which are not remembered.
     enabled: bool,
 }
@@ -54,79 +85,116 @@ pub struct Memo {
 impl Memo {
     pub fn new(question: &Question) -> Self {
         Memo {
-            last: None,
-            entries: Vec::with_capacity(WAYS),
-            next: 0,
+            last: Last::None,
+            short: Vec::with_capacity(WAYS),
+            long: Vec::new(),
+            next_short: 0,
+            next_long: 0,
             enabled: !matches!(question.kind, Kind::Text),
         }
     }
 
-    /// `parse_text(question, raw)`, remembered. `question` must be the one this memo was made for.
-    #[cfg(test)]
-    pub fn parse(&mut self, question: &Question, raw: &str) -> Result<Option<Value>, InvalidValue> {
-        match Key::of(raw.as_bytes()) {
-            Some(key) if self.enabled => self.lookup(question, raw, key),
-            _ => parse_text(question, raw),
-        }
-    }
-
-    fn lookup(
-        &mut self,
-        question: &Question,
-        raw: &str,
-        key: Key,
-    ) -> Result<Option<Value>, InvalidValue> {
-        for (known, value) in &self.entries {
-            if *known == key {
-                return Ok(value.clone());
-            }
-        }
-        let value = parse_text(question, raw)?;
-        if self.entries.len() < WAYS {
-            self.entries.push((key, value.clone()));
-        } else {
-            self.entries[self.next] = (key, value.clone());
-            self.next = (self.next + 1) % WAYS;
-        }
-        Ok(value)
-    }
-
-    /// Sets `answers[slot]` to `parse_text(question, raw)` — or leaves it alone when `raw` is
-    /// the cell this column last set it from, as it already holds that answer. On an invalid
-    /// cell the answer is set to unanswered and the error returned.
+    /// Sets `answers[slot]` to what `parse_text(question, cell)` makes of `cell` — or leaves it
+    /// alone when `cell` is the cell this column last set it from, as it already holds that
+    /// answer. `short` is `Short::at` for the cell, if it is short. On a bad cell the answer is
+    /// set to unanswered and the problem returned. `question` must be this memo's own.
     #[inline]
     pub fn read_into(
         &mut self,
         question: &Question,
         slot: Slot,
-        raw: &str,
+        cell: &[u8],
+        short: Option<Short>,
         answers: &mut Answers,
-    ) -> Result<(), InvalidValue> {
-        let key = Key::of(raw.as_bytes()).filter(|_| self.enabled);
-        if key.is_some() && key == self.last {
-            return Ok(());
+    ) -> Result<(), CellProblem> {
+        if self.enabled {
+            let same = match (&self.last, short) {
+                (Last::Short(last), Some(short)) => *last == short,
+                (Last::Long(last), None) => last[..] == *cell,
+                _ => false,
+            };
+            if same {
+                return Ok(());
+            }
         }
-        let parsed = match key {
-            Some(key) => self.lookup(question, raw, key),
-            None => parse_text(question, raw),
-        };
-        match parsed {
+        match self.lookup(question, cell, short) {
             Ok(value) => {
                 answers.set(slot, value);
-                self.last = key;
+                if self.enabled {
+                    match short {
+                        Some(short) => self.last = Last::Short(short),
+                        None => {
+                            if let Last::Long(last) = &mut self.last {
+                                last.clear();
+                                last.extend_from_slice(cell);
+                            } else {
+                                self.last = Last::Long(cell.to_vec());
+                            }
+                        }
+                    }
+                }
                 Ok(())
             }
-            Err(e) => {
+            Err(problem) => {
                 answers.set(slot, None);
-                self.last = None;
-                Err(e)
+                self.last = Last::None;
+                Err(problem)
             }
         }
     }
 
+    /// The answer for a cell: remembered, or parsed (and then remembered).
+    fn lookup(
+        &mut self,
+        question: &Question,
+        cell: &[u8],
+        short: Option<Short>,
+    ) -> Result<Option<Value>, CellProblem> {
+        if self.enabled {
+            match short {
+                Some(short) => {
+                    if let Some((_, value)) = self.short.iter().find(|(s, _)| *s == short) {
+                        return Ok(value.clone());
+                    }
+                }
+                None => {
+                    if let Some((_, value)) = self.long.iter().find(|(l, _)| l[..] == *cell) {
+                        return Ok(value.clone());
+                    }
+                }
+            }
+        }
+        let text = std::str::from_utf8(cell).map_err(|_| CellProblem::NotUtf8)?;
+        let value = parse_text(question, text).map_err(CellProblem::Invalid)?;
+        if self.enabled {
+            match short {
+                Some(short) => remember(&mut self.short, &mut self.next_short, short, &value),
+                None if cell.len() <= LONG => {
+                    remember(&mut self.long, &mut self.next_long, cell.to_vec(), &value)
+                }
+                None => {}
+            }
+        }
+        Ok(value)
+    }
+
     /// The answers were changed behind this memo's back (a row whose cells were not read).
     pub fn forget_last(&mut self) {
-        self.last = None;
+        self.last = Last::None;
+    }
+}
+
+fn remember<K>(
+    entries: &mut Vec<(K, Option<Value>)>,
+    next: &mut usize,
+    key: K,
+    value: &Option<Value>,
+) {
+    if entries.len() < WAYS {
+        entries.push((key, value.clone()));
+    } else {
+        entries[*next] = (key, value.clone());
+        *next = (*next + 1) % WAYS;
     }
 }
 
@@ -136,48 +204,74 @@ mod tests {
     use crate::ruleset::builtin;
 
     #[test]
-    fn remembered_cells_parse_exactly_as_parse_text() {
+    fn short_cells_pack_the_same_wherever_they_sit() {
+        let buf = b"no,yes,N,,a cell longer than eight";
+        let cells = [(0, 2), (3, 6), (7, 8), (9, 9), (10, 34)];
+        for (start, end) in cells {
+            let near_end = buf[..end].to_vec();
+            assert_eq!(
+                Short::at(buf, start, end),
+                Short::at(&near_end, start, end),
+                "{start}..{end}"
+            );
+        }
+        assert_eq!(Short::at(buf, 10, 34), None);
+        assert_ne!(Short::at(buf, 0, 2), Short::at(b"no\0", 0, 3));
+        assert_ne!(Short::at(buf, 9, 9), Short::at(b"\0", 0, 1));
+    }
+
+    #[test]
+    fn remembered_cells_read_exactly_as_parse_text() {
         let rs = builtin().expect("loads");
-        let cells = [
-            "no",
-            "No",
-            "N",
-            "0",
-            "yes",
-            " yes ",
-            "Y",
-            "TRUE",
-            "",
-            "unknown",
-            "maybe",
-            "146",
-            "400",
-            "146.0",
-            "current",
-            "Yes, current",
-            "CURRENT",
-            "curent",
-            "not_pregnant",
-            "a cell that is much longer than thirty-two bytes",
+        let cells: [&[u8]; 22] = [
+            b"no",
+            b"No",
+            b"N",
+            b"0",
+            b"yes",
+            b" yes ",
+            b"Y",
+            b"TRUE",
+            b"",
+            b"unknown",
+            b"maybe",
+            b"146",
+            b"400",
+            b"146.0",
+            b"current",
+            b"Yes, current",
+            b"CURRENT",
+            b"curent",
+            b"not_pregnant",
+            b"n\xffo",
+            b"a cell that is much longer than 64 bytes, \
+            so it is never remembered among the distinct ones",
+            b"major_depressive_disorder",
         ];
         for (slot, q) in rs.questions.iter().enumerate() {
             let mut memo = Memo::new(q);
-            let mut read = Memo::new(q);
-            let mut answers = crate::answers::Answers::new(&rs);
-            // Several rounds, in a changing order, so entries are replaced and hit.
+            let mut answers = Answers::new(&rs);
+            // Several rounds in a changing order, each cell twice in a row, so that entries
+            // are replaced and hit and the last cell is reused.
             for round in 0..5 {
                 for i in 0..cells.len() {
-                    let raw = cells[(i * (round + 1)) % cells.len()];
-                    assert_eq!(memo.parse(q, raw), parse_text(q, raw), "{} {raw:?}", q.id);
-                    // Read twice into the answers: the second read keeps what the first set.
+                    let cell = cells[(i * (round + 1)) % cells.len()];
+                    // The cell inside a longer buffer, as it sits in a record.
+                    let mut buf = cell.to_vec();
+                    buf.extend_from_slice(b",yes,no,1234567890");
                     for _ in 0..2 {
-                        let result = read.read_into(q, slot, raw, &mut answers);
-                        let expected = parse_text(q, raw);
-                        assert_eq!(result, expected.as_ref().map(|_| ()).map_err(Clone::clone));
+                        let short = Short::at(&buf, 0, cell.len());
+                        let got = memo.read_into(q, slot, cell, short, &mut answers);
+                        let expected = std::str::from_utf8(cell)
+                            .map_err(|_| CellProblem::NotUtf8)
+                            .and_then(|t| parse_text(q, t).map_err(CellProblem::Invalid));
+                        assert_eq!(got, expected.as_ref().map(|_| ()).map_err(Clone::clone));
                         assert_eq!(
                             answers.get(slot),
                             expected.ok().flatten().as_ref(),
-                            "{raw:?}"
+                            "{} {:?}",
+                            q.id,
+                            String::from_utf8_lossy(cell)
                         );
                     }
                 }

@@ -5,25 +5,31 @@
 //! other front end, and each row through `engine::evaluate_with`, the same decision.
 //!
 //! A bad cell or a ragged row is reported in that row's own record (`errors`) and the batch
-//! goes on; only unreadable input stops it. Rendering lives in `sink`; the command-line glue
-//! (which file, which format, warnings and the summary on stderr) in `command`.
+//! goes on; only unreadable input stops it. Rows travel in jobs of a few hundred: one thread
+//! reads them (`pipeline`), screeners decide and render them — on several threads when the
+//! machine has the cores, every screener with its own buffers — and the records are written
+//! strictly in input order. Rendering lives in `sink`; the command-line glue (which file,
+//! which format, warnings and the summary on stderr) in `command`.
 
 pub mod columns;
 pub mod command;
 pub mod duplicates;
 mod memo;
+pub mod pipeline;
 mod scan;
 pub mod sink;
 
-use std::io::{self, Read, Write};
+use std::io;
 
 use crate::answers::{Answers, InputError};
 use crate::engine::{evaluate_with, Scratch, Status};
-use crate::ruleset::{Ruleset, Slot};
+use crate::output::Format;
+use crate::ruleset::Ruleset;
 
 pub use columns::{Columns, Mapping, Role};
 pub use duplicates::Duplicates;
-pub use sink::{Row, Sink};
+pub use pipeline::{screen, Plan};
+pub use sink::{Renderer, Row};
 
 /// The `question` of an error about the whole row (a wrong number of fields).
 pub const ROW_ERROR: &str = "(row)";
@@ -44,6 +50,15 @@ impl Summary {
     pub fn count(&self, status: Status) -> u64 {
         self.by_status[status as usize]
     }
+
+    fn add(&mut self, other: &Summary) {
+        self.rows += other.rows;
+        for (mine, theirs) in self.by_status.iter_mut().zip(other.by_status) {
+            *mine += theirs;
+        }
+        self.urgent += other.urgent;
+        self.with_errors += other.with_errors;
+    }
 }
 
 /// Why a batch stopped.
@@ -59,265 +74,185 @@ pub enum BatchError {
     Write(#[source] io::Error),
 }
 
-/// How often (in rows) the progress callback hears the byte position.
-pub const TICK_ROWS: u64 = 1 << 14;
+/// A run of consecutive rows on its way through the pipeline: read, then screened and
+/// rendered, then written. Its buffers go round and round.
+#[derive(Debug, Default)]
+pub struct Job {
+    /// The number of the first row.
+    first_row: u64,
+    /// `records[..len]` are this job's rows; the rest are spare buffers. (Each is an option so
+    /// that a screener can move it out and back without a placeholder.)
+    records: Vec<Option<csv::ByteRecord>>,
+    len: usize,
+    /// A duplicate-id message per row, found by the reader (which sees rows in order).
+    duplicates: Vec<Option<String>>,
+    /// The rendered records.
+    out: Vec<u8>,
+    summary: Summary,
+}
 
-/// The per-row state of the loop, kept between rows.
-struct RowState {
+/// Screens jobs: everything one thread needs to decide and render rows, reused row after row.
+pub struct Screener<'r> {
+    ruleset: &'r Ruleset,
+    columns: &'r Columns,
     /// One per question, by slot.
     memos: Vec<memo::Memo>,
     answers: Answers,
     scratch: Scratch,
     errors: Vec<InputError>,
     id: String,
+    renderer: Renderer<'r>,
 }
 
-/// One record's cells: text when the whole record is valid UTF-8 (checked once, not per
-/// cell), bytes otherwise.
-#[derive(Clone, Copy)]
-enum Cells<'a> {
-    Text(&'a csv::StringRecord),
-    Bytes(&'a csv::ByteRecord),
-}
-
-impl<'a> Cells<'a> {
-    fn len(self) -> usize {
-        match self {
-            Cells::Text(r) => r.len(),
-            Cells::Bytes(r) => r.len(),
+impl<'r> Screener<'r> {
+    pub fn new(ruleset: &'r Ruleset, columns: &'r Columns, format: Format, color: bool) -> Self {
+        let renderer = Renderer::new(ruleset, format, color);
+        Screener {
+            ruleset,
+            columns,
+            memos: ruleset.questions.iter().map(memo::Memo::new).collect(),
+            answers: Answers::new(ruleset),
+            scratch: Scratch::with_detail(renderer.detail()),
+            errors: Vec::new(),
+            id: String::new(),
+            renderer,
         }
     }
 
-    /// The cell as text, or its bytes when they are not UTF-8.
-    fn get(self, i: usize) -> Option<Result<&'a str, &'a [u8]>> {
-        match self {
-            Cells::Text(r) => r.get(i).map(Ok),
-            Cells::Bytes(r) => r.get(i).map(|b| std::str::from_utf8(b).map_err(|_| b)),
-        }
-    }
-
-    /// Reads every question cell into `answers` (each mapped question is set, to its value or
-    /// to unanswered), and reports the bad ones in `errors`.
-    fn read_answers(
-        self,
-        ruleset: &Ruleset,
-        columns: &Columns,
-        memos: &mut [memo::Memo],
-        answers: &mut Answers,
-        errors: &mut Vec<InputError>,
-    ) {
-        match self {
-            Cells::Text(r) => {
-                for (column, text) in r.iter().enumerate() {
-                    if let Some(&Role::Question(slot)) = columns.roles.get(column) {
-                        read_cell(
-                            ruleset,
-                            columns,
-                            column,
-                            slot,
-                            Ok(text),
-                            memos,
-                            answers,
-                            errors,
-                        );
-                    }
-                }
-            }
-            Cells::Bytes(r) => {
-                for (column, bytes) in r.iter().enumerate() {
-                    if let Some(&Role::Question(slot)) = columns.roles.get(column) {
-                        let cell = std::str::from_utf8(bytes).map_err(|_| bytes);
-                        read_cell(ruleset, columns, column, slot, cell, memos, answers, errors);
-                    }
-                }
-            }
-        }
-    }
-
-    fn line(self) -> u64 {
-        match self {
-            Cells::Text(r) => r.position().map(|p| p.line()),
-            Cells::Bytes(r) => r.position().map(|p| p.line()),
-        }
-        .unwrap_or(0)
-    }
-}
-
-/// Screens every record left in `reader` (its header already resolved to `columns`), writing
-/// one record per row to `sink`. `progress` hears the input byte position now and then.
-pub fn screen<R: Read, W: Write>(
-    ruleset: &Ruleset,
-    reader: &mut csv::Reader<R>,
-    columns: &Columns,
-    duplicates: &mut Duplicates,
-    sink: &mut Sink<'_, W>,
-    mut progress: impl FnMut(u64),
-) -> Result<Summary, BatchError> {
-    let mut record = csv::ByteRecord::new();
-    let mut state = RowState {
-        memos: ruleset.questions.iter().map(memo::Memo::new).collect(),
-        answers: Answers::new(ruleset),
-        scratch: Scratch::with_detail(sink.detail()),
-        errors: Vec::new(),
-        id: String::new(),
-    };
-    let mut summary = Summary::default();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => {
-                return Err(BatchError::Read {
-                    row: summary.rows + 1,
-                    source,
-                })
-            }
-        }
-        summary.rows += 1;
-        let number = summary.rows;
-        // The record moves into a StringRecord and back: no copy, no allocation.
-        record = match csv::StringRecord::from_byte_record(record) {
-            Ok(text) => {
-                read_row(
-                    ruleset,
-                    columns,
-                    duplicates,
-                    Cells::Text(&text),
+    /// Decides and renders every row of the job into `job.out`, and counts them.
+    fn screen_job(&mut self, job: &mut Job) {
+        job.out.clear();
+        job.summary = Summary::default();
+        for i in 0..job.len {
+            let number = job.first_row + i as u64;
+            let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
+            let Some(record) = job.records[i].as_ref() else {
+                continue; // cannot happen: the feeder filled the first `len`
+            };
+            read_row(
+                self.ruleset,
+                self.columns,
+                record,
+                duplicate,
+                &mut RowState {
+                    memos: &mut self.memos,
+                    answers: &mut self.answers,
+                    errors: &mut self.errors,
+                    id: &mut self.id,
+                },
+            );
+            let verdict = evaluate_with(self.ruleset, &self.answers, &mut self.scratch);
+            let summary = &mut job.summary;
+            summary.rows += 1;
+            summary.by_status[verdict.status as usize] += 1;
+            summary.urgent += u64::from(verdict.urgent);
+            summary.with_errors += u64::from(!self.errors.is_empty());
+            self.renderer.record(
+                &mut job.out,
+                &Row {
                     number,
-                    &mut state,
-                );
-                text.into_byte_record()
-            }
-            Err(e) => {
-                let bytes = e.into_byte_record();
-                read_row(
-                    ruleset,
-                    columns,
-                    duplicates,
-                    Cells::Bytes(&bytes),
-                    number,
-                    &mut state,
-                );
-                bytes
-            }
-        };
-        let verdict = evaluate_with(ruleset, &state.answers, &mut state.scratch);
-        summary.by_status[verdict.status as usize] += 1;
-        summary.urgent += u64::from(verdict.urgent);
-        summary.with_errors += u64::from(!state.errors.is_empty());
-        sink.row(&Row {
-            number,
-            id: (!state.id.is_empty()).then_some(state.id.as_str()),
-            verdict,
-            errors: &state.errors,
-        })
-        .map_err(BatchError::Write)?;
-        if number % TICK_ROWS == 0 {
-            progress(reader.position().byte());
+                    id: (!self.id.is_empty()).then_some(self.id.as_str()),
+                    verdict,
+                    errors: &self.errors,
+                },
+            );
         }
     }
-    Ok(summary)
+}
+
+/// The per-row state a screener keeps between rows, borrowed for one row.
+struct RowState<'s> {
+    memos: &'s mut [memo::Memo],
+    answers: &'s mut Answers,
+    errors: &'s mut Vec<InputError>,
+    id: &'s mut String,
 }
 
 /// Reads one record into the answers, the id and the row's errors.
 fn read_row(
     ruleset: &Ruleset,
     columns: &Columns,
-    duplicates: &mut Duplicates,
-    cells: Cells<'_>,
-    number: u64,
-    state: &mut RowState,
+    record: &csv::ByteRecord,
+    duplicate: Option<String>,
+    state: &mut RowState<'_>,
 ) {
     let RowState {
         memos,
         answers,
         errors,
         id,
-        ..
     } = state;
     // No `answers.clear()`: a well-formed row sets every question it has a column for, and
     // the others are never set.
     errors.clear();
     id.clear();
 
-    let raw_id: &[u8] = match columns.id.and_then(|i| cells.get(i)) {
-        None => b"",
-        Some(Ok(text)) => {
-            id.push_str(text.trim());
-            text.as_bytes()
+    if let Some(column) = columns.id {
+        let raw = record.get(column).unwrap_or(b"").trim_ascii();
+        match std::str::from_utf8(raw) {
+            Ok(text) => id.push_str(text),
+            Err(_) => {
+                id.push_str(&String::from_utf8_lossy(raw));
+                errors.push(InputError {
+                    question: ID_ERROR.to_string(),
+                    value: id.to_string(),
+                    message: format!(
+                        "column '{}': not valid UTF-8 text (re-export the file as UTF-8)",
+                        columns.names[column]
+                    ),
+                });
+            }
         }
-        Some(Err(bytes)) => {
-            id.push_str(String::from_utf8_lossy(bytes).trim());
-            errors.push(InputError {
-                question: ID_ERROR.to_string(),
-                value: id.clone(),
-                message: format!(
-                    "column '{}': not valid UTF-8 text (re-export the file as UTF-8)",
-                    columns.names[columns.id.unwrap_or(0)]
-                ),
-            });
-            bytes
-        }
-    };
-    if let Some(message) = duplicates.check(number, raw_id) {
+    }
+    if let Some(message) = duplicate {
         errors.push(InputError {
             question: ID_ERROR.to_string(),
-            value: id.clone(),
+            value: id.to_string(),
             message,
         });
     }
 
-    if cells.len() != columns.len() {
+    if record.len() != columns.len() {
         answers.clear();
         memos.iter_mut().for_each(memo::Memo::forget_last);
+        let line = record.position().map_or(0, |p| p.line());
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
-            value: format!("{} fields", cells.len()),
+            value: format!("{} fields", record.len()),
             message: format!(
-                "line {}: {} fields where the header has {}; none of this row's answers \
+                "line {line}: {} fields where the header has {}; none of this row's answers \
                  were read, as its cells may be in the wrong columns",
-                cells.line(),
-                cells.len(),
+                record.len(),
                 columns.len()
             ),
         });
         return;
     }
-    cells.read_answers(ruleset, columns, memos, answers, errors);
-}
 
-/// Reads one question's cell: its value, or unanswered and an error.
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn read_cell(
-    ruleset: &Ruleset,
-    columns: &Columns,
-    column: usize,
-    slot: Slot,
-    cell: Result<&str, &[u8]>,
-    memos: &mut [memo::Memo],
-    answers: &mut Answers,
-    errors: &mut Vec<InputError>,
-) {
-    let question = &ruleset.questions[slot];
-    let problem = match cell {
-        Ok(text) => match memos[slot].read_into(question, slot, text, answers) {
-            Ok(()) => return,
-            Err(e) => (text.trim().to_string(), e.message),
-        },
-        Err(bytes) => {
-            memos[slot].forget_last();
-            answers.set(slot, None);
-            (
-                String::from_utf8_lossy(bytes).trim().to_string(),
-                "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
-                    .to_string(),
-            )
+    let buf = record.as_slice();
+    for &(column, slot) in &columns.questions {
+        let Some(range) = record.range(column) else {
+            continue; // cannot happen: the row has every column
+        };
+        let cell = &buf[range.clone()];
+        let short = memo::Short::at(buf, range.start, range.end);
+        let question = &ruleset.questions[slot];
+        if let Err(problem) = memos[slot].read_into(question, slot, cell, short, answers) {
+            let (value, message) = match problem {
+                memo::CellProblem::Invalid(e) => {
+                    (String::from_utf8_lossy(cell).trim().to_string(), e.message)
+                }
+                memo::CellProblem::NotUtf8 => (
+                    String::from_utf8_lossy(cell).trim().to_string(),
+                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
+                        .to_string(),
+                ),
+            };
+            errors.push(InputError {
+                question: question.id.clone(),
+                value,
+                message: format!("column '{}': {message}", columns.names[column]),
+            });
         }
-    };
-    errors.push(InputError {
-        question: question.id.clone(),
-        value: problem.0,
-        message: format!("column '{}': {}", columns.names[column], problem.1),
-    });
+    }
 }

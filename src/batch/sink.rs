@@ -4,8 +4,6 @@
 //! Every writer reuses its buffers and propagates I/O errors (a closed pipe ends the run quietly
 //! further up); none of them echoes an answer or an ignored column.
 
-use std::io::{self, BufWriter, Write};
-
 use crate::answers::InputError;
 use crate::engine::{Detail, Status, Verdict};
 use crate::output::{fast_json::RecordWriter, Format};
@@ -21,30 +19,19 @@ pub struct Row<'a> {
     pub errors: &'a [InputError],
 }
 
-const BUFFER: usize = 1 << 16;
-
-/// A streaming writer of batch records in one format.
-pub struct Sink<'r, W: Write> {
+/// Renders batch records in one format into byte buffers. One renderer per thread that
+/// screens rows; what goes before the first record and after the last (`head`, `tail`) is
+/// written once by whoever owns the output.
+pub struct Renderer<'r> {
     ruleset: &'r Ruleset,
-    kind: Kind<W>,
+    kind: Kind,
 }
 
-enum Kind<W: Write> {
-    Ndjson {
-        out: BufWriter<W>,
-        json: Box<RecordWriter>,
-    },
-    Json {
-        out: BufWriter<W>,
-        json: Box<RecordWriter>,
-        first: bool,
-    },
-    Csv {
-        out: BufWriter<W>,
-        cells: Box<CsvCells>,
-    },
+enum Kind {
+    Ndjson(Box<RecordWriter>),
+    Json(Box<RecordWriter>),
+    Csv(Box<CsvCells>),
     Table {
-        out: BufWriter<W>,
         color: bool,
         line: String,
         missing: Vec<Slot>,
@@ -60,168 +47,153 @@ struct CsvCells {
     errors: Vec<u8>,
     ruleset: Vec<u8>,
     slots: Vec<Slot>,
+    /// No rule or question id contains a character CSV must quote, so cells made of ids are
+    /// written as they are.
+    plain_ids: bool,
 }
 
-impl<'r, W: Write> Sink<'r, W> {
-    /// Starts writing `format` to `out` (for a table, `color` allows ANSI colour) and writes
-    /// what comes before the first record (a CSV or table header, a JSON array's `[`).
-    pub fn start(ruleset: &'r Ruleset, format: Format, out: W, color: bool) -> io::Result<Self> {
+fn needs_quotes(cell: &[u8]) -> bool {
+    cell.iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+}
+
+impl<'r> Renderer<'r> {
+    /// A renderer for `format`; for a table, `color` allows ANSI colour.
+    pub fn new(ruleset: &'r Ruleset, format: Format, color: bool) -> Self {
         let kind = match format {
-            Format::Ndjson => Kind::Ndjson {
-                out: BufWriter::with_capacity(BUFFER, out),
-                json: Box::new(RecordWriter::new(ruleset)),
+            Format::Ndjson => Kind::Ndjson(Box::new(RecordWriter::new(ruleset))),
+            Format::Json => Kind::Json(Box::new(RecordWriter::new(ruleset))),
+            Format::Csv => Kind::Csv(Box::new(CsvCells {
+                row: Vec::new(),
+                id: Vec::new(),
+                reasons: Vec::new(),
+                missing: Vec::new(),
+                errors: Vec::new(),
+                ruleset: format!("{}@{}", ruleset.id, ruleset.version).into_bytes(),
+                slots: Vec::new(),
+                plain_ids: !ruleset
+                    .rules
+                    .iter()
+                    .map(|r| &r.id)
+                    .chain(ruleset.questions.iter().map(|q| &q.id))
+                    .any(|id| needs_quotes(id.as_bytes())),
+            })),
+            Format::Table => Kind::Table {
+                color,
+                line: String::new(),
+                missing: Vec::new(),
             },
-            Format::Json => {
-                let mut out = BufWriter::with_capacity(BUFFER, out);
-                out.write_all(b"[")?;
-                Kind::Json {
-                    out,
-                    json: Box::new(RecordWriter::new(ruleset)),
-                    first: true,
-                }
-            }
-            Format::Csv => {
-                let mut out = BufWriter::with_capacity(BUFFER, out);
+        };
+        Renderer { ruleset, kind }
+    }
+
+    /// What the engine must fill in for this format: CSV and the table show rule ids only.
+    pub fn detail(&self) -> Detail {
+        match self.kind {
+            Kind::Csv(_) | Kind::Table { .. } => Detail::Outline,
+            Kind::Ndjson(_) | Kind::Json(_) => Detail::Full,
+        }
+    }
+
+    /// What comes before the first record: a CSV or table header, a JSON array's `[`.
+    pub fn head(&mut self, out: &mut Vec<u8>) {
+        match &mut self.kind {
+            Kind::Ndjson(_) => {}
+            Kind::Json(_) => out.push(b'['),
+            Kind::Csv(_) => {
                 for (i, name) in crate::output::csv::HEADER.iter().enumerate() {
                     if i > 0 {
-                        out.write_all(b",")?;
+                        out.push(b',');
                     }
-                    csv_field(&mut out, name.as_bytes())?;
+                    csv_field(out, name.as_bytes(), false);
                 }
-                out.write_all(b"\n")?;
-                Kind::Csv {
-                    out,
-                    cells: Box::new(CsvCells {
-                        row: Vec::new(),
-                        id: Vec::new(),
-                        reasons: Vec::new(),
-                        missing: Vec::new(),
-                        errors: Vec::new(),
-                        ruleset: format!("{}@{}", ruleset.id, ruleset.version).into_bytes(),
-                        slots: Vec::new(),
-                    }),
-                }
+                out.push(b'\n');
             }
-            Format::Table => {
-                let mut out = BufWriter::with_capacity(BUFFER, out);
-                let mut line = String::new();
+            Kind::Table { line, .. } => {
                 table_line(
-                    &mut line,
+                    line,
                     "row",
                     "id",
                     ("verdict", None),
                     ("urgent", None),
                     "reasons",
                 );
-                out.write_all(line.as_bytes())?;
-                Kind::Table {
-                    out,
-                    color,
-                    line,
-                    missing: Vec::new(),
-                }
+                out.extend_from_slice(line.as_bytes());
             }
-        };
-        Ok(Sink { ruleset, kind })
+        }
     }
 
-    /// Writes one record.
-    pub fn row(&mut self, row: &Row<'_>) -> io::Result<()> {
+    /// What comes after the last record, given how many records there were.
+    pub fn tail(&mut self, out: &mut Vec<u8>, records: u64) {
+        if let Kind::Json(_) = self.kind {
+            out.extend_from_slice(if records == 0 { b"]\n" } else { b"\n]\n" });
+        }
+    }
+
+    /// Appends one record to `out`. Rows are numbered from 1 with no gaps, so row 1 is the
+    /// first record of the output (which matters for the JSON array's commas).
+    pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
         let ruleset = self.ruleset;
         match &mut self.kind {
-            Kind::Ndjson { out, json } => {
-                json.write(out, Some(row.number), row.id, row.verdict, row.errors)?;
-                out.write_all(b"\n")
+            Kind::Ndjson(json) => {
+                // Writing into a Vec cannot fail.
+                let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
+                out.push(b'\n');
             }
-            Kind::Json { out, json, first } => {
-                out.write_all(if *first { b"\n" } else { b",\n" })?;
-                *first = false;
-                json.write(out, Some(row.number), row.id, row.verdict, row.errors)
+            Kind::Json(json) => {
+                out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
+                let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
             }
-            Kind::Csv { out, cells } => {
+            Kind::Csv(cells) => {
                 cells.fill(ruleset, row);
-                let CsvCells {
-                    row: number,
-                    id,
-                    reasons,
-                    missing,
-                    errors,
-                    ruleset: rs,
-                    ..
-                } = &**cells;
+                let plain = cells.plain_ids;
                 let verdict = row.verdict;
-                for (i, cell) in [
-                    &number[..],
-                    &id[..],
-                    verdict.status.as_str().as_bytes(),
-                    if verdict.urgent { b"true" } else { b"false" },
-                    &reasons[..],
-                    &missing[..],
-                    &errors[..],
-                    &rs[..],
-                ]
-                .into_iter()
-                .enumerate()
-                {
-                    if i > 0 {
-                        out.write_all(b",")?;
-                    }
-                    csv_field(out, cell)?;
-                }
-                out.write_all(b"\n")
+                csv_field(out, &cells.row, true);
+                out.push(b',');
+                csv_field(out, &cells.id, false);
+                out.push(b',');
+                out.extend_from_slice(verdict.status.as_str().as_bytes());
+                out.extend_from_slice(if verdict.urgent {
+                    b",true,"
+                } else {
+                    b",false,"
+                });
+                csv_field(out, &cells.reasons, plain);
+                out.push(b',');
+                csv_field(out, &cells.missing, plain);
+                out.push(b',');
+                csv_field(out, &cells.errors, false);
+                out.push(b',');
+                csv_field(out, &cells.ruleset, false);
+                out.push(b'\n');
             }
             Kind::Table {
-                out,
                 color,
                 line,
                 missing,
             } => {
                 table_row(ruleset, row, *color, line, missing);
-                out.write_all(line.as_bytes())
+                out.extend_from_slice(line.as_bytes());
             }
-        }
-    }
-
-    /// Writes what follows the last record, flushes, and gives the destination back.
-    pub fn finish(self) -> io::Result<W> {
-        match self.kind {
-            Kind::Ndjson { out, .. } | Kind::Table { out, .. } => {
-                out.into_inner().map_err(|e| e.into_error())
-            }
-            Kind::Json { mut out, first, .. } => {
-                out.write_all(if first { b"]\n" } else { b"\n]\n" })?;
-                out.into_inner().map_err(|e| e.into_error())
-            }
-            Kind::Csv { out, .. } => out.into_inner().map_err(|e| e.into_error()),
-        }
-    }
-
-    /// What the engine must fill in for this format: CSV and the table show rule ids only.
-    pub fn detail(&self) -> Detail {
-        match self.kind {
-            Kind::Csv { .. } | Kind::Table { .. } => Detail::Outline,
-            Kind::Ndjson { .. } | Kind::Json { .. } => Detail::Full,
         }
     }
 }
 
 /// One CSV field as the csv crate writes it by default: quoted (with quotes doubled) only when
-/// it holds a comma, a quote or a line break.
-fn csv_field<W: Write>(out: &mut W, cell: &[u8]) -> io::Result<()> {
-    if !cell
-        .iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-    {
-        return out.write_all(cell);
+/// it holds a comma, a quote or a line break. `plain` says the caller knows it holds none.
+fn csv_field(out: &mut Vec<u8>, cell: &[u8], plain: bool) {
+    if plain || !needs_quotes(cell) {
+        out.extend_from_slice(cell);
+        return;
     }
-    out.write_all(b"\"")?;
-    for piece in cell.split_inclusive(|&b| b == b'"') {
-        out.write_all(piece)?;
-        if piece.last() == Some(&b'"') {
-            out.write_all(b"\"")?;
+    out.push(b'"');
+    for &b in cell {
+        if b == b'"' {
+            out.push(b'"');
         }
+        out.push(b);
     }
-    out.write_all(b"\"")
+    out.push(b'"');
 }
 
 /// Writes a row number in decimal into `out` (cleared first).
@@ -438,17 +410,22 @@ mod tests {
     }
 
     fn write_all(rs: &Ruleset, format: Format, records: &[Record]) -> String {
-        let mut sink = Sink::start(rs, format, Vec::new(), false).expect("starts");
+        let mut renderer = Renderer::new(rs, format, false);
+        let mut out = Vec::new();
+        renderer.head(&mut out);
         for r in records {
-            sink.row(&Row {
-                number: r.row.unwrap_or(0),
-                id: r.id.as_deref(),
-                verdict: &r.verdict,
-                errors: &r.errors,
-            })
-            .expect("writes");
+            renderer.record(
+                &mut out,
+                &Row {
+                    number: r.row.unwrap_or(0),
+                    id: r.id.as_deref(),
+                    verdict: &r.verdict,
+                    errors: &r.errors,
+                },
+            );
         }
-        String::from_utf8(sink.finish().expect("finishes")).expect("UTF-8")
+        renderer.tail(&mut out, records.len() as u64);
+        String::from_utf8(out).expect("UTF-8")
     }
 
     #[test]
@@ -456,6 +433,7 @@ mod tests {
         let rs = builtin().expect("loads");
         let mut records = records(&rs);
         records[0].row = Some(1234567890);
+        records[1].errors[0].message = "a, \"quoted\"\nmessage".into();
         let mut expected = csv::Writer::from_writer(Vec::new());
         expected
             .write_record(crate::output::csv::HEADER)

@@ -9,6 +9,7 @@ use super::eval::{Field, Truth};
 use super::parse::CmpOp;
 use super::{Cond, Lit, Test};
 use crate::answers::Value;
+use crate::ruleset::Slot;
 
 /// What a cell holds. The kinds match `Lit`'s: a value compares only with a literal of its
 /// own kind.
@@ -37,6 +38,28 @@ impl Cell {
         holds: Holds::Unanswered,
         value: 0.0,
     };
+
+    pub const SKIPPED: Cell = Cell {
+        holds: Holds::Skipped,
+        value: 0.0,
+    };
+
+    /// An answer, or unanswered.
+    #[inline]
+    pub fn of_answer(answer: Option<&Value>) -> Cell {
+        match answer {
+            Some(value) => Cell::of(Field::Answered(value)),
+            None => Cell::UNANSWERED,
+        }
+    }
+
+    pub fn is_skipped(self) -> bool {
+        self.holds == Holds::Skipped
+    }
+
+    pub fn is_unanswered(self) -> bool {
+        self.holds == Holds::Unanswered
+    }
 
     #[inline]
     pub fn of(field: Field<'_>) -> Cell {
@@ -158,6 +181,26 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// `undecided_by`, on cells.
+    pub fn undecided_by_cells(&self, cells: &[Cell], out: &mut Vec<Slot>) {
+        if self.eval_cells(cells) != Truth::Unknown {
+            return;
+        }
+        match self {
+            Cond::Any(items) | Cond::All(items) => {
+                items.iter().for_each(|i| i.undecided_by_cells(cells, out))
+            }
+            Cond::Not(inner) => inner.undecided_by_cells(cells, out),
+            Cond::Test { slot, .. } => {
+                if !out.contains(slot) {
+                    out.push(*slot);
+                }
+            }
+        }
+    }
+}
+
 /// `Test::Cmp(op, lit).apply_cell(cell)`.
 #[inline]
 fn compare_cell(cell: Cell, op: CmpOp, lit: &Lit) -> Truth {
@@ -253,6 +296,10 @@ mod tests {
             let cells: Vec<Cell> = fields.iter().map(|f| Cell::of(*f)).collect();
             let c = cond(&mut rng, 3, fields.len());
             assert_eq!(c.eval_cells(&cells), c.eval(&fields), "{c:?} on {fields:?}");
+            let (mut by_cells, mut by_fields) = (vec![], vec![]);
+            c.undecided_by_cells(&cells, &mut by_cells);
+            c.undecided_by(&fields, &mut by_fields);
+            assert_eq!(by_cells, by_fields, "{c:?} on {fields:?}");
         }
     }
 }
