@@ -91,6 +91,9 @@ impl Input {
 /// Where the records go.
 enum Destination {
     Stdout(io::StdoutLock<'static>),
+    /// An existing file that is not a regular one (`/dev/null`, a named pipe): written as is,
+    /// since it cannot be replaced by a rename.
+    Special(File),
     /// A temporary file beside `path`, renamed onto it at the end.
     File {
         temp: tempfile::NamedTempFile,
@@ -102,6 +105,7 @@ impl Write for Destination {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Destination::Stdout(out) => out.write(buf),
+            Destination::Special(file) => file.write(buf),
             Destination::File { temp, .. } => temp.write(buf),
         }
     }
@@ -109,6 +113,7 @@ impl Write for Destination {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Destination::Stdout(out) => out.write_all(buf),
+            Destination::Special(file) => file.write_all(buf),
             Destination::File { temp, .. } => temp.write_all(buf),
         }
     }
@@ -116,6 +121,7 @@ impl Write for Destination {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Destination::Stdout(out) => out.flush(),
+            Destination::Special(file) => file.flush(),
             Destination::File { temp, .. } => temp.flush(),
         }
     }
@@ -123,6 +129,13 @@ impl Write for Destination {
 
 impl Destination {
     fn create(path: &Path) -> Result<Destination> {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            return Ok(Destination::Special(file));
+        }
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -147,6 +160,7 @@ impl Destination {
     fn commit(self) -> Result<()> {
         match self {
             Destination::Stdout(mut out) => Ok(out.flush()?),
+            Destination::Special(mut file) => Ok(file.flush()?),
             Destination::File { temp, path } => {
                 temp.as_file()
                     .sync_all()
@@ -357,8 +371,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
-            let file = File::open(path).with_context(|| format!("cannot read {name}"))?;
-            let (d, rows) = Duplicates::prescan(file, delimiter, id_column)
+            let (d, rows) = Duplicates::prescan(|| File::open(path), delimiter, id_column)
                 .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }

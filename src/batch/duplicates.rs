@@ -3,14 +3,15 @@
 //!
 //! A streamed record cannot be amended once written, so *both* rows can only be marked if the
 //! repeats are known before the first of them is written. For a regular file they are: a
-//! pre-scan reads the id column once (`prescan`), keeping a 64-bit hash and the row number per
-//! id, sorts them, and keeps only the repeated ids' rows for the screening pass. Stdin cannot be
-//! read twice, so there (`online`) the later row names the earlier one and the earlier record
-//! stays unmarked; the caller says so on stderr. Either way the memory is about 16 bytes per
-//! row with an id (the only part of a batch that grows with the row count); the pre-scan's is
-//! freed before screening starts. Ids are compared exactly, after trimming surrounding spaces.
-//! Two different ids sharing a 64-bit hash would be reported as a duplicate: for a million
-//! distinct ids the chance of that is about 3 in 100 million.
+//! pre-scan reads the id column with the quick scanner (`prescan`), hashes each id to 64 bits
+//! and sorts the hashes; only if some hash repeats does a second quick scan collect the rows
+//! of those ids. The sorted hashes (8 bytes per row with an id, the only part of a batch that
+//! grows with the row count) are freed before screening starts; what is kept is the rows of
+//! the repeated ids. Stdin cannot be read twice, so there (`online`) the later row names the
+//! earlier one and the earlier record stays unmarked; the caller says so on stderr. Ids are
+//! compared exactly, after trimming surrounding spaces, by their hash: ids of up to 8 bytes
+//! and equal length never share one, and for a million longer distinct ids the chance that
+//! two do (and are reported as duplicates) is about 3 in 100 million.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -36,11 +37,26 @@ impl Hasher for Identity {
 
 type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
 
-/// The hash an id is known by: SipHash with fixed keys over its trimmed bytes.
+/// The hash an id is known by, over its trimmed bytes: each 8-byte word is mixed in with
+/// MurmurHash3's finalizer (a bijection of 64-bit words, so short ids of one length never
+/// collide).
 pub fn id_hash(id: &[u8]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    h.write(id.trim_ascii());
-    h.finish()
+    let id = id.trim_ascii();
+    let mut h = 0x243F_6A88_85A3_08D3u64 ^ (id.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for chunk in id.chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h ^ u64::from_le_bytes(word));
+    }
+    h
+}
+
+fn mix(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^ (k >> 33)
 }
 
 /// How many other rows a message names before it says "and N more".
@@ -75,20 +91,39 @@ impl Duplicates {
         })
     }
 
-    /// Reads column `id_column` of every record of a CSV file (`input`, from its start) with
-    /// the quick scanner, and keeps the rows of the ids that occur more than once. Returns them
-    /// with the row count.
-    pub fn prescan<R: Read>(input: R, delimiter: u8, id_column: usize) -> io::Result<(Self, u64)> {
-        let mut ids: Vec<(u64, u64)> = Vec::new();
-        let rows = super::scan::column(input, delimiter, id_column, |row, id| {
+    /// Reads column `id_column` of every record of a CSV file with the quick scanner and keeps
+    /// the rows of the ids that occur more than once. `open` opens the file from its start (it
+    /// is called a second time only when some id repeats). Returns them with the row count.
+    pub fn prescan<R: Read>(
+        open: impl Fn() -> io::Result<R>,
+        delimiter: u8,
+        id_column: usize,
+    ) -> io::Result<(Self, u64)> {
+        let mut hashes: Vec<u64> = Vec::new();
+        let rows = super::scan::column(open()?, delimiter, id_column, |_, id| {
             if !id.trim_ascii().is_empty() {
-                ids.push((id_hash(id), row));
+                hashes.push(id_hash(id));
             }
         })?;
-        Ok((Self::from_ids(ids), rows))
+        hashes.sort_unstable();
+        let mut groups: ByHash<Vec<u64>> = hashes
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() > 1)
+            .map(|run| (run[0], Vec::new()))
+            .collect();
+        drop(hashes);
+        if !groups.is_empty() {
+            super::scan::column(open()?, delimiter, id_column, |row, id| {
+                if let Some(rows) = groups.get_mut(&id_hash(id)) {
+                    rows.push(row);
+                }
+            })?;
+        }
+        Ok((Duplicates(Mode::Known(groups)), rows))
     }
 
     /// The repeated ids among (hash, row) pairs.
+    #[cfg(test)]
     fn from_ids(mut ids: Vec<(u64, u64)>) -> Self {
         ids.sort_unstable();
         let mut groups = ByHash::default();
@@ -211,10 +246,27 @@ mod tests {
     #[test]
     fn prescan_reads_the_id_column_of_every_record() {
         let data = "x,id\n1,A\n2,\"B\nB\"\n3\n4,A\n";
-        let (mut d, rows) = Duplicates::prescan(data.as_bytes(), b',', 1).expect("reads");
+        let (mut d, rows) = Duplicates::prescan(|| Ok(data.as_bytes()), b',', 1).expect("reads");
         assert_eq!(rows, 4);
         assert!(d.check(1, b"A").is_some());
         assert!(d.check(2, b"B\nB").is_none());
-        assert!(d.check(4, b"A").is_some());
+        assert_eq!(
+            d.check(4, b"A").as_deref(),
+            Some("duplicate id: also on row 1; each row is screened on its own answers")
+        );
+        let (mut d, _) = Duplicates::prescan(|| Ok(&b"id\nA\nB\n"[..]), b',', 0).expect("reads");
+        assert_eq!(d.check(1, b"A"), None);
+    }
+
+    #[test]
+    fn short_ids_never_share_a_hash() {
+        let mut hashes: Vec<u64> = (0..100_000u32)
+            .map(|i| id_hash(format!("P{i:07}").as_bytes()))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 100_000);
+        assert_eq!(id_hash(b" P1 "), id_hash(b"P1"));
+        assert_ne!(id_hash(b"P1"), id_hash(b"P1\0"));
     }
 }
