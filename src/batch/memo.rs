@@ -7,6 +7,7 @@
 //! only ever remembered with `parse_text`'s own answer for exactly those bytes and that
 //! question; invalid cells (which need their message each time) and text answers are never
 //! remembered. Cells of up to 8 bytes — most of them — are compared as one machine word.
+//! Everything a column needs sits in one `Column`, so the usual row touches little memory.
 
 use crate::answers::{parse_text, Answers, InvalidValue, Value};
 use crate::ruleset::{Kind, Question, Slot};
@@ -68,9 +69,12 @@ enum Last {
     Long(Vec<u8>),
 }
 
-/// The memory of one column.
+/// How one question column is read, row after row.
 #[derive(Debug, Clone)]
-pub struct Memo {
+pub struct Column {
+    /// Index of the column in the record.
+    pub column: usize,
+    pub slot: Slot,
     /// The cell last read into the answers, while the answers still hold what it parsed to.
     last: Last,
     short: Vec<(Short, Option<Value>)>,
@@ -78,65 +82,81 @@ pub struct Memo {
     /// The entries to replace next, round robin.
     next_short: usize,
     next_long: usize,
-    /// False for text questions, which are not remembered.
-    enabled: bool,
+    /// False for text questions, which are never remembered.
+    remember_last: bool,
+    /// Only yes/no and choice cells are remembered among the distinct ones: numbers take too
+    /// many values for a few entries to help.
+    remember_distinct: bool,
 }
 
-impl Memo {
-    pub fn new(question: &Question) -> Self {
-        Memo {
+impl Column {
+    pub fn new(column: usize, slot: Slot, question: &Question) -> Self {
+        Column {
+            column,
+            slot,
             last: Last::None,
             short: Vec::with_capacity(WAYS),
             long: Vec::new(),
             next_short: 0,
             next_long: 0,
-            enabled: !matches!(question.kind, Kind::Text),
+            remember_last: !matches!(question.kind, Kind::Text),
+            remember_distinct: matches!(question.kind, Kind::YesNo | Kind::Choice(_)),
         }
     }
 
-    /// Sets `answers[slot]` to what `parse_text(question, cell)` makes of `cell` — or leaves it
-    /// alone when `cell` is the cell this column last set it from, as it already holds that
-    /// answer. `short` is `Short::at` for the cell, if it is short. On a bad cell the answer is
-    /// set to unanswered and the problem returned. `question` must be this memo's own.
+    /// Sets `answers[self.slot]` to what `parse_text(question, cell)` makes of the cell
+    /// `buf[start..end]` — or leaves it alone when the cell is the one this column last set it
+    /// from, as it already holds that answer. On a bad cell the answer is set to unanswered and
+    /// the problem returned. `question` must be the one at `self.slot`.
     #[inline]
     pub fn read_into(
         &mut self,
         question: &Question,
-        slot: Slot,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        answers: &mut Answers,
+    ) -> Result<(), CellProblem> {
+        let short = Short::at(buf, start, end);
+        if let (Last::Short(last), Some(short)) = (&self.last, short) {
+            if *last == short {
+                return Ok(());
+            }
+        }
+        let cell = buf.get(start..end).unwrap_or_default();
+        self.read_slow(question, cell, short, answers)
+    }
+
+    #[inline(never)]
+    fn read_slow(
+        &mut self,
+        question: &Question,
         cell: &[u8],
         short: Option<Short>,
         answers: &mut Answers,
     ) -> Result<(), CellProblem> {
-        if self.enabled {
-            let same = match (&self.last, short) {
-                (Last::Short(last), Some(short)) => *last == short,
-                (Last::Long(last), None) => last[..] == *cell,
-                _ => false,
-            };
-            if same {
+        if let (Last::Long(last), None) = (&self.last, short) {
+            if last[..] == *cell {
                 return Ok(());
             }
         }
         match self.lookup(question, cell, short) {
             Ok(value) => {
-                answers.set(slot, value);
-                if self.enabled {
-                    match short {
-                        Some(short) => self.last = Last::Short(short),
-                        None => {
-                            if let Last::Long(last) = &mut self.last {
-                                last.clear();
-                                last.extend_from_slice(cell);
-                            } else {
-                                self.last = Last::Long(cell.to_vec());
-                            }
-                        }
+                answers.set(self.slot, value);
+                self.last = match (short, std::mem::replace(&mut self.last, Last::None)) {
+                    _ if !self.remember_last => Last::None,
+                    (Some(short), _) => Last::Short(short),
+                    (None, Last::Long(mut last)) => {
+                        last.clear();
+                        last.extend_from_slice(cell);
+                        Last::Long(last)
                     }
-                }
+                    (None, _) => Last::Long(cell.to_vec()),
+                };
                 Ok(())
             }
             Err(problem) => {
-                answers.set(slot, None);
+                answers.set(self.slot, None);
                 self.last = Last::None;
                 Err(problem)
             }
@@ -150,23 +170,18 @@ impl Memo {
         cell: &[u8],
         short: Option<Short>,
     ) -> Result<Option<Value>, CellProblem> {
-        if self.enabled {
-            match short {
-                Some(short) => {
-                    if let Some((_, value)) = self.short.iter().find(|(s, _)| *s == short) {
-                        return Ok(value.clone());
-                    }
-                }
-                None => {
-                    if let Some((_, value)) = self.long.iter().find(|(l, _)| l[..] == *cell) {
-                        return Ok(value.clone());
-                    }
-                }
+        if self.remember_distinct {
+            let found = match short {
+                Some(short) => self.short.iter().find(|(s, _)| *s == short).map(|e| &e.1),
+                None => self.long.iter().find(|(l, _)| l[..] == *cell).map(|e| &e.1),
+            };
+            if let Some(value) = found {
+                return Ok(value.clone());
             }
         }
         let text = std::str::from_utf8(cell).map_err(|_| CellProblem::NotUtf8)?;
         let value = parse_text(question, text).map_err(CellProblem::Invalid)?;
-        if self.enabled {
+        if self.remember_distinct {
             match short {
                 Some(short) => remember(&mut self.short, &mut self.next_short, short, &value),
                 None if cell.len() <= LONG => {
@@ -178,7 +193,7 @@ impl Memo {
         Ok(value)
     }
 
-    /// The answers were changed behind this memo's back (a row whose cells were not read).
+    /// The answers were changed behind this column's back (a row whose cells were not read).
     pub fn forget_last(&mut self) {
         self.last = Last::None;
     }
@@ -249,7 +264,7 @@ mod tests {
             b"major_depressive_disorder",
         ];
         for (slot, q) in rs.questions.iter().enumerate() {
-            let mut memo = Memo::new(q);
+            let mut memo = Column::new(0, slot, q);
             let mut answers = Answers::new(&rs);
             // Several rounds in a changing order, each cell twice in a row, so that entries
             // are replaced and hit and the last cell is reused.
@@ -260,8 +275,7 @@ mod tests {
                     let mut buf = cell.to_vec();
                     buf.extend_from_slice(b",yes,no,1234567890");
                     for _ in 0..2 {
-                        let short = Short::at(&buf, 0, cell.len());
-                        let got = memo.read_into(q, slot, cell, short, &mut answers);
+                        let got = memo.read_into(q, &buf, 0, cell.len(), &mut answers);
                         let expected = std::str::from_utf8(cell)
                             .map_err(|_| CellProblem::NotUtf8)
                             .and_then(|t| parse_text(q, t).map_err(CellProblem::Invalid));

@@ -95,8 +95,8 @@ pub struct Job {
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    /// One per question, by slot.
-    memos: Vec<memo::Memo>,
+    /// One per question column, in column order.
+    reads: Vec<memo::Column>,
     answers: Answers,
     scratch: Scratch,
     errors: Vec<InputError>,
@@ -110,7 +110,11 @@ impl<'r> Screener<'r> {
         Screener {
             ruleset,
             columns,
-            memos: ruleset.questions.iter().map(memo::Memo::new).collect(),
+            reads: columns
+                .questions
+                .iter()
+                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .collect(),
             answers: Answers::new(ruleset),
             scratch: Scratch::with_detail(renderer.detail()),
             errors: Vec::new(),
@@ -135,7 +139,7 @@ impl<'r> Screener<'r> {
                 record,
                 duplicate,
                 &mut RowState {
-                    memos: &mut self.memos,
+                    reads: &mut self.reads,
                     answers: &mut self.answers,
                     errors: &mut self.errors,
                     id: &mut self.id,
@@ -162,7 +166,7 @@ impl<'r> Screener<'r> {
 
 /// The per-row state a screener keeps between rows, borrowed for one row.
 struct RowState<'s> {
-    memos: &'s mut [memo::Memo],
+    reads: &'s mut [memo::Column],
     answers: &'s mut Answers,
     errors: &'s mut Vec<InputError>,
     id: &'s mut String,
@@ -177,7 +181,7 @@ fn read_row(
     state: &mut RowState<'_>,
 ) {
     let RowState {
-        memos,
+        reads,
         answers,
         errors,
         id,
@@ -214,7 +218,7 @@ fn read_row(
 
     if record.len() != columns.len() {
         answers.clear();
-        memos.iter_mut().for_each(memo::Memo::forget_last);
+        reads.iter_mut().for_each(memo::Column::forget_last);
         let line = record.position().map_or(0, |p| p.line());
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
@@ -230,18 +234,18 @@ fn read_row(
     }
 
     let buf = record.as_slice();
-    for &(column, slot) in &columns.questions {
-        let Some(range) = record.range(column) else {
+    for read in reads.iter_mut() {
+        let Some(range) = record.range(read.column) else {
             continue; // cannot happen: the row has every column
         };
-        let cell = &buf[range.clone()];
-        let short = memo::Short::at(buf, range.start, range.end);
-        let question = &ruleset.questions[slot];
-        if let Err(problem) = memos[slot].read_into(question, slot, cell, short, answers) {
+        let question = &ruleset.questions[read.slot];
+        if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
+            let cell = &buf[range];
             let (value, message) = match problem {
-                memo::CellProblem::Invalid(e) => {
-                    (String::from_utf8_lossy(cell).trim().to_string(), e.message)
-                }
+                memo::CellProblem::Invalid(e) => (
+                    String::from_utf8_lossy(cell).trim().to_string(),
+                    e.message,
+                ),
                 memo::CellProblem::NotUtf8 => (
                     String::from_utf8_lossy(cell).trim().to_string(),
                     "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
@@ -251,7 +255,7 @@ fn read_row(
             errors.push(InputError {
                 question: question.id.clone(),
                 value,
-                message: format!("column '{}': {message}", columns.names[column]),
+                message: format!("column '{}': {message}", columns.names[read.column]),
             });
         }
     }
