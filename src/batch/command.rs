@@ -16,6 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
+use super::scan::{newlines, Splitter};
 use super::{screen, BatchError, Duplicates, Plan, Summary};
 use crate::app::{self, Terminal, UsageError};
 use crate::cli::{BatchArgs, FormatArg};
@@ -342,19 +343,24 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         ),
         Input::Stdin => Box::new(io::stdin()),
     };
-    let builder = {
-        let mut b = csv::ReaderBuilder::new();
-        b.delimiter(delimiter)
-            .flexible(true)
-            .has_headers(true)
-            .buffer_capacity(1 << 16);
-        b
-    };
-    let mut reader = builder.from_reader(source);
-    let header = reader
-        .byte_headers()
+    let mut split = Splitter::new(source, delimiter, None);
+    let (header, first_line) = match split
+        .next()
         .with_context(|| format!("cannot read {name}"))?
-        .clone();
+    {
+        // The header record, parsed by the csv crate itself (which also strips a BOM).
+        Some(record) => {
+            let mut header = csv::ByteRecord::new();
+            csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(false)
+                .from_reader(record.bytes)
+                .read_byte_record(&mut header)
+                .with_context(|| format!("cannot read {name}"))?;
+            (header, 1 + newlines(record.bytes))
+        }
+        None => (csv::ByteRecord::new(), 1),
+    };
     let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
         let message = format!("{name}: {e}");
         if e.is_usage() {
@@ -366,6 +372,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         }
     })?;
     warn_about_header(&ruleset, &columns);
+    split.set_column(columns.id);
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin.
     let (mut duplicates, prescanned) = match (&input, columns.id) {
@@ -395,12 +402,14 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         columns: &columns,
         format,
         color,
+        delimiter,
         threads: threads(),
     };
     let mut destination = destination;
     let summary = screen(
         plan,
-        &mut reader,
+        &mut split,
+        first_line,
         &mut duplicates,
         &mut destination,
         &|bytes| {

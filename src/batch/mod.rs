@@ -16,14 +16,13 @@ pub mod command;
 pub mod duplicates;
 mod memo;
 pub mod pipeline;
-mod scan;
+pub mod scan;
 pub mod sink;
 
 use std::io;
 
 use crate::answers::{Answers, InputError};
 use crate::engine::{evaluate_with, Scratch, Status};
-use crate::output::Format;
 use crate::ruleset::Ruleset;
 
 pub use columns::{Columns, Mapping, Role};
@@ -68,33 +67,49 @@ pub enum BatchError {
     Read {
         row: u64,
         #[source]
-        source: csv::Error,
+        source: io::Error,
     },
     #[error("cannot write the output")]
     Write(#[source] io::Error),
+    /// The quick scanner and the csv reader disagreed about where records end. They are
+    /// tested to agree on every input; if they ever do not, stopping beats misnumbered rows.
+    #[error("internal error: rows {first}..{last} split into {found} records instead of {expected}; please report this with the file's shape (not its data)")]
+    Split {
+        first: u64,
+        last: u64,
+        expected: usize,
+        found: usize,
+    },
 }
 
-/// A run of consecutive rows on its way through the pipeline: read, then screened and
-/// rendered, then written. Its buffers go round and round.
+/// A run of consecutive rows on its way through the pipeline: cut from the input, then parsed,
+/// screened and rendered, then written. Its buffers go round and round.
 #[derive(Debug, Default)]
 pub struct Job {
     /// The number of the first row.
     first_row: u64,
-    /// `records[..len]` are this job's rows; the rest are spare buffers. (Each is an option so
-    /// that a screener can move it out and back without a placeholder.)
-    records: Vec<Option<csv::ByteRecord>>,
+    /// The line the run starts on, and whether a guard line feed was put before it
+    /// (`scan::append_to_run`).
+    first_line: u64,
+    guard: bool,
+    /// The rows' bytes, whole records end to end.
+    run: Vec<u8>,
+    /// How many records `run` holds.
     len: usize,
-    /// A duplicate-id message per row, found by the reader (which sees rows in order).
+    /// A duplicate-id message per row, found by the feeder (which sees rows in order).
     duplicates: Vec<Option<String>>,
     /// The rendered records.
     out: Vec<u8>,
     summary: Summary,
 }
 
-/// Screens jobs: everything one thread needs to decide and render rows, reused row after row.
+/// Screens jobs: everything one thread needs to parse, decide and render rows, reused row after
+/// row.
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
+    delimiter: u8,
+    record: csv::ByteRecord,
     /// One per question column, in column order.
     reads: Vec<memo::Column>,
     answers: Answers,
@@ -105,11 +120,14 @@ pub struct Screener<'r> {
 }
 
 impl<'r> Screener<'r> {
-    pub fn new(ruleset: &'r Ruleset, columns: &'r Columns, format: Format, color: bool) -> Self {
-        let renderer = Renderer::new(ruleset, format, color);
+    pub fn new(plan: &Plan<'r>) -> Self {
+        let (ruleset, columns) = (plan.ruleset, plan.columns);
+        let renderer = Renderer::new(ruleset, plan.format, plan.color);
         Screener {
             ruleset,
             columns,
+            delimiter: plan.delimiter,
+            record: csv::ByteRecord::new(),
             reads: columns
                 .questions
                 .iter()
@@ -123,20 +141,42 @@ impl<'r> Screener<'r> {
         }
     }
 
-    /// Decides and renders every row of the job into `job.out`, and counts them.
-    fn screen_job(&mut self, job: &mut Job) {
+    /// Parses, decides and renders every row of the job into `job.out`, and counts them.
+    fn screen_job(&mut self, job: &mut Job) -> Result<(), BatchError> {
         job.out.clear();
         job.summary = Summary::default();
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .flexible(true)
+            .has_headers(false)
+            .buffer_capacity(job.run.len().clamp(64, 1 << 16))
+            .from_reader(&job.run[..]);
+        let split_error = |found| BatchError::Split {
+            first: job.first_row,
+            last: job.first_row + job.len as u64 - 1,
+            expected: job.len,
+            found,
+        };
         for i in 0..job.len {
+            // Reading from memory cannot fail; a record short of `len` is a disagreement.
+            if !reader.read_byte_record(&mut self.record).unwrap_or(false) {
+                return Err(split_error(i));
+            }
             let number = job.first_row + i as u64;
             let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
-            let Some(record) = job.records[i].as_ref() else {
-                continue; // cannot happen: the feeder filled the first `len`
+            let line = || {
+                scan::record_line(
+                    &job.run,
+                    job.first_line,
+                    u64::from(job.guard),
+                    self.record.position(),
+                )
             };
             read_row(
                 self.ruleset,
                 self.columns,
-                record,
+                &self.record,
+                line,
                 duplicate,
                 &mut RowState {
                     reads: &mut self.reads,
@@ -161,6 +201,10 @@ impl<'r> Screener<'r> {
                 },
             );
         }
+        if reader.read_byte_record(&mut self.record).unwrap_or(false) {
+            return Err(split_error(job.len + 1));
+        }
+        Ok(())
     }
 }
 
@@ -177,6 +221,7 @@ fn read_row(
     ruleset: &Ruleset,
     columns: &Columns,
     record: &csv::ByteRecord,
+    line: impl Fn() -> u64,
     duplicate: Option<String>,
     state: &mut RowState<'_>,
 ) {
@@ -219,7 +264,7 @@ fn read_row(
     if record.len() != columns.len() {
         answers.clear();
         reads.iter_mut().for_each(memo::Column::forget_last);
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line();
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
             value: format!("{} fields", record.len()),
@@ -242,10 +287,9 @@ fn read_row(
         if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
             let cell = &buf[range];
             let (value, message) = match problem {
-                memo::CellProblem::Invalid(e) => (
-                    String::from_utf8_lossy(cell).trim().to_string(),
-                    e.message,
-                ),
+                memo::CellProblem::Invalid(e) => {
+                    (String::from_utf8_lossy(cell).trim().to_string(), e.message)
+                }
                 memo::CellProblem::NotUtf8 => (
                     String::from_utf8_lossy(cell).trim().to_string(),
                     "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"

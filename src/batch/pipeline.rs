@@ -1,14 +1,17 @@
-//! Moving rows through a batch. A feeder reads records into jobs of `JOB_ROWS` consecutive rows
-//! (and notes repeated ids, which needs the rows in order); screeners decide and render whole
-//! jobs; the calling thread writes the rendered jobs strictly in input order. With one thread
-//! this is a plain loop. With more, the feeder and each screener get a thread of their own and
-//! jobs go to the screeners in turn, so the writer collects them in turn: ordered output with
-//! no reordering buffer. The channels are bounded, so a handful of jobs are ever in flight and
-//! memory stays flat; a failed write or read drops the channels and every thread ends.
+//! Moving rows through a batch. A feeder cuts the input into jobs of `JOB_ROWS` whole records
+//! with the quick scanner (and notes repeated ids, which needs the rows in order); screeners
+//! parse, decide and render whole jobs, each with a csv reader of its own; the calling thread
+//! writes the rendered jobs strictly in input order. With one thread this is a plain loop. With
+//! more, the feeder and each screener get a thread of their own — so the CSV parsing, the
+//! costliest part after deciding, is spread over the screeners too — and jobs go to the
+//! screeners in turn, so the writer collects them in turn: ordered output with no reordering
+//! buffer. The channels are bounded, so a handful of jobs are ever in flight and memory stays
+//! flat; a failed write or read drops the channels and every thread ends.
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
 
+use super::scan::{self, Splitter};
 use super::{BatchError, Columns, Duplicates, Job, Screener, Summary};
 use crate::output::Format;
 use crate::ruleset::Ruleset;
@@ -25,41 +28,47 @@ pub struct Plan<'a> {
     pub format: Format,
     /// ANSI colour in the table.
     pub color: bool,
+    /// The CSV field delimiter.
+    pub delimiter: u8,
     /// Screening threads; 1 screens on the calling thread.
     pub threads: usize,
 }
 
-/// Reads rows into jobs.
+/// Cuts rows into jobs.
 struct Feeder<'a, R> {
-    reader: &'a mut csv::Reader<R>,
+    split: &'a mut Splitter<R>,
     duplicates: &'a mut Duplicates,
-    id_column: Option<usize>,
     next_row: u64,
+    /// The line the next byte is on.
+    line: u64,
 }
 
 impl<R: Read> Feeder<'_, R> {
     /// Fills `job` with up to `JOB_ROWS` rows; false when no rows were left.
     fn fill(&mut self, job: &mut Job) -> Result<bool, BatchError> {
         job.first_row = self.next_row;
+        job.first_line = self.line;
+        job.run.clear();
         job.len = 0;
+        job.guard = false;
         while job.len < JOB_ROWS {
-            if job.records.len() == job.len {
-                job.records.push(Some(csv::ByteRecord::new()));
-                job.duplicates.push(None);
-            }
-            let record = job.records[job.len].get_or_insert_with(csv::ByteRecord::new);
-            match self.reader.read_byte_record(record) {
-                Ok(true) => {}
-                Ok(false) => break,
+            let record = match self.split.next() {
+                Ok(Some(record)) => record,
+                Ok(None) => break,
                 Err(source) => {
                     return Err(BatchError::Read {
                         row: self.next_row,
                         source,
                     })
                 }
+            };
+            job.guard |= scan::append_to_run(&mut job.run, record.bytes);
+            self.line += scan::newlines(record.bytes);
+            let duplicate = self.duplicates.check(self.next_row, record.value);
+            match job.duplicates.get_mut(job.len) {
+                Some(slot) => *slot = duplicate,
+                None => job.duplicates.push(duplicate),
             }
-            let id = self.id_column.and_then(|c| record.get(c)).unwrap_or(b"");
-            job.duplicates[job.len] = self.duplicates.check(self.next_row, id);
             job.len += 1;
             self.next_row += 1;
         }
@@ -67,27 +76,29 @@ impl<R: Read> Feeder<'_, R> {
     }
 
     fn position(&self) -> u64 {
-        self.reader.position().byte()
+        self.split.offset()
     }
 }
 
-/// Screens every record left in `reader` (its header already resolved to `plan.columns`) and
-/// writes one rendered record per row to `out`, between the format's head and tail.
-/// `progress` hears the input byte position after each job.
+/// Screens every record left in `split` (the header already taken and resolved to
+/// `plan.columns`, the splitter finding the id column) and writes one rendered record per row
+/// to `out`, between the format's head and tail. `first_line` is the line the first row's
+/// bytes start on. `progress` hears the input byte position after each job.
 pub fn screen<R: Read + Send, W: Write>(
     plan: Plan<'_>,
-    reader: &mut csv::Reader<R>,
+    split: &mut Splitter<R>,
+    first_line: u64,
     duplicates: &mut Duplicates,
     out: &mut W,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, BatchError> {
     let mut feeder = Feeder {
-        reader,
+        split,
         duplicates,
-        id_column: plan.columns.id,
         next_row: 1,
+        line: first_line,
     };
-    let mut screener = Screener::new(plan.ruleset, plan.columns, plan.format, plan.color);
+    let mut screener = Screener::new(&plan);
     let mut edge = Vec::new();
     screener.renderer.head(&mut edge);
     out.write_all(&edge).map_err(BatchError::Write)?;
@@ -95,7 +106,7 @@ pub fn screen<R: Read + Send, W: Write>(
         let mut summary = Summary::default();
         let mut job = Job::default();
         while feeder.fill(&mut job)? {
-            screener.screen_job(&mut job);
+            screener.screen_job(&mut job)?;
             out.write_all(&job.out).map_err(BatchError::Write)?;
             summary.add(&job.summary);
             progress(feeder.position());
@@ -127,12 +138,11 @@ fn in_parallel<R: Read + Send, W: Write>(
             let (job_tx, job_rx) = mpsc::sync_channel::<Message>(1);
             let (done_tx, done_rx) = mpsc::sync_channel::<Message>(1);
             scope.spawn(move || {
-                let mut screener =
-                    Screener::new(plan.ruleset, plan.columns, plan.format, plan.color);
+                let mut screener = Screener::new(&plan);
                 for message in job_rx {
-                    let message = message.map(|mut job| {
-                        screener.screen_job(&mut job);
-                        job
+                    let message = message.and_then(|mut job| {
+                        screener.screen_job(&mut job)?;
+                        Ok(job)
                     });
                     if done_tx.send(message).is_err() {
                         break; // the writer has stopped

@@ -1,10 +1,11 @@
-//! A quick pass over a CSV file that finds each record's boundaries and one column's value —
-//! all the duplicate-id pre-scan needs — at memchr speed. It agrees exactly with the csv
-//! crate's reader as batch configures it (quotes `"` doubled inside quoted fields, no escape
-//! character, no comments, `\r`, `\n` or `\r\n` ending a record, blank lines skipped, a UTF-8
-//! BOM stripped): a record without a quote in it is split with memchr; one with a quote is
-//! walked byte by byte through the same state machine as csv-core's. Rows are numbered as
-//! batch numbers them (the header is not a row). It decides nothing and keeps no rows.
+//! A quick pass over CSV input that finds each record's boundaries and, if asked, one column's
+//! value — at memchr speed. It agrees exactly with the csv crate's reader as batch configures
+//! it (quotes `"` doubled inside quoted fields, no escape character, no comments, `\r`, `\n`
+//! or `\r\n` ending a record, blank lines skipped, a UTF-8 BOM stripped): a record without a
+//! quote in it is split with memchr; one with a quote is walked byte by byte through the same
+//! state machine as csv-core's. Batch uses it to read the id column ahead (the duplicate-id
+//! pre-scan) and to cut the input into runs of whole records that screeners parse on their
+//! own threads. It decides nothing and keeps no rows.
 
 use std::io::{self, Read};
 
@@ -32,80 +33,192 @@ enum Walk {
     Open,
 }
 
+/// One record as the splitter found it.
+#[derive(Debug)]
+pub struct Split<'a> {
+    /// The record's bytes, from the end of the one before (so blank lines before it, and for
+    /// the first record a UTF-8 BOM, are included) through its terminator: the splits of an
+    /// input, end to end, are the whole input.
+    pub bytes: &'a [u8],
+    /// The asked-for column's value, unquoted as the csv reader would give it; empty when the
+    /// record has no such column (or no column was asked for).
+    pub value: &'a [u8],
+}
+
+/// Cuts CSV input into records.
+pub struct Splitter<R> {
+    input: R,
+    delimiter: u8,
+    column: Option<usize>,
+    buf: Vec<u8>,
+    /// `buf[..len]` holds bytes read; `buf[start..len]` the ones not yet handed out.
+    len: usize,
+    start: usize,
+    eof: bool,
+    /// Whether the start of the input has been checked for a BOM.
+    bom_checked: bool,
+    /// Bytes handed out so far.
+    offset: u64,
+    value: Vec<u8>,
+}
+
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+impl<R: Read> Splitter<R> {
+    pub fn new(input: R, delimiter: u8, column: Option<usize>) -> Self {
+        Self::with_capacity(input, delimiter, column, 1 << 20)
+    }
+
+    fn with_capacity(input: R, delimiter: u8, column: Option<usize>, capacity: usize) -> Self {
+        Splitter {
+            input,
+            delimiter,
+            column,
+            buf: vec![0; capacity.max(1)],
+            len: 0,
+            start: 0,
+            eof: false,
+            bom_checked: false,
+            offset: 0,
+            value: Vec::new(),
+        }
+    }
+
+    /// Which column's value to find from now on.
+    pub fn set_column(&mut self, column: Option<usize>) {
+        self.column = column;
+    }
+
+    /// Bytes of input handed out so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The next record, or `None` at the end of the input (trailing blank lines are dropped).
+    pub fn next(&mut self) -> io::Result<Option<Split<'_>>> {
+        loop {
+            if !self.bom_checked && (self.len >= 3 || self.eof) {
+                self.bom_checked = true;
+            }
+            if self.bom_checked {
+                let mut pos = self.start;
+                if self.offset == 0 && self.buf[pos..self.len].starts_with(BOM) {
+                    pos += 3;
+                }
+                // Blank lines before a record.
+                while pos < self.len && is_term(self.buf[pos]) {
+                    pos += 1;
+                }
+                let walked = if pos < self.len {
+                    walk(
+                        &self.buf[pos..self.len],
+                        self.eof,
+                        self.delimiter,
+                        self.column,
+                        &mut self.value,
+                    )
+                } else {
+                    Walk::Open
+                };
+                match walked {
+                    Walk::Ended(used) => {
+                        let (from, to) = (self.start, pos + used);
+                        self.start = to;
+                        self.offset += (to - from) as u64;
+                        return Ok(Some(Split {
+                            bytes: &self.buf[from..to],
+                            value: &self.value,
+                        }));
+                    }
+                    Walk::Open if self.eof => {
+                        self.offset += (self.len - self.start) as u64;
+                        self.start = self.len;
+                        return Ok(None);
+                    }
+                    Walk::Open => {}
+                }
+            }
+            // Keep the unfinished record and read more, growing the buffer if it is full.
+            self.buf.copy_within(self.start..self.len, 0);
+            self.len -= self.start;
+            self.start = 0;
+            if self.len == self.buf.len() {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
+            let n = read_some(&mut self.input, &mut self.buf[self.len..])?;
+            self.len += n;
+            self.eof = n == 0;
+        }
+    }
+}
+
 /// Finds column `column` of every record after the header in `input` and calls
 /// `each(row, value)` (the value unquoted, as the csv reader would give it; a record without
-/// that column is passed over). Returns the number of rows.
+/// that column, or with it empty, is passed over). Returns the number of rows.
 pub fn column<R: Read>(
     input: R,
     delimiter: u8,
     column: usize,
     each: impl FnMut(u64, &[u8]),
 ) -> io::Result<u64> {
-    column_with_buffer(input, delimiter, column, 1 << 20, each)
+    column_with_splitter(Splitter::new(input, delimiter, Some(column)), each)
 }
 
-fn column_with_buffer<R: Read>(
-    mut input: R,
-    delimiter: u8,
-    column: usize,
-    capacity: usize,
+fn column_with_splitter<R: Read>(
+    mut split: Splitter<R>,
     mut each: impl FnMut(u64, &[u8]),
 ) -> io::Result<u64> {
-    let mut buf: Vec<u8> = vec![0; capacity.max(1)];
-    let mut len = 0; // bytes of buf filled
-    let mut start = 0; // first byte not yet consumed
-    let mut eof = false;
-    let mut bom_checked = false;
-    let mut records = 0u64; // including the header
-    let mut value: Vec<u8> = Vec::new();
-    loop {
-        if !bom_checked && (len >= 3 || eof) {
-            if buf[..len].starts_with(b"\xef\xbb\xbf") {
-                start = 3;
-            }
-            bom_checked = true;
-        }
-        if bom_checked {
-            // Skip blank lines between records.
-            while start < len && is_term(buf[start]) {
-                start += 1;
-            }
-            let walked = if start < len {
-                walk(
-                    &buf[start..len],
-                    eof,
-                    delimiter,
-                    column,
-                    &mut value,
-                    records > 0,
-                )
-            } else {
-                Walk::Open
-            };
-            match walked {
-                Walk::Ended(used) => {
-                    if !value.is_empty() {
-                        each(records, &value);
-                    }
-                    records += 1;
-                    start += used;
-                    continue;
-                }
-                Walk::Open if eof => return Ok(records.saturating_sub(1)),
-                Walk::Open => {}
-            }
-        }
-        // Keep the unfinished record and read more, growing the buffer if it is full.
-        buf.copy_within(start..len, 0);
-        len -= start;
-        start = 0;
-        if len == buf.len() {
-            buf.resize(buf.len() * 2, 0);
-        }
-        let n = read_some(&mut input, &mut buf[len..])?;
-        len += n;
-        eof = n == 0;
+    if split.next()?.is_none() {
+        return Ok(0); // not even a header
     }
+    let mut row = 0;
+    while let Some(record) = split.next()? {
+        row += 1;
+        if !record.value.is_empty() {
+            each(row, record.value);
+        }
+    }
+    Ok(row)
+}
+
+/// How many line feeds `bytes` holds.
+pub fn newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// The line (1 + the line feeds before it) of the first byte of the record a csv reader over
+/// `run` reported at `position`, given the line `run` starts on and how many line feeds were
+/// put before the run's real bytes (`append_to_run`'s guard).
+pub fn record_line(
+    run: &[u8],
+    first_line: u64,
+    guard: u64,
+    position: Option<&csv::Position>,
+) -> u64 {
+    // The reader reports where it started reading: just after the previous record, before
+    // any blank lines (and, at the start of a file, a BOM) it skipped.
+    let mut at = position.map_or(0, |p| p.byte()) as usize;
+    if at == 0 && run.starts_with(BOM) {
+        at = 3;
+    }
+    while run.get(at).is_some_and(|&b| is_term(b)) {
+        at += 1;
+    }
+    first_line + newlines(&run[..at.min(run.len())]) - guard
+}
+
+/// Appends a record's split bytes to a run of whole records that a csv reader of its own will
+/// parse. A fresh csv reader strips a UTF-8 BOM at the start of its input — right at the start
+/// of a file, wrong anywhere else — so a run that would start with those bytes starts with a
+/// blank line instead, which the reader skips. Returns whether it did (the run's line numbers
+/// then count one line too many).
+pub fn append_to_run(run: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let guard = run.is_empty() && bytes.starts_with(BOM);
+    if guard {
+        run.push(b'\n');
+    }
+    run.extend_from_slice(bytes);
+    guard
 }
 
 fn read_some<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
@@ -118,15 +231,14 @@ fn read_some<R: Read>(input: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Walks one record starting at `bytes[0]` (not a terminator). On `Ended`, `value` holds the
-/// column's unquoted bytes — or stays empty when the record has no such column or it is
-/// empty (both mean "no id" to the caller). `want` is false for the header.
+/// column's unquoted bytes — or stays empty when the record has no such column, it is empty,
+/// or no column is asked for.
 fn walk(
     bytes: &[u8],
     eof: bool,
     delimiter: u8,
-    column: usize,
+    column: Option<usize>,
     value: &mut Vec<u8>,
-    want: bool,
 ) -> Walk {
     value.clear();
     // Fast path: no quote before the end of the line.
@@ -136,7 +248,7 @@ fn walk(
         if line_end.is_none() && !eof {
             return Walk::Open;
         }
-        if want {
+        if let Some(column) = column {
             if let Some(field) = line.split(|&b| b == delimiter).nth(column) {
                 value.extend_from_slice(field);
             }
@@ -197,7 +309,7 @@ fn walk(
                 }
             }
         };
-        if copy && want && field == column {
+        if copy && Some(field) == column {
             value.push(c);
         }
     }
@@ -242,10 +354,9 @@ mod tests {
         capacity: usize,
     ) -> (Vec<(u64, Vec<u8>)>, u64) {
         let mut out = Vec::new();
-        let rows = column_with_buffer(data, delimiter, column, capacity, |row, v| {
-            out.push((row, v.to_vec()))
-        })
-        .expect("in-memory read");
+        let split = Splitter::with_capacity(data, delimiter, Some(column), capacity);
+        let rows = column_with_splitter(split, |row, v| out.push((row, v.to_vec())))
+            .expect("in-memory read");
         (out, rows)
     }
 
@@ -303,6 +414,91 @@ mod tests {
                     String::from_utf8_lossy(&data)
                 );
             }
+        }
+    }
+
+    /// Cutting the records after the header into runs and parsing each run with a csv reader
+    /// of its own gives exactly the records of one reader over the whole input, and
+    /// `record_line` (from the run's first line) gives each record's line in the whole input.
+    #[test]
+    fn runs_of_split_records_parse_like_the_whole_input() {
+        let alphabet = [b'a', b',', b'"', b'\r', b'\n', b' ', 0xEF, 0xBB, 0xBF];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for case in 0..5_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut s = seed;
+            let mut data: Vec<u8> = (0..(seed % 40) as usize)
+                .map(|_| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    alphabet[(s >> 60) as usize % alphabet.len()]
+                })
+                .collect();
+            if case % 3 == 0 {
+                data.splice(0..0, BOM.iter().copied()); // a real BOM, at the very start
+            }
+            let whole: Vec<(csv::ByteRecord, u64)> = {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(false)
+                    .from_reader(&data[..]);
+                let mut out = vec![];
+                let mut record = csv::ByteRecord::new();
+                while reader.read_byte_record(&mut record).expect("in memory") {
+                    let line = record_line(&data, 1, 0, record.position());
+                    out.push((record.clone(), line));
+                }
+                out
+            };
+            let mut split = Splitter::with_capacity(&data[..], b',', None, 4);
+            let mut got = vec![];
+            let mut line = 1u64;
+            // The header: parsed from the start of the input, as batch does.
+            if let Some(header) = split.next().expect("in memory") {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(false)
+                    .from_reader(header.bytes);
+                let mut record = csv::ByteRecord::new();
+                assert!(reader.read_byte_record(&mut record).expect("in memory"));
+                got.push((
+                    record.clone(),
+                    record_line(header.bytes, 1, 0, record.position()),
+                ));
+                line += newlines(header.bytes);
+            }
+            let mut run = Vec::new();
+            let mut first_line = line;
+            let mut guard = false;
+            let mut flush = |run: &mut Vec<u8>, first_line: u64, guard: bool| {
+                let mut reader = csv::ReaderBuilder::new()
+                    .flexible(true)
+                    .has_headers(false)
+                    .from_reader(&run[..]);
+                let mut record = csv::ByteRecord::new();
+                while reader.read_byte_record(&mut record).expect("in memory") {
+                    let line = record_line(run, first_line, u64::from(guard), record.position());
+                    got.push((record.clone(), line));
+                }
+                run.clear();
+            };
+            let mut n = 0;
+            while let Some(record) = split.next().expect("in memory") {
+                if run.is_empty() {
+                    first_line = line;
+                    guard = append_to_run(&mut run, record.bytes);
+                } else {
+                    append_to_run(&mut run, record.bytes);
+                }
+                line += newlines(record.bytes);
+                n += 1;
+                if n % ((seed >> 50) as usize % 3 + 1) == 0 {
+                    flush(&mut run, first_line, guard);
+                }
+            }
+            flush(&mut run, first_line, guard);
+            assert_eq!(got, whole, "{:?}", String::from_utf8_lossy(&data));
         }
     }
 }
