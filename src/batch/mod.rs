@@ -108,7 +108,9 @@ pub struct Job {
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    delimiter: u8,
+    /// Parses each job's run in turn (it is swapped into the cursor and back): building a csv
+    /// reader costs more than a job's worth of rows would bear.
+    reader: csv::Reader<io::Cursor<Vec<u8>>>,
     record: csv::ByteRecord,
     /// One per question column, in column order.
     reads: Vec<memo::Column>,
@@ -123,10 +125,18 @@ impl<'r> Screener<'r> {
     pub fn new(plan: &Plan<'r>) -> Self {
         let (ruleset, columns) = (plan.ruleset, plan.columns);
         let renderer = Renderer::new(ruleset, plan.format, plan.color);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(plan.delimiter)
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(io::Cursor::new(Vec::new()));
+        // The header was read elsewhere: this reader must never take a run's first record
+        // for one.
+        reader.set_byte_headers(csv::ByteRecord::new());
         Screener {
             ruleset,
             columns,
-            delimiter: plan.delimiter,
+            reader,
             record: csv::ByteRecord::new(),
             reads: columns
                 .questions
@@ -143,39 +153,49 @@ impl<'r> Screener<'r> {
 
     /// Parses, decides and renders every row of the job into `job.out`, and counts them.
     fn screen_job(&mut self, job: &mut Job) -> Result<(), BatchError> {
+        std::mem::swap(self.reader.get_mut().get_mut(), &mut job.run);
+        let result = self.screen_run(job);
+        std::mem::swap(self.reader.get_mut().get_mut(), &mut job.run);
+        result
+    }
+
+    /// `screen_job` with the job's run in the reader.
+    fn screen_run(&mut self, job: &mut Job) -> Result<(), BatchError> {
         job.out.clear();
         job.summary = Summary::default();
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .flexible(true)
-            .has_headers(false)
-            .buffer_capacity(job.run.len().clamp(64, 1 << 16))
-            .from_reader(&job.run[..]);
         let split_error = |found| BatchError::Split {
             first: job.first_row,
             last: job.first_row + job.len as u64 - 1,
             expected: job.len,
             found,
         };
+        // Back to the start of the run, as a new reader (which also strips a BOM there: see
+        // `scan::append_to_run`). The cursor cannot fail to seek.
+        if self
+            .reader
+            .seek_raw(io::SeekFrom::Start(0), csv::Position::new())
+            .is_err()
+        {
+            return Err(split_error(0));
+        }
         for i in 0..job.len {
             // Reading from memory cannot fail; a record short of `len` is a disagreement.
-            if !reader.read_byte_record(&mut self.record).unwrap_or(false) {
+            if !self
+                .reader
+                .read_byte_record(&mut self.record)
+                .unwrap_or(false)
+            {
                 return Err(split_error(i));
             }
             let number = job.first_row + i as u64;
             let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
-            let line = || {
-                scan::record_line(
-                    &job.run,
-                    job.first_line,
-                    u64::from(job.guard),
-                    self.record.position(),
-                )
-            };
+            let (run, record) = (self.reader.get_ref().get_ref(), &self.record);
+            let line =
+                || scan::record_line(run, job.first_line, u64::from(job.guard), record.position());
             read_row(
                 self.ruleset,
                 self.columns,
-                &self.record,
+                record,
                 line,
                 duplicate,
                 &mut RowState {
@@ -201,7 +221,11 @@ impl<'r> Screener<'r> {
                 },
             );
         }
-        if reader.read_byte_record(&mut self.record).unwrap_or(false) {
+        if self
+            .reader
+            .read_byte_record(&mut self.record)
+            .unwrap_or(false)
+        {
             return Err(split_error(job.len + 1));
         }
         Ok(())

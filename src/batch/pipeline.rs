@@ -20,6 +20,10 @@ use crate::ruleset::Ruleset;
 /// stay small (a job of NDJSON output is about half a megabyte).
 const JOB_ROWS: usize = 256;
 
+/// Jobs that may wait in each channel, so that a screener held up for a moment (the machine
+/// is busy elsewhere) does not stall the others at once.
+const IN_FLIGHT: usize = 4;
+
 /// What a batch run needs to know, resolved up front.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan<'a> {
@@ -63,7 +67,6 @@ impl<R: Read> Feeder<'_, R> {
                 }
             };
             job.guard |= scan::append_to_run(&mut job.run, record.bytes);
-            self.line += scan::newlines(record.bytes);
             let duplicate = self.duplicates.check(self.next_row, record.value);
             match job.duplicates.get_mut(job.len) {
                 Some(slot) => *slot = duplicate,
@@ -72,6 +75,7 @@ impl<R: Read> Feeder<'_, R> {
             job.len += 1;
             self.next_row += 1;
         }
+        self.line += scan::newlines(&job.run) - u64::from(job.guard);
         Ok(job.len > 0)
     }
 
@@ -135,8 +139,8 @@ fn in_parallel<R: Read + Send, W: Write>(
         let mut to_screeners = Vec::with_capacity(threads);
         let mut from_screeners = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let (job_tx, job_rx) = mpsc::sync_channel::<Message>(1);
-            let (done_tx, done_rx) = mpsc::sync_channel::<Message>(1);
+            let (job_tx, job_rx) = mpsc::sync_channel::<Message>(IN_FLIGHT);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Message>(IN_FLIGHT);
             scope.spawn(move || {
                 let mut screener = Screener::new(&plan);
                 for message in job_rx {
