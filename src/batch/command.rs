@@ -345,7 +345,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     };
     let mut split = Splitter::new(source, delimiter, None);
     let (header, first_line) = match split
-        .next()
+        .next_record()
         .with_context(|| format!("cannot read {name}"))?
     {
         // The header record, parsed by the csv crate itself (which also strips a BOM).

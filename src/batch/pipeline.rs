@@ -56,7 +56,7 @@ impl<R: Read> Feeder<'_, R> {
         job.len = 0;
         job.guard = false;
         while job.len < JOB_ROWS {
-            let record = match self.split.next() {
+            let record = match self.split.next_record() {
                 Ok(Some(record)) => record,
                 Ok(None) => break,
                 Err(source) => {

@@ -95,7 +95,7 @@ impl<R: Read> Splitter<R> {
     }
 
     /// The next record, or `None` at the end of the input (trailing blank lines are dropped).
-    pub fn next(&mut self) -> io::Result<Option<Split<'_>>> {
+    pub fn next_record(&mut self) -> io::Result<Option<Split<'_>>> {
         loop {
             if !self.bom_checked && (self.len >= 3 || self.eof) {
                 self.bom_checked = true;
@@ -168,11 +168,11 @@ fn column_with_splitter<R: Read>(
     mut split: Splitter<R>,
     mut each: impl FnMut(u64, &[u8]),
 ) -> io::Result<u64> {
-    if split.next()?.is_none() {
+    if split.next_record()?.is_none() {
         return Ok(0); // not even a header
     }
     let mut row = 0;
-    while let Some(record) = split.next()? {
+    while let Some(record) = split.next_record()? {
         row += 1;
         if !record.value.is_empty() {
             each(row, record.value);
@@ -455,7 +455,7 @@ mod tests {
             let mut got = vec![];
             let mut line = 1u64;
             // The header: parsed from the start of the input, as batch does.
-            if let Some(header) = split.next().expect("in memory") {
+            if let Some(header) = split.next_record().expect("in memory") {
                 let mut reader = csv::ReaderBuilder::new()
                     .flexible(true)
                     .has_headers(false)
@@ -484,7 +484,7 @@ mod tests {
                 run.clear();
             };
             let mut n = 0;
-            while let Some(record) = split.next().expect("in memory") {
+            while let Some(record) = split.next_record().expect("in memory") {
                 if run.is_empty() {
                     first_line = line;
                     guard = append_to_run(&mut run, record.bytes);

@@ -17,6 +17,8 @@ pub enum Truth {
 }
 
 impl Truth {
+    // Named like the operator it is; a `Not` impl would make `!truth` read as two-valued.
+    #[allow(clippy::should_implement_trait)]
     #[inline]
     pub fn not(self) -> Truth {
         match self {
