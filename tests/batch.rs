@@ -494,7 +494,11 @@ fn stdin_gives_the_same_records_with_the_later_duplicate_naming_the_earlier() {
     let got: Vec<_> = ndjson(&run).iter().map(brief).collect();
     // Stdin is read once: row 1 was written before row 9 showed the repeat.
     assert_eq!(got, expected_messy(None));
-    assert!(run.stderr.contains("ketascreen: warning: 1 row repeat an id from an earlier row; stdin is read once, so only the later row's record says so (naming the earlier row)\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("ketascreen: warning: 1 row repeats an id from an earlier row; <stdin> can be read only once, so only the later row's record says so (naming the earlier row)\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! place only when the whole batch is written.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -309,6 +309,21 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
     bar
 }
 
+/// Reads the header record with the splitter and parses it with the csv crate itself (which
+/// also strips a BOM). Returns it (empty for empty input) with the line the data starts on.
+fn read_header<R: Read>(split: &mut Splitter<R>, delimiter: u8) -> Result<(csv::ByteRecord, u64)> {
+    let mut header = csv::ByteRecord::new();
+    let Some(record) = split.next_record()? else {
+        return Ok((header, 1));
+    };
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(record.bytes)
+        .read_byte_record(&mut header)?;
+    Ok((header, 1 + newlines(record.bytes)))
+}
+
 /// Runs `ketascreen batch`.
 pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<ExitCode> {
     let started = Instant::now();
@@ -344,23 +359,8 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         Input::Stdin => Box::new(io::stdin()),
     };
     let mut split = Splitter::new(source, delimiter, None);
-    let (header, first_line) = match split
-        .next_record()
-        .with_context(|| format!("cannot read {name}"))?
-    {
-        // The header record, parsed by the csv crate itself (which also strips a BOM).
-        Some(record) => {
-            let mut header = csv::ByteRecord::new();
-            csv::ReaderBuilder::new()
-                .delimiter(delimiter)
-                .has_headers(false)
-                .from_reader(record.bytes)
-                .read_byte_record(&mut header)
-                .with_context(|| format!("cannot read {name}"))?;
-            (header, 1 + newlines(record.bytes))
-        }
-        None => (csv::ByteRecord::new(), 1),
-    };
+    let (header, first_line) =
+        read_header(&mut split, delimiter).with_context(|| format!("cannot read {name}"))?;
     let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
         let message = format!("{name}: {e}");
         if e.is_usage() {
@@ -390,12 +390,9 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         None => Destination::Stdout(io::stdout().lock()),
     };
     let color = to_terminal && output::color_allowed(term.stdout);
-    let bar = (term.stderr
-        && regular
-        && size >= LARGE_INPUT
-        && !to_terminal
-        && io::stderr().is_terminal())
-    .then(|| progress_bar(size));
+    // A bar only where someone watches, and not over a table being printed to the same screen.
+    let bar =
+        (term.stderr && regular && size >= LARGE_INPUT && !to_terminal).then(|| progress_bar(size));
 
     let plan = Plan {
         ruleset: &ruleset,
@@ -435,8 +432,8 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let unmarked = duplicates.unmarked_earlier();
     if unmarked > 0 {
         eprintln!(
-            "ketascreen: warning: {} repeat an id from an earlier row; stdin is read once, so only the later row's record says so (naming the earlier row)",
-            plural(unmarked, "row", "rows")
+            "ketascreen: warning: {} an id from an earlier row; {name} can be read only once, so only the later row's record says so (naming the earlier row)",
+            plural(unmarked, "row repeats", "rows repeat")
         );
     }
     eprintln!(

@@ -1,8 +1,8 @@
-//! Writing batch records as they are decided, one per input row and in input order: NDJSON
-//! (one compact record per line), a JSON array streamed record by record, CSV (the `output::csv`
-//! columns), or a compact table for a terminal. Only presentation: the verdicts arrive decided.
-//! Every writer reuses its buffers and propagates I/O errors (a closed pipe ends the run quietly
-//! further up); none of them echoes an answer or an ignored column.
+//! Rendering batch records, one per input row: NDJSON (one compact record per line), a JSON
+//! array (written record by record), CSV (the `output::csv` columns), or a compact table for a
+//! terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
+//! buffers (so several screening threads can render while one writes) with reused scratch
+//! space; nothing here echoes an answer or an ignored column.
 
 use crate::answers::InputError;
 use crate::engine::{Detail, Status, Verdict};
