@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::answers::{Answers, Value};
-use crate::expr::{Cell, Field, Truth};
+use crate::expr::{Cell, Field, Simple, Truth};
 use crate::ruleset::{Piece, Ruleset, Severity, Slot};
 
 /// The screening outcome, in precedence order.
@@ -152,6 +152,10 @@ pub struct Scratch {
     spare_reasons: Vec<Reason>,
     spare_missing: Vec<Missing>,
     detail: Detail,
+    /// Each rule's condition as a `Simple` where it is one, for the ruleset named by
+    /// `plan_for` (its id and the hash of its file: the same bytes compile the same way).
+    simple: Vec<Option<Simple>>,
+    plan_for: (String, String),
 }
 
 /// How much of each reason `evaluate_with` writes out.
@@ -192,6 +196,8 @@ impl Default for Scratch {
             spare_reasons: Vec::new(),
             spare_missing: Vec::new(),
             detail: Detail::Full,
+            simple: Vec::new(),
+            plan_for: (String::new(), String::new()),
         }
     }
 }
@@ -211,8 +217,16 @@ pub fn evaluate_with<'s>(
         spare_reasons,
         spare_missing,
         detail,
-        ..
+        simple,
+        plan_for,
     } = scratch;
+    if simple.len() != ruleset.rules.len()
+        || plan_for.1 != ruleset.sha256
+        || plan_for.0 != ruleset.id
+    {
+        *simple = ruleset.rules.iter().map(|r| Simple::of(&r.when)).collect();
+        *plan_for = (ruleset.id.clone(), ruleset.sha256.clone());
+    }
     fill_cells(ruleset, answers, cells);
     // What a question is for this patient, as messages and reasons show it.
     let field = |slot: Slot| -> Field<'_> {
@@ -227,8 +241,12 @@ pub fn evaluate_with<'s>(
 
     fired.iter_mut().for_each(Vec::clear);
     undecided.clear();
-    for (index, rule) in ruleset.rules.iter().enumerate() {
-        match rule.when.eval_cells(cells) {
+    for (index, (rule, simple)) in ruleset.rules.iter().zip(simple.iter()).enumerate() {
+        let truth = match simple {
+            Some(simple) => simple.eval(cells),
+            None => rule.when.eval_cells(cells),
+        };
+        match truth {
             Truth::True => fired[rule.severity as usize].push(index),
             Truth::Unknown if rule.severity != Severity::Note => undecided.push(index),
             _ => {}

@@ -201,6 +201,68 @@ impl Cond {
     }
 }
 
+/// A condition that is a single comparison — what most rules are — with its literal already a
+/// number, so that evaluating it is a handful of instructions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Simple {
+    slot: Slot,
+    op: CmpOp,
+    holds: Holds,
+    value: f64,
+}
+
+impl Simple {
+    /// The condition as a `Simple`, if it is one comparison.
+    pub fn of(cond: &Cond) -> Option<Simple> {
+        match cond {
+            Cond::Test {
+                slot,
+                test: Test::Cmp(op, lit),
+            } => {
+                let (holds, value) = literal(lit);
+                Some(Simple {
+                    slot: *slot,
+                    op: *op,
+                    holds,
+                    value,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// `eval_cells` of the condition it was made from.
+    #[inline]
+    pub fn eval(&self, cells: &[Cell]) -> Truth {
+        let Some(cell) = cells.get(self.slot) else {
+            return Truth::Unknown;
+        };
+        if cell.holds == self.holds {
+            return match cell.value.partial_cmp(&self.value) {
+                Some(ordering) => ordered(ordering, self.op),
+                None => Truth::Unknown,
+            };
+        }
+        match cell.holds {
+            Holds::Skipped => Truth::from_bool(self.op == CmpOp::Ne),
+            _ => Truth::Unknown,
+        }
+    }
+}
+
+#[inline]
+fn ordered(ordering: std::cmp::Ordering, op: CmpOp) -> Truth {
+    use std::cmp::Ordering::*;
+    Truth::from_bool(match op {
+        CmpOp::Eq => ordering == Equal,
+        CmpOp::Ne => ordering != Equal,
+        CmpOp::Lt => ordering == Less,
+        CmpOp::Le => ordering != Greater,
+        CmpOp::Gt => ordering == Greater,
+        CmpOp::Ge => ordering != Less,
+    })
+}
+
 /// `Test::Cmp(op, lit).apply_cell(cell)`.
 #[inline]
 fn compare_cell(cell: Cell, op: CmpOp, lit: &Lit) -> Truth {
@@ -296,6 +358,9 @@ mod tests {
             let cells: Vec<Cell> = fields.iter().map(|f| Cell::of(*f)).collect();
             let c = cond(&mut rng, 3, fields.len());
             assert_eq!(c.eval_cells(&cells), c.eval(&fields), "{c:?} on {fields:?}");
+            if let Some(simple) = Simple::of(&c) {
+                assert_eq!(simple.eval(&cells), c.eval(&fields), "{c:?} on {fields:?}");
+            }
             let (mut by_cells, mut by_fields) = (vec![], vec![]);
             c.undecided_by_cells(&cells, &mut by_cells);
             c.undecided_by(&fields, &mut by_fields);

@@ -8,7 +8,7 @@ mod compile;
 mod eval;
 mod parse;
 
-pub use cells::Cell;
+pub use cells::{Cell, Simple};
 pub use compile::compile;
 pub use eval::{Field, Truth};
 pub use parse::{parse, Ast, Atom, CmpOp, ExprError, Span, MAX_DEPTH};
