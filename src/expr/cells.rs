@@ -123,7 +123,7 @@ impl Test {
                         found = found.or(compare(cell, CmpOp::Eq, lit));
                     }
                     if *negated {
-                        found.not()
+                        negate(found)
                     } else {
                         found
                     }
@@ -176,7 +176,7 @@ impl Cond {
                 }
                 acc
             }
-            Cond::Not(inner) => inner.eval_cells(cells).not(),
+            Cond::Not(inner) => negate(inner.eval_cells(cells)),
         }
     }
 }
@@ -198,6 +198,16 @@ impl Cond {
                 }
             }
         }
+    }
+}
+
+/// Kleene negation: unknown stays unknown.
+#[inline]
+fn negate(truth: Truth) -> Truth {
+    match truth {
+        Truth::True => Truth::False,
+        Truth::False => Truth::True,
+        Truth::Unknown => Truth::Unknown,
     }
 }
 

@@ -17,9 +17,8 @@ pub enum Truth {
 }
 
 impl Truth {
-    // Named like the operator it is; a `Not` impl would make `!truth` read as two-valued.
+    // Named like the operator it is (clippy would have an `ops::Not` impl instead).
     #[allow(clippy::should_implement_trait)]
-    #[inline]
     pub fn not(self) -> Truth {
         match self {
             Truth::True => Truth::False,
@@ -28,7 +27,6 @@ impl Truth {
         }
     }
 
-    #[inline]
     pub fn and(self, other: Truth) -> Truth {
         match (self, other) {
             (Truth::False, _) | (_, Truth::False) => Truth::False,
@@ -37,7 +35,6 @@ impl Truth {
         }
     }
 
-    #[inline]
     pub fn or(self, other: Truth) -> Truth {
         match (self, other) {
             (Truth::True, _) | (_, Truth::True) => Truth::True,
@@ -46,7 +43,6 @@ impl Truth {
         }
     }
 
-    #[inline]
     pub fn from_bool(b: bool) -> Truth {
         if b {
             Truth::True
@@ -75,7 +71,6 @@ pub enum Field<'a> {
 
 impl Test {
     /// The result of this test on one field.
-    #[inline]
     pub fn apply(&self, field: Field<'_>) -> Truth {
         match field {
             Field::Unanswered => Truth::Unknown,
@@ -102,7 +97,6 @@ impl Test {
     }
 }
 
-#[inline]
 fn compare(value: &Value, op: CmpOp, lit: &Lit) -> Truth {
     let ordering = match (value, lit) {
         (Value::YesNo(a), Lit::YesNo(b)) => a.cmp(b),
