@@ -429,6 +429,14 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     if prescanned.is_some_and(|rows| rows != summary.rows) {
         eprintln!("ketascreen: warning: {name} changed while it was read; duplicate-id errors may name the wrong rows");
     }
+    let forgotten = duplicates.not_remembered();
+    if forgotten > 0 {
+        eprintln!(
+            "ketascreen: warning: {name} has more than {} distinct ids: the ids of {} after those were checked for duplicates only against them (give a file rather than stdin to check them all)",
+            super::duplicates::ONLINE_IDS,
+            plural(forgotten, "row", "rows")
+        );
+    }
     let unmarked = duplicates.unmarked_earlier();
     if unmarked > 0 {
         eprintln!(

@@ -8,7 +8,9 @@
 //! of those ids. The sorted hashes (8 bytes per row with an id, the only part of a batch that
 //! grows with the row count) are freed before screening starts; what is kept is the rows of
 //! the repeated ids. Stdin cannot be read twice, so there (`online`) the later row names the
-//! earlier one and the earlier record stays unmarked; the caller says so on stderr. Ids are
+//! earlier one and the earlier record stays unmarked; the caller says so on stderr. The online
+//! check remembers up to `ONLINE_IDS` distinct ids in a table of fixed size, so its memory is
+//! bounded too (at most 12 MB). Ids are
 //! compared exactly, after trimming surrounding spaces, by their hash: ids of up to 8 bytes
 //! and equal length never share one, and for a million longer distinct ids the chance that
 //! two do (and are reported as duplicates) is about 3 in 100 million.
@@ -74,7 +76,57 @@ enum Mode {
     Known(ByHash<Vec<u64>>),
     /// Learnt while streaming: the first row each id was seen on, and how many later rows
     /// repeated one.
-    Online { first: ByHash<u64>, repeats: u64 },
+    Online { first: Box<Seen>, repeats: u64 },
+}
+
+/// Distinct ids the online check remembers. The table is allocated once at twice this many
+/// slots (12 bytes each, 12 MB in all, touched only as ids arrive) and never grows, so memory
+/// stays bounded on endless stdin; ids beyond the limit are still checked against the ones
+/// remembered, and the caller says that the check was partial.
+pub const ONLINE_IDS: usize = 1 << 19;
+const SLOTS: usize = ONLINE_IDS * 2;
+
+/// An open-addressing set of id hashes with the row each was first seen on.
+#[derive(Debug)]
+pub struct Seen {
+    /// 0 marks an empty slot (a hash of 0 is stored as 1).
+    keys: Vec<u64>,
+    rows: Vec<u32>,
+    len: usize,
+    /// Ids not remembered because the table was full.
+    dropped: u64,
+}
+
+impl Seen {
+    fn new() -> Self {
+        Seen {
+            keys: vec![0; SLOTS],
+            rows: vec![0; SLOTS],
+            len: 0,
+            dropped: 0,
+        }
+    }
+
+    /// The row `hash` was first seen on, remembering it as seen on `row` if it is new.
+    fn first_row(&mut self, hash: u64, row: u64) -> u64 {
+        let key = hash.max(1);
+        let mut i = (key >> (64 - SLOTS.trailing_zeros())) as usize;
+        loop {
+            match self.keys[i] {
+                0 => break,
+                k if k == key => return u64::from(self.rows[i]),
+                _ => i = (i + 1) & (SLOTS - 1),
+            }
+        }
+        if self.len < ONLINE_IDS {
+            self.keys[i] = key;
+            self.rows[i] = u32::try_from(row).unwrap_or(u32::MAX);
+            self.len += 1;
+        } else {
+            self.dropped += 1;
+        }
+        row
+    }
 }
 
 impl Duplicates {
@@ -86,7 +138,7 @@ impl Duplicates {
     /// Learns ids as the rows go by (for input that cannot be read twice).
     pub fn online() -> Self {
         Duplicates(Mode::Online {
-            first: ByHash::default(),
+            first: Box::new(Seen::new()),
             repeats: 0,
         })
     }
@@ -152,7 +204,7 @@ impl Duplicates {
                 Some(also_on(&others))
             }
             Mode::Online { first, repeats } => {
-                let earlier = *first.entry(id_hash(id)).or_insert(row);
+                let earlier = first.first_row(id_hash(id), row);
                 (earlier != row).then(|| {
                     *repeats += 1;
                     also_on(&[earlier])
@@ -165,6 +217,15 @@ impl Duplicates {
     pub fn unmarked_earlier(&self) -> u64 {
         match &self.0 {
             Mode::Online { repeats, .. } => *repeats,
+            _ => 0,
+        }
+    }
+
+    /// For `Online`: how many distinct ids came after the table was full (and were checked
+    /// against the remembered ones only).
+    pub fn not_remembered(&self) -> u64 {
+        match &self.0 {
+            Mode::Online { first, .. } => first.dropped,
             _ => 0,
         }
     }
@@ -233,6 +294,23 @@ mod tests {
             Some("duplicate id: also on row 1; each row is screened on its own answers".into())
         );
         assert_eq!(d.unmarked_earlier(), 2);
+        assert_eq!(d.not_remembered(), 0);
+    }
+
+    #[test]
+    fn the_online_table_is_bounded_and_keeps_what_it_has() {
+        let mut d = Duplicates::online();
+        let n = ONLINE_IDS as u64 + 10;
+        for row in 1..=n {
+            assert_eq!(d.check(row, format!("P{row}").as_bytes()), None, "{row}");
+        }
+        assert_eq!(d.not_remembered(), 10);
+        // Ids from before the table filled are still found, ids after it are not.
+        assert_eq!(
+            d.check(n + 1, b"P7").as_deref(),
+            Some("duplicate id: also on row 7; each row is screened on its own answers")
+        );
+        assert_eq!(d.check(n + 2, format!("P{n}").as_bytes()), None);
     }
 
     #[test]
