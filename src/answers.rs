@@ -76,34 +76,61 @@ fn invalid(message: impl Into<String>) -> InvalidValue {
     }
 }
 
+/// Words that mean "no answer" (compared case-insensitively).
+const UNKNOWN_WORDS: [&str; 7] = [
+    "unknown",
+    "unsure",
+    "not known",
+    "?",
+    "dk",
+    "don't know",
+    "dont know",
+];
+
+/// `str::trim`, with a fast path for the usual cell that has nothing to trim (both ends
+/// printable ASCII). This runs for every cell of a batch, so it is worth the two checks.
+fn trim(raw: &str) -> &str {
+    let bytes = raw.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => raw,
+        _ => raw.trim(),
+    }
+}
+
 /// Words that mean "no answer": the question stays unanswered (unknown).
 pub fn is_unknown_word(raw: &str) -> bool {
-    let t = raw.trim();
-    t.is_empty()
-        || [
-            "unknown",
-            "unsure",
-            "not known",
-            "?",
-            "dk",
-            "don't know",
-            "dont know",
-        ]
-        .iter()
-        .any(|w| t.eq_ignore_ascii_case(w))
+    is_unknown_trimmed(trim(raw))
+}
+
+fn is_unknown_trimmed(t: &str) -> bool {
+    match t.as_bytes().first() {
+        None => true,
+        // Every unknown word starts with one of these: most answers are rejected right here.
+        Some(b) => {
+            matches!(b.to_ascii_lowercase(), b'u' | b'n' | b'd' | b'?')
+                && UNKNOWN_WORDS.iter().any(|w| t.eq_ignore_ascii_case(w))
+        }
+    }
 }
 
 /// Parses yes/no spellings: yes/no, y/n, true/false, 1/0, case-insensitive and trimmed.
 pub fn parse_yes_no(raw: &str) -> Option<bool> {
-    let t = raw.trim();
-    const YES: [&str; 4] = ["yes", "y", "true", "1"];
-    const NO: [&str; 4] = ["no", "n", "false", "0"];
-    if YES.iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        Some(true)
-    } else if NO.iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        Some(false)
-    } else {
-        None
+    yes_no_trimmed(trim(raw))
+}
+
+fn yes_no_trimmed(t: &str) -> Option<bool> {
+    let is = |word: &str| t.eq_ignore_ascii_case(word);
+    match t.len() {
+        1 => match t.as_bytes()[0].to_ascii_lowercase() {
+            b'y' | b'1' => Some(true),
+            b'n' | b'0' => Some(false),
+            _ => None,
+        },
+        2 if is("no") => Some(false),
+        3 if is("yes") => Some(true),
+        4 if is("true") => Some(true),
+        5 if is("false") => Some(false),
+        _ => None,
     }
 }
 
@@ -146,12 +173,12 @@ fn check_bounds<T: PartialOrd + fmt::Display + Copy>(
 /// Parses typed text (a CSV cell, a prompt's input, a JSON string) for this question.
 /// `Ok(None)` means unanswered.
 pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, InvalidValue> {
-    if is_unknown_word(raw) {
+    let t = trim(raw);
+    if is_unknown_trimmed(t) {
         return Ok(None);
     }
-    let t = raw.trim();
     let value = match &question.kind {
-        Kind::YesNo => Value::YesNo(parse_yes_no(t).ok_or_else(|| invalid(expected(question)))?),
+        Kind::YesNo => Value::YesNo(yes_no_trimmed(t).ok_or_else(|| invalid(expected(question)))?),
         Kind::Integer { min, max } => {
             let n = parse_integer(t).ok_or_else(|| invalid(expected(question)))?;
             check_bounds(question, n, *min, *max)?;
@@ -311,10 +338,31 @@ mod tests {
         for no in ["No", "n", "false", "0"] {
             assert_eq!(parse_text(&q, no), Ok(Some(Value::YesNo(false))), "{no}");
         }
-        for unknown in ["", "  ", "unknown", "Unsure"] {
+        for unknown in [
+            "",
+            "  ",
+            "unknown",
+            "Unsure",
+            " DK ",
+            "Don't know",
+            "?",
+            "\u{a0}not known\u{2003}",
+            "\u{b}",
+        ] {
             assert_eq!(parse_text(&q, unknown), Ok(None), "{unknown}");
         }
         assert!(parse_text(&q, "maybe").is_err());
+        // Unicode spaces are trimmed too; words that only start like a spelling are not one.
+        assert_eq!(
+            parse_text(&q, "\u{a0}Yes\u{3000}"),
+            Ok(Some(Value::YesNo(true)))
+        );
+        for bad in ["ye", "yess", "10", "nope", "t", "f"] {
+            assert!(parse_text(&q, bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_yes_no("\u{b}no\t"), Some(false));
+        assert!(is_unknown_word(" Unknown\r\n"));
+        assert!(!is_unknown_word("no"));
         assert_eq!(
             parse_json(&q, &serde_json::json!(true)),
             Ok(Some(Value::YesNo(true)))
@@ -391,5 +439,79 @@ mod tests {
             parse_text(&q, "curent").map_err(|e| e.message),
             Err("expected one of: none, current (did you mean 'current'?)".to_string())
         );
+    }
+
+    /// The fast paths must accept exactly what the plain definitions accept.
+    #[test]
+    fn fast_spelling_checks_agree_with_the_plain_definitions() {
+        fn plain_unknown(raw: &str) -> bool {
+            let t = raw.trim();
+            t.is_empty() || UNKNOWN_WORDS.iter().any(|w| t.eq_ignore_ascii_case(w))
+        }
+        fn plain_yes_no(raw: &str) -> Option<bool> {
+            let t = raw.trim();
+            if ["yes", "y", "true", "1"]
+                .iter()
+                .any(|w| t.eq_ignore_ascii_case(w))
+            {
+                Some(true)
+            } else if ["no", "n", "false", "0"]
+                .iter()
+                .any(|w| t.eq_ignore_ascii_case(w))
+            {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        let pieces = [
+            "",
+            " ",
+            "\t",
+            "\u{a0}",
+            "\u{b}",
+            "y",
+            "Y",
+            "e",
+            "S",
+            "n",
+            "O",
+            "1",
+            "0",
+            "t",
+            "R",
+            "u",
+            "E",
+            "f",
+            "a",
+            "l",
+            "s",
+            "?",
+            "d",
+            "k",
+            "yes",
+            "no",
+            "true",
+            "FALSE",
+            "unknown",
+            "unsure",
+            "not known",
+            "dk",
+            "don't know",
+            "dont know",
+            "é",
+        ];
+        let mut checked = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let raw = format!("{a}{b}{c}");
+                    assert_eq!(is_unknown_word(&raw), plain_unknown(&raw), "{raw:?}");
+                    assert_eq!(parse_yes_no(&raw), plain_yes_no(&raw), "{raw:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, pieces.len().pow(3));
     }
 }

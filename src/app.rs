@@ -79,6 +79,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Batch(args)) => crate::batch::command::run(cli.rules.as_deref(), args, term),
         Some(Command::Interview(args)) => crate::interview::run(
             crate::interview::Options {
                 rules: cli.rules,

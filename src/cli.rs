@@ -43,6 +43,8 @@ pub enum Command {
     /// Screen one patient by asking the questions at the terminal (the intake nurse's
     /// interview). Bare `ketascreen` on a terminal starts it too.
     Interview(InterviewArgs),
+    /// Screen a CSV export of intake forms: one verdict per row, streamed.
+    Batch(BatchArgs),
 }
 
 /// Output formats for verdicts.
@@ -188,4 +190,36 @@ pub struct InterviewArgs {
     /// the answers given are kept and the questions not gone through yet are asked.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// CSV file of intake forms, header row first; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+
+    /// Output format [default: table on a terminal, ndjson otherwise; with --output, from the
+    /// file's extension (.csv, .json, .ndjson/.jsonl), else ndjson]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Write the verdicts to FILE (atomically, mode 0600) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Read column COLUMN as question QUESTION (repeatable); `COLUMN=-` ignores a column.
+    #[arg(long = "map", value_name = "COLUMN=QUESTION")]
+    pub map: Vec<String>,
+
+    /// The column holding the patient identifier [default: `id`, else `patient_id`]
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    /// Field delimiter: one ASCII character, e.g. ';' (or `tab`).
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: String,
+
+    /// Exit with status 1 if any row had input errors.
+    #[arg(long)]
+    pub strict: bool,
 }

@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod app;
+pub mod batch;
 pub mod cases;
 pub mod cli;
 pub mod engine;

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod batch;
 mod cases;
 mod check;
 mod hostile;

@@ -3,11 +3,13 @@
 //! then evaluated many times in three-valued logic (`eval`) with no string lookups.
 //! This module does no I/O and knows nothing of files: positions are offsets into the text.
 
+mod cells;
 mod compile;
 mod eval;
 pub mod explain;
 mod parse;
 
+pub use cells::{Cell, Simple};
 pub use compile::compile;
 pub use eval::{Field, Truth};
 pub use parse::{parse, Ast, Atom, CmpOp, ExprError, Span, MAX_DEPTH};

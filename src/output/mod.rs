@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod explain;
+pub mod fast_json;
 pub mod json;
 pub mod table;
 

@@ -150,6 +150,8 @@ pub struct Ruleset {
     /// Where it came from: a path, or `built-in` for the compiled-in default.
     pub origin: String,
     names: HashMap<String, Slot>,
+    /// The questions that have an `ask_if`, in `ask_order` (for the engine, computed once).
+    guarded: Vec<Slot>,
 }
 
 impl Ruleset {
@@ -174,6 +176,11 @@ impl Ruleset {
         for (slot, q) in questions.iter().enumerate() {
             names.insert(q.id.to_ascii_lowercase(), slot);
         }
+        let guarded = ask_order
+            .iter()
+            .copied()
+            .filter(|&slot| questions[slot].ask_if.is_some())
+            .collect();
         Ruleset {
             id,
             version,
@@ -185,7 +192,13 @@ impl Ruleset {
             sha256,
             origin,
             names,
+            guarded,
         }
+    }
+
+    /// The questions that have an `ask_if`, in `ask_order`: the only ones that can be skipped.
+    pub fn guarded(&self) -> &[Slot] {
+        &self.guarded
     }
 
     /// The question with exactly this id.

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Benchmark of `ketascreen batch` against the CSV parse floor (docs/batch.md, "Performance").
+#
+# For each row count it generates a synthetic intake CSV (examples/gen_intake.rs: an id column
+# and every default question's column, ~2% blank cells, every verdict), then times, in the
+# same run and interleaved so that background load hits all of them alike:
+#   floor   the csv crate alone reading the file and counting rows (examples/parse_floor.rs)
+#   csv     ketascreen batch FILE --format csv    > /dev/null
+#   ndjson  ketascreen batch FILE --format ndjson > /dev/null
+# and reports median and best wall time, median CPU time (user + system), the ratios to the
+# floor, and the peak resident memory ("Maximum resident set size" from /usr/bin/time -v).
+# Memory is also measured on the same file without its id column, where nothing at all grows
+# with the row count (the duplicate-id pre-scan keeps 8 bytes per row with an id).
+#
+# Usage: bench/batch.sh [ROWS...]        default: 100000 1000000
+# Env:   RUNS (default 5), BENCH_DIR (default target/bench),
+#        KETASCREEN_THREADS (screening threads, default one per CPU)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rows_list=("$@")
+[ ${#rows_list[@]} -gt 0 ] || rows_list=(100000 1000000)
+runs=${RUNS:-5}
+dir=${BENCH_DIR:-target/bench}
+mkdir -p "$dir"
+
+cargo build --release --quiet --bin ketascreen --example gen_intake --example parse_floor
+bin=target/release/ketascreen
+gen=target/release/examples/gen_intake
+floor=target/release/examples/parse_floor
+[ -x /usr/bin/time ] || { echo "bench/batch.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "ketascreen $("$bin" --version | cut -d' ' -f2), threads: ${KETASCREEN_THREADS:-one per CPU}, runs: $runs"
+
+# measure NAME CMD... : appends "wall user sys maxrss_kb" of one run to $dir/NAME.times
+measure() {
+    local name=$1; shift
+    /usr/bin/time -f "%e %U %S %M" -o "$dir/time.tmp" "$@" > /dev/null 2> "$dir/stderr.tmp" \
+        || { cat "$dir/stderr.tmp" >&2; exit 1; }
+    tail -n1 "$dir/time.tmp" >> "$dir/$name.times"
+}
+
+# median FILE : the median of a column of numbers
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# stats NAME : "median_wall best_wall median_cpu max_rss_kb"
+stats() {
+    local t="$dir/$1.times"
+    echo "$(cut -d' ' -f1 "$t" | median) $(cut -d' ' -f1 "$t" | sort -n | head -n1)" \
+        "$(awk '{ print $2 + $3 }' "$t" | median) $(cut -d' ' -f4 "$t" | sort -n | tail -n1)"
+}
+
+printf '\n%-9s %-8s %10s %10s %10s %11s %10s %10s\n' rows command "wall med" "wall best" "cpu med" "x floor" "x cpu" "max RSS"
+for rows in "${rows_list[@]}"; do
+    file="$dir/intake-$rows.csv"
+    noid="$dir/intake-$rows-noid.csv"
+    [ -s "$file" ] || "$gen" "$rows" > "$file"
+    [ -s "$noid" ] || "$gen" "$rows" --no-id > "$noid"
+    rm -f "$dir"/{floor,csv,ndjson,csv-noid,ndjson-noid}.times
+    "$floor" "$file" > /dev/null # warm the page cache
+    for _ in $(seq "$runs"); do
+        measure floor "$floor" "$file"
+        measure csv "$bin" batch "$file" --format csv
+        measure ndjson "$bin" batch "$file" --format ndjson
+    done
+    measure csv-noid "$bin" batch "$noid" --format csv
+    measure ndjson-noid "$bin" batch "$noid" --format ndjson
+    read -r f_wall f_best f_cpu f_rss < <(stats floor)
+    for name in floor csv ndjson; do
+        read -r wall best cpu rss < <(stats "$name")
+        printf '%-9s %-8s %9.3fs %9.3fs %9.3fs %10.2fx %9.2fx %7.1f MB\n' "$rows" "$name" \
+            "$wall" "$best" "$cpu" "$(awk "BEGIN { print $wall / $f_wall }")" \
+            "$(awk "BEGIN { print $cpu / $f_cpu }")" "$(awk "BEGIN { print $rss / 1024 }")"
+    done
+    for name in csv-noid ndjson-noid; do
+        read -r _ _ _ rss < <(stats "$name")
+        printf '%-9s %-12s %58.1f MB\n' "$rows" "$name" "$(awk "BEGIN { print $rss / 1024 }")"
+    done
+done
+rm -f "$dir/time.tmp" "$dir/stderr.tmp"

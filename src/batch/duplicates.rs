@@ -1,0 +1,350 @@
+//! Duplicate patient ids across the rows of one batch. A repeated id is reported in the errors
+//! of the rows that carry it — never dropped, never merged: every row is still screened.
+//!
+//! A streamed record cannot be amended once written, so *both* rows can only be marked if the
+//! repeats are known before the first of them is written. For a regular file they are: a
+//! pre-scan reads the id column with the quick scanner (`prescan`), hashes each id to 64 bits
+//! and sorts the hashes; only if some hash repeats does a second quick scan collect the rows
+//! of those ids. The sorted hashes (8 bytes per row with an id, the only part of a batch that
+//! grows with the row count) are freed before screening starts; what is kept is the rows of
+//! the repeated ids. Stdin cannot be read twice, so there (`online`) the later row names the
+//! earlier one and the earlier record stays unmarked; the caller says so on stderr. The online
+//! check remembers up to `ONLINE_IDS` distinct ids in a table of fixed size, so its memory is
+//! bounded too (at most 12 MB). Ids are
+//! compared exactly, after trimming surrounding spaces, by their hash: ids of up to 8 bytes
+//! and equal length never share one, and for a million longer distinct ids the chance that
+//! two do (and are reported as duplicates) is about 3 in 100 million.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{self, Read};
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
+
+/// The hash an id is known by, over its trimmed bytes: each 8-byte word is mixed in with
+/// MurmurHash3's finalizer (a bijection of 64-bit words, so short ids of one length never
+/// collide).
+pub fn id_hash(id: &[u8]) -> u64 {
+    let id = id.trim_ascii();
+    let mut h = 0x243F_6A88_85A3_08D3u64 ^ (id.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for chunk in id.chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h ^ u64::from_le_bytes(word));
+    }
+    h
+}
+
+fn mix(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^ (k >> 33)
+}
+
+/// How many other rows a message names before it says "and N more".
+const NAMED: usize = 5;
+
+/// What is known about repeated ids.
+#[derive(Debug)]
+pub struct Duplicates(Mode);
+
+#[derive(Debug)]
+enum Mode {
+    /// No id column, nothing to check.
+    Off,
+    /// From a pre-scan: every row of each repeated id, in row order.
+    Known(ByHash<Vec<u64>>),
+    /// Learnt while streaming: the first row each id was seen on, and how many later rows
+    /// repeated one.
+    Online { first: Box<Seen>, repeats: u64 },
+}
+
+/// Distinct ids the online check remembers. The table is allocated once at twice this many
+/// slots (12 bytes each, 12 MB in all, touched only as ids arrive) and never grows, so memory
+/// stays bounded on endless stdin; ids beyond the limit are still checked against the ones
+/// remembered, and the caller says that the check was partial.
+pub const ONLINE_IDS: usize = 1 << 19;
+const SLOTS: usize = ONLINE_IDS * 2;
+
+/// An open-addressing set of id hashes with the row each was first seen on.
+#[derive(Debug)]
+pub struct Seen {
+    /// 0 marks an empty slot (a hash of 0 is stored as 1).
+    keys: Vec<u64>,
+    rows: Vec<u32>,
+    len: usize,
+    /// Ids not remembered because the table was full.
+    dropped: u64,
+}
+
+impl Seen {
+    fn new() -> Self {
+        Seen {
+            keys: vec![0; SLOTS],
+            rows: vec![0; SLOTS],
+            len: 0,
+            dropped: 0,
+        }
+    }
+
+    /// The row `hash` was first seen on, remembering it as seen on `row` if it is new.
+    fn first_row(&mut self, hash: u64, row: u64) -> u64 {
+        let key = hash.max(1);
+        let mut i = (key >> (64 - SLOTS.trailing_zeros())) as usize;
+        loop {
+            match self.keys[i] {
+                0 => break,
+                k if k == key => return u64::from(self.rows[i]),
+                _ => i = (i + 1) & (SLOTS - 1),
+            }
+        }
+        if self.len < ONLINE_IDS {
+            self.keys[i] = key;
+            self.rows[i] = u32::try_from(row).unwrap_or(u32::MAX);
+            self.len += 1;
+        } else {
+            self.dropped += 1;
+        }
+        row
+    }
+}
+
+impl Duplicates {
+    /// Checks nothing (there is no id column).
+    pub fn off() -> Self {
+        Duplicates(Mode::Off)
+    }
+
+    /// Learns ids as the rows go by (for input that cannot be read twice).
+    pub fn online() -> Self {
+        Duplicates(Mode::Online {
+            first: Box::new(Seen::new()),
+            repeats: 0,
+        })
+    }
+
+    /// Reads column `id_column` of every record of a CSV file with the quick scanner and keeps
+    /// the rows of the ids that occur more than once. `open` opens the file from its start (it
+    /// is called a second time only when some id repeats). Returns them with the row count.
+    pub fn prescan<R: Read>(
+        open: impl Fn() -> io::Result<R>,
+        delimiter: u8,
+        id_column: usize,
+    ) -> io::Result<(Self, u64)> {
+        let mut hashes: Vec<u64> = Vec::new();
+        let rows = super::scan::column(open()?, delimiter, id_column, |_, id| {
+            if !id.trim_ascii().is_empty() {
+                hashes.push(id_hash(id));
+            }
+        })?;
+        hashes.sort_unstable();
+        let mut groups: ByHash<Vec<u64>> = hashes
+            .chunk_by(|a, b| a == b)
+            .filter(|run| run.len() > 1)
+            .map(|run| (run[0], Vec::new()))
+            .collect();
+        drop(hashes);
+        if !groups.is_empty() {
+            super::scan::column(open()?, delimiter, id_column, |row, id| {
+                if let Some(rows) = groups.get_mut(&id_hash(id)) {
+                    rows.push(row);
+                }
+            })?;
+        }
+        Ok((Duplicates(Mode::Known(groups)), rows))
+    }
+
+    /// The repeated ids among (hash, row) pairs.
+    #[cfg(test)]
+    fn from_ids(mut ids: Vec<(u64, u64)>) -> Self {
+        ids.sort_unstable();
+        let mut groups = ByHash::default();
+        for run in ids.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                groups.insert(run[0].0, run.iter().map(|&(_, row)| row).collect());
+            }
+        }
+        Duplicates(Mode::Known(groups))
+    }
+
+    /// Checks row `row`'s id (raw bytes, untrimmed; blank ids are never duplicates). Returns
+    /// the message for the row's errors when the id is on another row.
+    pub fn check(&mut self, row: u64, id: &[u8]) -> Option<String> {
+        if id.trim_ascii().is_empty() {
+            return None;
+        }
+        match &mut self.0 {
+            Mode::Off => None,
+            Mode::Known(groups) => {
+                if groups.is_empty() {
+                    return None;
+                }
+                let rows = groups.get(&id_hash(id))?;
+                let others: Vec<u64> = rows.iter().copied().filter(|&r| r != row).collect();
+                Some(also_on(&others))
+            }
+            Mode::Online { first, repeats } => {
+                let earlier = first.first_row(id_hash(id), row);
+                (earlier != row).then(|| {
+                    *repeats += 1;
+                    also_on(&[earlier])
+                })
+            }
+        }
+    }
+
+    /// For `Online`: how many rows repeated an earlier row's id (whose records are unmarked).
+    pub fn unmarked_earlier(&self) -> u64 {
+        match &self.0 {
+            Mode::Online { repeats, .. } => *repeats,
+            _ => 0,
+        }
+    }
+
+    /// For `Online`: how many distinct ids came after the table was full (and were checked
+    /// against the remembered ones only).
+    pub fn not_remembered(&self) -> u64 {
+        match &self.0 {
+            Mode::Online { first, .. } => first.dropped,
+            _ => 0,
+        }
+    }
+}
+
+fn also_on(others: &[u64]) -> String {
+    let named: Vec<String> = others.iter().take(NAMED).map(u64::to_string).collect();
+    let more = others.len().saturating_sub(NAMED);
+    let rows = match (named.len(), more) {
+        (1, _) => format!("row {}", named[0]),
+        (_, 0) => format!("rows {}", named.join(", ")),
+        _ => format!("rows {} and {more} more", named.join(", ")),
+    };
+    format!("duplicate id: also on {rows}; each row is screened on its own answers")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_duplicates_name_every_other_row() {
+        let ids = [b"P1".as_slice(), b"P2", b" P1 ", b"", b"p1", b"P1", b"  "];
+        let pairs = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| !id.trim_ascii().is_empty())
+            .map(|(i, id)| (id_hash(id), i as u64 + 1))
+            .collect();
+        let mut d = Duplicates::from_ids(pairs);
+        let found: Vec<Option<String>> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| d.check(i as u64 + 1, id))
+            .collect();
+        let msg = |rows: &str| {
+            Some(format!(
+                "duplicate id: also on {rows}; each row is screened on its own answers"
+            ))
+        };
+        assert_eq!(
+            found,
+            vec![
+                msg("rows 3, 6"),
+                None,
+                msg("rows 1, 6"),
+                None,
+                None,
+                msg("rows 1, 3"),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn online_names_the_first_row_and_counts_repeats() {
+        let mut d = Duplicates::online();
+        assert_eq!(d.check(1, b"A"), None);
+        assert_eq!(d.check(2, b"B"), None);
+        assert_eq!(
+            d.check(3, b"A "),
+            Some("duplicate id: also on row 1; each row is screened on its own answers".into())
+        );
+        assert_eq!(
+            d.check(4, b"A"),
+            Some("duplicate id: also on row 1; each row is screened on its own answers".into())
+        );
+        assert_eq!(d.unmarked_earlier(), 2);
+        assert_eq!(d.not_remembered(), 0);
+    }
+
+    #[test]
+    fn the_online_table_is_bounded_and_keeps_what_it_has() {
+        let mut d = Duplicates::online();
+        let n = ONLINE_IDS as u64 + 10;
+        for row in 1..=n {
+            assert_eq!(d.check(row, format!("P{row}").as_bytes()), None, "{row}");
+        }
+        assert_eq!(d.not_remembered(), 10);
+        // Ids from before the table filled are still found, ids after it are not.
+        assert_eq!(
+            d.check(n + 1, b"P7").as_deref(),
+            Some("duplicate id: also on row 7; each row is screened on its own answers")
+        );
+        assert_eq!(d.check(n + 2, format!("P{n}").as_bytes()), None);
+    }
+
+    #[test]
+    fn long_groups_are_cut_short() {
+        assert_eq!(
+            also_on(&[1, 2, 3, 4, 5, 6, 7]),
+            "duplicate id: also on rows 1, 2, 3, 4, 5 and 2 more; each row is screened on its own answers"
+        );
+    }
+
+    #[test]
+    fn prescan_reads_the_id_column_of_every_record() {
+        let data = "x,id\n1,A\n2,\"B\nB\"\n3\n4,A\n";
+        let (mut d, rows) = Duplicates::prescan(|| Ok(data.as_bytes()), b',', 1).expect("reads");
+        assert_eq!(rows, 4);
+        assert!(d.check(1, b"A").is_some());
+        assert!(d.check(2, b"B\nB").is_none());
+        assert_eq!(
+            d.check(4, b"A").as_deref(),
+            Some("duplicate id: also on row 1; each row is screened on its own answers")
+        );
+        let (mut d, _) = Duplicates::prescan(|| Ok(&b"id\nA\nB\n"[..]), b',', 0).expect("reads");
+        assert_eq!(d.check(1, b"A"), None);
+    }
+
+    #[test]
+    fn short_ids_never_share_a_hash() {
+        let mut hashes: Vec<u64> = (0..100_000u32)
+            .map(|i| id_hash(format!("P{i:07}").as_bytes()))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 100_000);
+        assert_eq!(id_hash(b" P1 "), id_hash(b"P1"));
+        assert_ne!(id_hash(b"P1"), id_hash(b"P1\0"));
+    }
+}

@@ -1,0 +1,330 @@
+//! `ketascreen batch`: a CSV export of intake forms in, one verdict record per row out, in
+//! input order, streamed — one pass, the same few buffers reused for every row, so memory stays
+//! flat however many rows there are. The header is resolved to question slots once
+//! (`columns`); each cell then goes through `answers::parse_text`, the same parsing as every
+//! other front end, and each row through `engine::evaluate_with`, the same decision.
+//!
+//! A bad cell or a ragged row is reported in that row's own record (`errors`) and the batch
+//! goes on; only unreadable input stops it. Rows travel in jobs of a few hundred: one thread
+//! reads them (`pipeline`), screeners decide and render them — on several threads when the
+//! machine has the cores, every screener with its own buffers — and the records are written
+//! strictly in input order. Rendering lives in `sink`; the command-line glue (which file,
+//! which format, warnings and the summary on stderr) in `command`.
+
+pub mod columns;
+pub mod command;
+pub mod duplicates;
+mod memo;
+pub mod pipeline;
+pub mod scan;
+pub mod sink;
+
+use std::io;
+
+use crate::answers::{Answers, InputError};
+use crate::engine::{evaluate_with, Scratch, Status};
+use crate::ruleset::Ruleset;
+
+pub use columns::{Columns, Mapping, Role};
+pub use duplicates::Duplicates;
+pub use pipeline::{screen, Plan};
+pub use sink::{Renderer, Row};
+
+/// The `question` of an error about the whole row (a wrong number of fields).
+pub const ROW_ERROR: &str = "(row)";
+/// The `question` of an error about the patient id (a duplicate, bad bytes).
+pub const ID_ERROR: &str = "(id)";
+
+/// What a batch came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub rows: u64,
+    /// Rows per verdict, in `Status::ALL` order.
+    pub by_status: [u64; 4],
+    pub urgent: u64,
+    pub with_errors: u64,
+}
+
+impl Summary {
+    pub fn count(&self, status: Status) -> u64 {
+        self.by_status[status as usize]
+    }
+
+    fn add(&mut self, other: &Summary) {
+        self.rows += other.rows;
+        for (mine, theirs) in self.by_status.iter_mut().zip(other.by_status) {
+            *mine += theirs;
+        }
+        self.urgent += other.urgent;
+        self.with_errors += other.with_errors;
+    }
+}
+
+/// Why a batch stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error("cannot read row {row}")]
+    Read {
+        row: u64,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot write the output")]
+    Write(#[source] io::Error),
+    /// The quick scanner and the csv reader disagreed about where records end. They are
+    /// tested to agree on every input; if they ever do not, stopping beats misnumbered rows.
+    #[error("internal error: rows {first}..{last} split into {found} records instead of {expected}; please report this with the file's shape (not its data)")]
+    Split {
+        first: u64,
+        last: u64,
+        expected: usize,
+        found: usize,
+    },
+}
+
+/// A run of consecutive rows on its way through the pipeline: cut from the input, then parsed,
+/// screened and rendered, then written. Its buffers go round and round.
+#[derive(Debug, Default)]
+pub struct Job {
+    /// The number of the first row.
+    first_row: u64,
+    /// The line the run starts on, and whether a guard line feed was put before it
+    /// (`scan::append_to_run`).
+    first_line: u64,
+    guard: bool,
+    /// The rows' bytes, whole records end to end.
+    run: Vec<u8>,
+    /// How many records `run` holds.
+    len: usize,
+    /// A duplicate-id message per row, found by the feeder (which sees rows in order).
+    duplicates: Vec<Option<String>>,
+    /// The rendered records.
+    out: Vec<u8>,
+    summary: Summary,
+}
+
+/// Screens jobs: everything one thread needs to parse, decide and render rows, reused row after
+/// row.
+pub struct Screener<'r> {
+    ruleset: &'r Ruleset,
+    columns: &'r Columns,
+    /// Parses each job's run in turn (it is swapped into the cursor and back): building a csv
+    /// reader costs more than a job's worth of rows would bear.
+    reader: csv::Reader<io::Cursor<Vec<u8>>>,
+    record: csv::ByteRecord,
+    /// One per question column, in column order.
+    reads: Vec<memo::Column>,
+    answers: Answers,
+    scratch: Scratch,
+    errors: Vec<InputError>,
+    id: String,
+    renderer: Renderer<'r>,
+}
+
+impl<'r> Screener<'r> {
+    pub fn new(plan: &Plan<'r>) -> Self {
+        let (ruleset, columns) = (plan.ruleset, plan.columns);
+        let renderer = Renderer::new(ruleset, plan.format, plan.color);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(plan.delimiter)
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(io::Cursor::new(Vec::new()));
+        // The header was read elsewhere: this reader must never take a run's first record
+        // for one.
+        reader.set_byte_headers(csv::ByteRecord::new());
+        Screener {
+            ruleset,
+            columns,
+            reader,
+            record: csv::ByteRecord::new(),
+            reads: columns
+                .questions
+                .iter()
+                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .collect(),
+            answers: Answers::new(ruleset),
+            scratch: Scratch::with_detail(renderer.detail()),
+            errors: Vec::new(),
+            id: String::new(),
+            renderer,
+        }
+    }
+
+    /// Parses, decides and renders every row of the job into `job.out`, and counts them.
+    fn screen_job(&mut self, job: &mut Job) -> Result<(), BatchError> {
+        std::mem::swap(self.reader.get_mut().get_mut(), &mut job.run);
+        let result = self.screen_run(job);
+        std::mem::swap(self.reader.get_mut().get_mut(), &mut job.run);
+        result
+    }
+
+    /// `screen_job` with the job's run in the reader.
+    fn screen_run(&mut self, job: &mut Job) -> Result<(), BatchError> {
+        job.out.clear();
+        job.summary = Summary::default();
+        let split_error = |found| BatchError::Split {
+            first: job.first_row,
+            last: job.first_row + job.len as u64 - 1,
+            expected: job.len,
+            found,
+        };
+        // Back to the start of the run, as a new reader (which also strips a BOM there: see
+        // `scan::append_to_run`). The cursor cannot fail to seek.
+        if self
+            .reader
+            .seek_raw(io::SeekFrom::Start(0), csv::Position::new())
+            .is_err()
+        {
+            return Err(split_error(0));
+        }
+        for i in 0..job.len {
+            // Reading from memory cannot fail; a record short of `len` is a disagreement.
+            if !self
+                .reader
+                .read_byte_record(&mut self.record)
+                .unwrap_or(false)
+            {
+                return Err(split_error(i));
+            }
+            let number = job.first_row + i as u64;
+            let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
+            let (run, record) = (self.reader.get_ref().get_ref(), &self.record);
+            let line =
+                || scan::record_line(run, job.first_line, u64::from(job.guard), record.position());
+            read_row(
+                self.ruleset,
+                self.columns,
+                record,
+                line,
+                duplicate,
+                &mut RowState {
+                    reads: &mut self.reads,
+                    answers: &mut self.answers,
+                    errors: &mut self.errors,
+                    id: &mut self.id,
+                },
+            );
+            let verdict = evaluate_with(self.ruleset, &self.answers, &mut self.scratch);
+            let summary = &mut job.summary;
+            summary.rows += 1;
+            summary.by_status[verdict.status as usize] += 1;
+            summary.urgent += u64::from(verdict.urgent);
+            summary.with_errors += u64::from(!self.errors.is_empty());
+            self.renderer.record(
+                &mut job.out,
+                &Row {
+                    number,
+                    id: (!self.id.is_empty()).then_some(self.id.as_str()),
+                    verdict,
+                    errors: &self.errors,
+                },
+            );
+        }
+        if self
+            .reader
+            .read_byte_record(&mut self.record)
+            .unwrap_or(false)
+        {
+            return Err(split_error(job.len + 1));
+        }
+        Ok(())
+    }
+}
+
+/// The per-row state a screener keeps between rows, borrowed for one row.
+struct RowState<'s> {
+    reads: &'s mut [memo::Column],
+    answers: &'s mut Answers,
+    errors: &'s mut Vec<InputError>,
+    id: &'s mut String,
+}
+
+/// Reads one record into the answers, the id and the row's errors.
+fn read_row(
+    ruleset: &Ruleset,
+    columns: &Columns,
+    record: &csv::ByteRecord,
+    line: impl Fn() -> u64,
+    duplicate: Option<String>,
+    state: &mut RowState<'_>,
+) {
+    let RowState {
+        reads,
+        answers,
+        errors,
+        id,
+    } = state;
+    // No `answers.clear()`: a well-formed row sets every question it has a column for, and
+    // the others are never set.
+    errors.clear();
+    id.clear();
+
+    if let Some(column) = columns.id {
+        let raw = record.get(column).unwrap_or(b"").trim_ascii();
+        match std::str::from_utf8(raw) {
+            Ok(text) => id.push_str(text),
+            Err(_) => {
+                id.push_str(&String::from_utf8_lossy(raw));
+                errors.push(InputError {
+                    question: ID_ERROR.to_string(),
+                    value: id.to_string(),
+                    message: format!(
+                        "column '{}': not valid UTF-8 text (re-export the file as UTF-8)",
+                        columns.names[column]
+                    ),
+                });
+            }
+        }
+    }
+    if let Some(message) = duplicate {
+        errors.push(InputError {
+            question: ID_ERROR.to_string(),
+            value: id.to_string(),
+            message,
+        });
+    }
+
+    if record.len() != columns.len() {
+        answers.clear();
+        reads.iter_mut().for_each(memo::Column::forget_last);
+        let line = line();
+        errors.push(InputError {
+            question: ROW_ERROR.to_string(),
+            value: format!("{} fields", record.len()),
+            message: format!(
+                "line {line}: {} fields where the header has {}; none of this row's answers \
+                 were read, as its cells may be in the wrong columns",
+                record.len(),
+                columns.len()
+            ),
+        });
+        return;
+    }
+
+    let buf = record.as_slice();
+    for read in reads.iter_mut() {
+        let Some(range) = record.range(read.column) else {
+            continue; // cannot happen: the row has every column
+        };
+        let question = &ruleset.questions[read.slot];
+        if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
+            let cell = &buf[range];
+            let (value, message) = match problem {
+                memo::CellProblem::Invalid(e) => {
+                    (String::from_utf8_lossy(cell).trim().to_string(), e.message)
+                }
+                memo::CellProblem::NotUtf8 => (
+                    String::from_utf8_lossy(cell).trim().to_string(),
+                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
+                        .to_string(),
+                ),
+            };
+            errors.push(InputError {
+                question: question.id.clone(),
+                value,
+                message: format!("column '{}': {message}", columns.names[read.column]),
+            });
+        }
+    }
+}
