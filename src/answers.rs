@@ -301,6 +301,19 @@ impl Answers {
     }
 }
 
+/// How many characters of a rejected value an input error repeats.
+pub const ECHO_CHARS: usize = 200;
+
+/// A rejected value as an input error repeats it: trimmed, and cut after `ECHO_CHARS`
+/// characters (saying how long it was) so a runaway cell cannot flood the output.
+pub fn echo(raw: &str) -> String {
+    let t = raw.trim();
+    match t.char_indices().nth(ECHO_CHARS) {
+        None => t.to_string(),
+        Some((cut, _)) => format!("{}... ({} bytes in all)", &t[..cut], t.len()),
+    }
+}
+
 /// An input problem for one patient: which question, what was given, what was wrong.
 /// Never fatal: the answer counts as unanswered.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -327,6 +340,16 @@ mod tests {
             ask_if: None,
             ask_if_text: None,
         }
+    }
+
+    #[test]
+    fn echoed_values_are_cut_short() {
+        assert_eq!(echo("  146 "), "146");
+        let long = "9".repeat(10_000);
+        assert_eq!(
+            echo(&long),
+            format!("{}... (10000 bytes in all)", "9".repeat(ECHO_CHARS))
+        );
     }
 
     #[test]

@@ -195,7 +195,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
         if let Some(first) = given_as[slot] {
             patient.errors.push(InputError {
                 question: question.id.clone(),
-                value: scalar_text(raw),
+                value: answers::echo(&scalar_text(raw)),
                 message: format!(
                     "answered twice (as '{first}' and '{key}'); treated as unanswered"
                 ),
@@ -208,7 +208,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
             Ok(value) => patient.answers.set(slot, value),
             Err(e) => patient.errors.push(InputError {
                 question: question.id.clone(),
-                value: scalar_text(raw),
+                value: answers::echo(&scalar_text(raw)),
                 message: e.message,
             }),
         }

@@ -210,3 +210,78 @@ fn duplicate_keys_in_a_ruleset_are_located() {
         run.stdout
     );
 }
+
+#[test]
+fn a_ten_megabyte_field_is_read_and_not_echoed_whole() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut csv = String::from("id,systolic_bp,notes\n");
+    csv.push_str(&format!("P1,120,{}\n", "x".repeat(10_000_000)));
+    csv.push_str(&format!("P2,{},ok\n", "9".repeat(10_000_000)));
+    let file = write(&dir, "big.csv", csv);
+    let run = ks(["batch", file.as_str(), "--format", "ndjson"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    no_panic(&run.stderr);
+    let records: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["errors"], serde_json::json!([]));
+    let error = &records[1]["errors"][0];
+    assert_eq!(error["question"], "systolic_bp");
+    assert_eq!(
+        error["value"],
+        format!("{}... (10000000 bytes in all)", "9".repeat(200))
+    );
+    assert!(
+        run.stdout.len() < 100_000,
+        "the 10 MB cell is not echoed: {} bytes",
+        run.stdout.len()
+    );
+}
+
+#[test]
+fn fifty_thousand_columns_are_resolved_once_and_summed_up() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let names: Vec<String> = (0..50_000).map(|i| format!("c{i}")).collect();
+    let csv = format!(
+        "id,systolic_bp,{}\nP1,185,{}\n",
+        names.join(","),
+        vec!["v"; 50_000].join(",")
+    );
+    let file = write(&dir, "wide.csv", csv);
+    let run = ks(["batch", file.as_str(), "--format", "csv"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("row,id,verdict,urgent,reasons,missing,errors,ruleset\n1,P1,ineligible,false,severe_hypertension,"), "{}", run.stdout);
+    let warning = run.stderr.lines().next().unwrap_or("");
+    assert!(
+        warning.starts_with("ketascreen: warning: ignoring 50000 columns that match no question"),
+        "{warning}"
+    );
+    assert!(warning.ends_with("'c19', and 49980 more"), "{warning}");
+}
+
+#[test]
+fn invalid_utf8_and_binary_csv_input_never_panics() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = write(
+        &dir,
+        "bin.csv",
+        [0u8, 159, 146, 150, b',', b'\n', 255, 0, b'"', b'\n', b'"'],
+    );
+    let run = ks(["batch", file.as_str(), "--format", "ndjson"]).run();
+    no_panic(&run.stderr);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    let empty = write(&dir, "empty.csv", "");
+    let run = ks(["batch", empty.as_str()]).run();
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        format!("ketascreen: {empty}: no header row: the input is empty\n")
+    );
+    let shown = dir.path().display().to_string();
+    let run = ks(["batch", shown.as_str()]).run();
+    assert_eq!(run.code, 1);
+    no_panic(&run.stderr);
+}

@@ -239,9 +239,14 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 }
 
 /// Tells stderr, once, what the header means for every row.
+/// How many ignored columns the warning names; a wider export is summed up after them.
+const NAMED_COLUMNS: usize = 20;
+
 fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
-    let unmapped: Vec<String> = columns
+    let total = columns.unmapped().count();
+    let mut unmapped: Vec<String> = columns
         .unmapped()
+        .take(NAMED_COLUMNS)
         .map(|i| {
             let name = &columns.names[i];
             match ruleset.suggest_question(name) {
@@ -250,14 +255,13 @@ fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
             }
         })
         .collect();
-    if !unmapped.is_empty() {
+    if total > NAMED_COLUMNS {
+        unmapped.push(format!("and {} more", total - NAMED_COLUMNS));
+    }
+    if total > 0 {
         eprintln!(
             "ketascreen: warning: ignoring {} no question (never read, never echoed): {}",
-            plural(
-                unmapped.len() as u64,
-                "column that matches",
-                "columns that match"
-            ),
+            plural(total as u64, "column that matches", "columns that match"),
             unmapped.join(", ")
         );
     }
@@ -456,6 +460,46 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Screens a whole CSV document held in memory, comma-delimited, with no column mapping: the
+/// same header resolution, duplicate check and screening as `run`, without files, terminals
+/// or stderr. For fuzzing and tests; `threads` as `KETASCREEN_THREADS`.
+pub fn screen_bytes(
+    ruleset: &Ruleset,
+    input: &[u8],
+    format: Format,
+    threads: usize,
+) -> Result<(Summary, Vec<u8>)> {
+    let mapping = Mapping::parse(ruleset, &[], None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut split = Splitter::new(input, b',', None);
+    let (header, first_line) = read_header(&mut split, b',')?;
+    let columns =
+        columns::resolve_record(ruleset, &header, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
+    split.set_column(columns.id);
+    let mut duplicates = if columns.id.is_some() {
+        Duplicates::online()
+    } else {
+        Duplicates::off()
+    };
+    let plan = Plan {
+        ruleset,
+        columns: &columns,
+        format,
+        color: false,
+        delimiter: b',',
+        threads,
+    };
+    let mut out = Vec::new();
+    let summary = screen(
+        plan,
+        &mut split,
+        first_line,
+        &mut duplicates,
+        &mut out,
+        &|_| {},
+    )?;
+    Ok((summary, out))
 }
 
 #[cfg(test)]

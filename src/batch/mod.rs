@@ -311,11 +311,12 @@ fn read_row(
         if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
             let cell = &buf[range];
             let (value, message) = match problem {
-                memo::CellProblem::Invalid(e) => {
-                    (String::from_utf8_lossy(cell).trim().to_string(), e.message)
-                }
+                memo::CellProblem::Invalid(e) => (
+                    crate::answers::echo(&String::from_utf8_lossy(cell)),
+                    e.message,
+                ),
                 memo::CellProblem::NotUtf8 => (
-                    String::from_utf8_lossy(cell).trim().to_string(),
+                    crate::answers::echo(&String::from_utf8_lossy(cell)),
                     "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
                         .to_string(),
                 ),
