@@ -285,3 +285,54 @@ fn invalid_utf8_and_binary_csv_input_never_panics() {
     assert_eq!(run.code, 1);
     no_panic(&run.stderr);
 }
+
+#[test]
+fn ctrl_c_during_batch_output_leaves_no_file_behind() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("verdicts.csv");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ketascreen"))
+        .args(["batch", "-", "--output"])
+        .arg(&out)
+        .env_remove("KETASCREEN_RULES")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"id,systolic_bp\nP1,120\n")
+        .expect("writes");
+    stdin.flush().expect("flushes");
+    // The batch now waits on stdin with its temporary output file open; wait for that file.
+    let listed = || std::fs::read_dir(dir.path()).expect("lists").count();
+    for _ in 0..200 {
+        if listed() > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        listed(),
+        1,
+        "the temporary output file exists while the batch runs"
+    );
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("ends");
+    assert_eq!(output.status.code(), Some(130));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).lines().last(),
+        Some("ketascreen: interrupted: no output written")
+    );
+    drop(stdin);
+    assert_eq!(
+        listed(),
+        0,
+        "neither a partial output nor a temporary file is left"
+    );
+}

@@ -89,6 +89,23 @@ impl Input {
     }
 }
 
+/// On Ctrl-C (or SIGTERM) while an `--output` file is being written, removes the temporary
+/// file — it holds patient data and would never become the output — and exits 130. The output
+/// itself is only ever the renamed, complete file, so nothing partial is left behind.
+fn remove_on_interrupt(temp: PathBuf) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return; // without a handler the default applies: the process ends, the output is untouched
+    };
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = std::fs::remove_file(&temp);
+            eprintln!("ketascreen: interrupted: no output written");
+            std::process::exit(130);
+        }
+    });
+}
+
 /// Where the records go.
 enum Destination {
     Stdout(io::StdoutLock<'static>),
@@ -151,6 +168,7 @@ impl Destination {
         temp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o600))
             .with_context(|| format!("cannot write {}", path.display()))?;
+        remove_on_interrupt(temp.path().to_path_buf());
         Ok(Destination::File {
             temp,
             path: path.to_path_buf(),
