@@ -1,0 +1,212 @@
+//! Cell-level habits of spreadsheet exports, undone before a cell is parsed as an answer:
+//! Excel's text-preserving `="00123"`, decimal commas (only where the caller says the file
+//! uses them), and rows whose every cell is empty (Excel's trailing `;;;;`), which are not
+//! patients. Pure functions over bytes; nothing here knows questions or prints anything.
+
+use std::borrow::Cow;
+
+/// Excel's way of keeping leading zeros in a CSV cell: `="00123"` reads as `00123` (inner
+/// quotes doubled, as in any Excel string: `="a""b"` is `a"b`). Any other cell is returned as
+/// it is, including a formula that is not one plain string (`="a"&B2`).
+pub fn excel_text(cell: &[u8]) -> Cow<'_, [u8]> {
+    let t = cell.trim_ascii();
+    let Some(inner) = t
+        .strip_prefix(b"=\"")
+        .and_then(|rest| rest.strip_suffix(b"\""))
+    else {
+        return Cow::Borrowed(cell);
+    };
+    if !inner.contains(&b'"') {
+        return Cow::Borrowed(inner);
+    }
+    // Every quote inside must be doubled; a lone one means this is not one string literal.
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'"' {
+            if inner.get(i + 1) != Some(&b'"') {
+                return Cow::Borrowed(cell);
+            }
+            i += 1;
+        }
+        out.push(inner[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// `excel_text` for text.
+pub fn excel_text_str(cell: &str) -> Cow<'_, str> {
+    match excel_text(cell.as_bytes()) {
+        // Stripping ASCII bytes from valid UTF-8 leaves valid UTF-8.
+        Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or(cell)),
+        Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+/// A decimal comma read as a point: `36,6` and `36,6 kg` become `36.6` / `36.6 kg`. Only a
+/// single comma between digits, in a cell with no point, is changed: `1.234,5` (a thousands
+/// separator as well) and `1,2,3` are left for the number parser to refuse.
+pub fn decimal_point(cell: &[u8]) -> Cow<'_, [u8]> {
+    let Some(at) = memchr::memchr(b',', cell) else {
+        return Cow::Borrowed(cell);
+    };
+    let digit_before = at > 0 && cell[at - 1].is_ascii_digit();
+    let digit_after = cell.get(at + 1).is_some_and(u8::is_ascii_digit);
+    let another = memchr::memchr2(b',', b'.', &cell[at + 1..]).is_some()
+        || cell[..at].contains(&b'.');
+    if !digit_before || !digit_after || another {
+        return Cow::Borrowed(cell);
+    }
+    let mut out = cell.to_vec();
+    out[at] = b'.';
+    Cow::Owned(out)
+}
+
+/// Whether every cell of a row is empty or white space: such a row is not a patient.
+pub fn is_blank<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> bool {
+    cells.into_iter().all(|c| c.trim_ascii().is_empty())
+}
+
+/// How many rows a list on stderr names before it sums the rest up (without `--verbose`).
+pub const NAMED: usize = 20;
+
+/// The all-empty rows of an input, for the note on stderr.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BlankRows {
+    pub count: u64,
+    /// The first rows' numbers (data rows, as in the records), all of them when `verbose`.
+    rows: Vec<u64>,
+    verbose: bool,
+}
+
+impl BlankRows {
+    pub fn new(verbose: bool) -> Self {
+        BlankRows {
+            verbose,
+            ..Self::default()
+        }
+    }
+
+    pub fn add(&mut self, row: u64) {
+        self.count += 1;
+        if self.verbose || self.rows.len() < NAMED {
+            self.rows.push(row);
+        }
+    }
+
+    /// Adds another part's rows (parts in input order).
+    pub fn extend(&mut self, other: &BlankRows) {
+        for &row in &other.rows {
+            if self.verbose || self.rows.len() < NAMED {
+                self.rows.push(row);
+            }
+        }
+        self.count += other.count;
+    }
+
+    /// The note for stderr, when there were any: which rows, or the first of them and how to
+    /// see them all.
+    pub fn note(&self, input: &str) -> Option<String> {
+        if self.count == 0 {
+            return None;
+        }
+        let listed: Vec<String> = self.rows.iter().map(u64::to_string).collect();
+        let rest = self.count - self.rows.len() as u64;
+        let more = if rest > 0 {
+            format!(", and {rest} more (--verbose names every one)")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "ketascreen: note: {input}: {} not screened (no patient in {}): {} {}{more}",
+            if self.count == 1 {
+                "1 empty row".to_string()
+            } else {
+                format!("{} empty rows", self.count)
+            },
+            if self.count == 1 { "it" } else { "them" },
+            if self.count == 1 { "row" } else { "rows" },
+            listed.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(c: Cow<'_, [u8]>) -> String {
+        String::from_utf8(c.into_owned()).expect("utf-8")
+    }
+
+    #[test]
+    fn excel_text_keeps_leading_zeros() {
+        assert_eq!(text(excel_text(b"=\"00123\"")), "00123");
+        assert_eq!(text(excel_text(b" =\"00123\" ")), "00123");
+        assert_eq!(text(excel_text(b"=\"a\"\"b\"")), "a\"b");
+        assert_eq!(text(excel_text(b"=\"\"")), "");
+        assert_eq!(excel_text_str("=\"P-7\""), "P-7");
+    }
+
+    #[test]
+    fn excel_text_leaves_everything_else() {
+        for cell in [
+            &b"00123"[..],
+            b"=A1",
+            b"=\"a\"&B2",
+            b"=\"a\"b\"",
+            b"\"00123\"",
+            b"=\"",
+            b"",
+        ] {
+            assert_eq!(excel_text(cell), Cow::Borrowed(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn decimal_commas_only_between_digits() {
+        assert_eq!(text(decimal_point(b"36,6")), "36.6");
+        assert_eq!(text(decimal_point(b"36,6 kg")), "36.6 kg");
+        for cell in [&b"36.6"[..], b"1.234,5", b"1,2,3", b",5", b"5,", b"a,b", b""] {
+            assert_eq!(decimal_point(cell), Cow::Borrowed(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn blank_rows() {
+        assert!(is_blank([&b""[..], b" ", b"\t"]));
+        assert!(is_blank(std::iter::empty()));
+        assert!(!is_blank([&b""[..], b"x"]));
+    }
+
+    #[test]
+    fn blank_rows_note_names_them_or_says_how() {
+        let mut one = BlankRows::new(false);
+        one.add(7);
+        assert_eq!(
+            one.note("in.csv").as_deref(),
+            Some("ketascreen: note: in.csv: 1 empty row not screened (no patient in it): row 7")
+        );
+        let mut many = BlankRows::new(false);
+        for row in 1..=25 {
+            many.add(row);
+        }
+        let note = many.note("in.csv").expect("note");
+        assert!(
+            note.ends_with("rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, and 5 more (--verbose names every one)"),
+            "{note}"
+        );
+        let mut all = BlankRows::new(true);
+        all.extend(&many);
+        assert_eq!(all.count, 25);
+        let mut verbose = BlankRows::new(true);
+        for row in 1..=25 {
+            verbose.add(row);
+        }
+        assert!(verbose
+            .note("x")
+            .is_some_and(|n| n.ends_with("24, 25")));
+        assert_eq!(BlankRows::new(false).note("x"), None);
+    }
+}
