@@ -53,8 +53,8 @@ pub fn decimal_point(cell: &[u8]) -> Cow<'_, [u8]> {
     };
     let digit_before = at > 0 && cell[at - 1].is_ascii_digit();
     let digit_after = cell.get(at + 1).is_some_and(u8::is_ascii_digit);
-    let another = memchr::memchr2(b',', b'.', &cell[at + 1..]).is_some()
-        || cell[..at].contains(&b'.');
+    let another =
+        memchr::memchr2(b',', b'.', &cell[at + 1..]).is_some() || cell[..at].contains(&b'.');
     if !digit_before || !digit_after || another {
         return Cow::Borrowed(cell);
     }
@@ -168,7 +168,15 @@ mod tests {
     fn decimal_commas_only_between_digits() {
         assert_eq!(text(decimal_point(b"36,6")), "36.6");
         assert_eq!(text(decimal_point(b"36,6 kg")), "36.6 kg");
-        for cell in [&b"36.6"[..], b"1.234,5", b"1,2,3", b",5", b"5,", b"a,b", b""] {
+        for cell in [
+            &b"36.6"[..],
+            b"1.234,5",
+            b"1,2,3",
+            b",5",
+            b"5,",
+            b"a,b",
+            b"",
+        ] {
             assert_eq!(decimal_point(cell), Cow::Borrowed(cell), "{cell:?}");
         }
     }
@@ -204,9 +212,7 @@ mod tests {
         for row in 1..=25 {
             verbose.add(row);
         }
-        assert!(verbose
-            .note("x")
-            .is_some_and(|n| n.ends_with("24, 25")));
+        assert!(verbose.note("x").is_some_and(|n| n.ends_with("24, 25")));
         assert_eq!(BlankRows::new(false).note("x"), None);
     }
 }

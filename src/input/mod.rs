@@ -82,7 +82,10 @@ pub enum InputError {
     #[error("not UTF-8 text (byte 0x{byte:02X} on line {line}): if Excel or another Windows program saved it, give --encoding windows-1252 (or save it as \"CSV UTF-8\")")]
     NotUtf8 { byte: u8, line: u64 },
     #[error("looks like {name} text without a byte-order mark: give --encoding {label}")]
-    Utf16 { name: &'static str, label: &'static str },
+    Utf16 {
+        name: &'static str,
+        label: &'static str,
+    },
     #[error("the header names no question when split at {given}, but {maps} columns when split at {found}: give --delimiter {found} (or leave --delimiter out to detect it)")]
     WrongDelimiter {
         given: String,
@@ -98,7 +101,10 @@ pub enum InputError {
 impl InputError {
     /// Whether the fix is on the command line (exit status 2) rather than in the file.
     pub fn is_usage(&self) -> bool {
-        matches!(self, InputError::WrongDelimiter { .. } | InputError::NoSheet { .. })
+        matches!(
+            self,
+            InputError::WrongDelimiter { .. } | InputError::NoSheet { .. }
+        )
     }
 }
 
@@ -187,7 +193,14 @@ fn utf16_without_bom(head: &[u8]) -> Option<InputError> {
         return None;
     }
     let pairs = sample.len() / 2;
-    let zeros = |odd: usize| sample.iter().skip(odd).step_by(2).filter(|&&b| b == 0).count();
+    let zeros = |odd: usize| {
+        sample
+            .iter()
+            .skip(odd)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+    };
     if zeros(1) * 2 > pairs {
         Some(InputError::Utf16 {
             name: "UTF-16LE",
@@ -317,8 +330,8 @@ mod tests {
 
     #[test]
     fn utf8_passes_through_and_loses_its_bom() {
-        let (text, d, notes) = read(b"\xEF\xBB\xBFid,age\nA,40\n", &InputOptions::default())
-            .expect("read");
+        let (text, d, notes) =
+            read(b"\xEF\xBB\xBFid,age\nA,40\n", &InputOptions::default()).expect("read");
         assert_eq!((text.as_str(), d), ("id,age\nA,40\n", b','));
         assert!(notes.is_empty());
     }
@@ -342,12 +355,18 @@ mod tests {
         for unit in "id,age\n".encode_utf16() {
             be.extend(unit.to_be_bytes());
         }
-        assert_eq!(read(&be, &InputOptions::default()).expect("read").0, "id,age\n");
+        assert_eq!(
+            read(&be, &InputOptions::default()).expect("read").0,
+            "id,age\n"
+        );
     }
 
     #[test]
     fn utf16_without_a_bom_is_named() {
-        let bytes: Vec<u8> = "id,age\nA,40\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let bytes: Vec<u8> = "id,age\nA,40\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
         let err = read(&bytes, &InputOptions::default()).expect_err("refused");
         assert_eq!(
             err.to_string(),
@@ -405,7 +424,10 @@ mod tests {
             encoding: parse_encoding("windows-1252").expect("label"),
             ..InputOptions::default()
         };
-        assert_eq!(read(&bytes, &options).expect("read").0.as_bytes(), &bytes[..]);
+        assert_eq!(
+            read(&bytes, &options).expect("read").0.as_bytes(),
+            &bytes[..]
+        );
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub fn is_workbook(head: &[u8]) -> bool {
 
 /// One sheet of a workbook as UTF-8 CSV (`,`-delimited, `\n`-terminated), and a note for
 /// stderr when the workbook has other sheets (which sheet was read, and the others' names).
-pub fn to_csv(bytes: Vec<u8>, sheet: Option<&str>) -> Result<(Vec<u8>, Option<String>), InputError> {
+pub fn to_csv(
+    bytes: Vec<u8>,
+    sheet: Option<&str>,
+) -> Result<(Vec<u8>, Option<String>), InputError> {
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| InputError::Workbook(e.to_string()))?;
     let names = book.sheet_names();
@@ -33,7 +36,11 @@ pub fn to_csv(bytes: Vec<u8>, sheet: Option<&str>) -> Result<(Vec<u8>, Option<St
         Some(wanted) => names
             .iter()
             .find(|n| n.as_str() == wanted)
-            .or_else(|| names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted.trim())))
+            .or_else(|| {
+                names
+                    .iter()
+                    .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
+            })
             .ok_or_else(|| InputError::NoSheet {
                 wanted: crate::answers::echo(wanted),
                 sheets: quoted(),
@@ -117,26 +124,20 @@ mod tests {
         assert_eq!(cell_text(&Data::Int(7)), "7");
         assert_eq!(cell_text(&Data::Bool(true)), "true");
         assert_eq!(cell_text(&Data::Empty), "");
-        assert_eq!(cell_text(&Data::DateTimeIso("2024-03-01".into())), "2024-03-01");
         assert_eq!(
-            cell_text(&Data::Error(calamine::CellErrorType::NA)),
-            "#N/A"
+            cell_text(&Data::DateTimeIso("2024-03-01".into())),
+            "2024-03-01"
         );
+        assert_eq!(cell_text(&Data::Error(calamine::CellErrorType::NA)), "#N/A");
     }
 
     #[test]
     fn dates_read_as_iso_dates() {
-        let date = calamine::ExcelDateTime::new(
-            45352.0,
-            calamine::ExcelDateTimeType::DateTime,
-            false,
-        );
+        let date =
+            calamine::ExcelDateTime::new(45352.0, calamine::ExcelDateTimeType::DateTime, false);
         assert_eq!(cell_text(&Data::DateTime(date)), "2024-03-01");
-        let with_time = calamine::ExcelDateTime::new(
-            45352.5,
-            calamine::ExcelDateTimeType::DateTime,
-            false,
-        );
+        let with_time =
+            calamine::ExcelDateTime::new(45352.5, calamine::ExcelDateTimeType::DateTime, false);
         assert_eq!(cell_text(&Data::DateTime(with_time)), "2024-03-01 12:00:00");
     }
 

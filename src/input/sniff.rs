@@ -50,11 +50,7 @@ fn split(head: &[u8], complete: bool, delimiter: u8, maps: &dyn Fn(&[String]) ->
     if !complete && lens.len() > 1 && lens.len() < RECORDS {
         lens.pop();
     }
-    let even_rows = lens
-        .iter()
-        .skip(1)
-        .filter(|&&n| n == header.len())
-        .count();
+    let even_rows = lens.iter().skip(1).filter(|&&n| n == header.len()).count();
     let maps = if header.len() > 1 { maps(&header) } else { 0 };
     Split {
         delimiter,
@@ -89,7 +85,14 @@ pub fn choose(
     let best_other = splits
         .iter()
         .filter(|s| s.header.len() > 1)
-        .max_by_key(|s| (s.maps, s.even_rows, s.header.len(), std::cmp::Reverse(rank(s.delimiter))));
+        .max_by_key(|s| {
+            (
+                s.maps,
+                s.even_rows,
+                s.header.len(),
+                std::cmp::Reverse(rank(s.delimiter)),
+            )
+        });
     if let Some(given) = given {
         let mine = split(head, complete, given, maps);
         if let Some(other) = best_other.filter(|o| mine.maps == 0 && o.maps > 0) {
@@ -124,7 +127,9 @@ mod tests {
     }
 
     fn auto(text: &str) -> u8 {
-        choose(text.as_bytes(), true, None, &maps).expect("chosen").0
+        choose(text.as_bytes(), true, None, &maps)
+            .expect("chosen")
+            .0
     }
 
     #[test]
@@ -163,7 +168,10 @@ mod tests {
     #[test]
     fn a_cut_off_last_record_is_not_held_against_a_delimiter() {
         let head = "id;q1;q2\na;1;2\nb;3";
-        assert_eq!(choose(head.as_bytes(), false, None, &maps).ok(), Some((b';', true)));
+        assert_eq!(
+            choose(head.as_bytes(), false, None, &maps).ok(),
+            Some((b';', true))
+        );
     }
 
     #[test]
@@ -173,9 +181,15 @@ mod tests {
             err.to_string(),
             "the header names no question when split at ',', but 3 columns when split at ';': give --delimiter ';' (or leave --delimiter out to detect it)"
         );
-        assert_eq!(choose(b"id;q1\n", true, Some(b';'), &maps).ok(), Some((b';', false)));
+        assert_eq!(
+            choose(b"id;q1\n", true, Some(b';'), &maps).ok(),
+            Some((b';', false))
+        );
         // Nothing maps either way: the user's choice stands (the header check says the rest).
-        assert_eq!(choose(b"a;b\n", true, Some(b','), &maps).ok(), Some((b',', false)));
+        assert_eq!(
+            choose(b"a;b\n", true, Some(b','), &maps).ok(),
+            Some((b',', false))
+        );
     }
 
     #[test]

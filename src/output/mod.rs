@@ -5,7 +5,9 @@ pub mod csv;
 pub mod explain;
 pub mod fast_json;
 pub mod json;
+pub mod spreadsheet;
 pub mod table;
+pub mod xlsx;
 
 use crate::answers::InputError;
 use crate::engine::Verdict;
