@@ -259,7 +259,10 @@ fn fifty_thousand_columns_are_resolved_once_and_summed_up() {
         warning.starts_with("ketascreen: warning: ignoring 50000 columns that match no question"),
         "{warning}"
     );
-    assert!(warning.ends_with("'c19', and 49980 more"), "{warning}");
+    assert!(
+        warning.ends_with("'c19', and 49980 more (--verbose names every one)"),
+        "{warning}"
+    );
 }
 
 #[test]

@@ -19,8 +19,10 @@ use super::columns::{self, HeaderError, Mapping};
 use super::scan::{newlines, Splitter};
 use super::{screen, BatchError, Duplicates, Plan, Summary};
 use crate::app::{self, Terminal, UsageError};
-use crate::cli::{BatchArgs, FormatArg};
+use crate::cli::{BatchArgs, BatchFormatArg, FormatArg};
 use crate::engine::Status;
+use crate::input::{self, InputOptions};
+use crate::output::xlsx::{RunInfo, XlsxWriter};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
 
@@ -193,24 +195,36 @@ impl Destination {
     }
 }
 
-/// `--delimiter`: one ASCII character, or `tab` / `\t`.
-fn delimiter(arg: &str) -> Result<u8, UsageError> {
-    match arg {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ => match arg.as_bytes() {
-            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
-            _ => Err(UsageError(format!(
-                "--delimiter '{arg}': expected one ASCII character such as ',' or ';' (or 'tab'), not a quote or line break"
-            ))),
-        },
-    }
+/// `--delimiter`, `--encoding`, `--sheet`, `--decimal` as input options.
+fn input_options(args: &BatchArgs) -> Result<InputOptions, UsageError> {
+    let usage = |e: String| UsageError(format!("--{e}"));
+    Ok(InputOptions {
+        delimiter: input::parse_delimiter(&args.delimiter).map_err(usage)?,
+        encoding: input::parse_encoding(&args.encoding).map_err(usage)?,
+        sheet: args.sheet.clone(),
+        decimal_comma: input::parse_decimal(&args.decimal).map_err(usage)?,
+    })
+}
+
+/// What the records become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Records(Format),
+    /// A workbook, built from NDJSON records.
+    Xlsx,
 }
 
 /// The format: as asked; else from `--output`'s extension; else table on a terminal, NDJSON
 /// when piped.
-fn format(arg: Option<FormatArg>, output: Option<&Path>, stdout_is_terminal: bool) -> Format {
-    if arg.is_some() {
-        return app::format_of(arg, false, Format::Ndjson);
+fn format(arg: Option<BatchFormatArg>, output: Option<&Path>, stdout_is_terminal: bool) -> Output {
+    let plain = |f: FormatArg| Output::Records(app::format_of(Some(f), false, Format::Ndjson));
+    match arg {
+        Some(BatchFormatArg::Table) => return plain(FormatArg::Table),
+        Some(BatchFormatArg::Json) => return plain(FormatArg::Json),
+        Some(BatchFormatArg::Ndjson) => return plain(FormatArg::Ndjson),
+        Some(BatchFormatArg::Csv) => return plain(FormatArg::Csv),
+        Some(BatchFormatArg::Xlsx) => return Output::Xlsx,
+        None => {}
     }
     match output {
         Some(path) => match path
@@ -219,11 +233,12 @@ fn format(arg: Option<FormatArg>, output: Option<&Path>, stdout_is_terminal: boo
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            Some("csv") => Format::Csv,
-            Some("json") => Format::Json,
-            _ => Format::Ndjson,
+            Some("csv") => Output::Records(Format::Csv),
+            Some("json") => Output::Records(Format::Json),
+            Some("xlsx") => Output::Xlsx,
+            _ => Output::Records(Format::Ndjson),
         },
-        None => app::format_of(None, stdout_is_terminal, Format::Ndjson),
+        None => Output::Records(app::format_of(None, stdout_is_terminal, Format::Ndjson)),
     }
 }
 
@@ -256,15 +271,17 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Tells stderr, once, what the header means for every row.
-/// How many ignored columns the warning names; a wider export is summed up after them.
-const NAMED_COLUMNS: usize = 20;
+/// How many ignored columns the warning names without `--verbose`; a wider export is summed
+/// up after them.
+const NAMED_COLUMNS: usize = input::cells::NAMED;
 
-fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
+/// Tells stderr, once, what the header means for every row.
+fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns, verbose: bool) {
     let total = columns.unmapped().count();
+    let named = if verbose { total } else { NAMED_COLUMNS };
     let mut unmapped: Vec<String> = columns
         .unmapped()
-        .take(NAMED_COLUMNS)
+        .take(named)
         .map(|i| {
             let name = &columns.names[i];
             match ruleset.suggest_question(name) {
@@ -273,8 +290,11 @@ fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
             }
         })
         .collect();
-    if total > NAMED_COLUMNS {
-        unmapped.push(format!("and {} more", total - NAMED_COLUMNS));
+    if total > named {
+        unmapped.push(format!(
+            "and {} more (--verbose names every one)",
+            total - named
+        ));
     }
     if total > 0 {
         eprintln!(
@@ -349,7 +369,7 @@ fn read_header<R: Read>(split: &mut Splitter<R>, delimiter: u8) -> Result<(csv::
 /// Runs `ketascreen batch`.
 pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<ExitCode> {
     let started = Instant::now();
-    let delimiter = delimiter(&args.delimiter)?;
+    let options = input_options(&args)?;
     let ruleset = app::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
@@ -359,7 +379,17 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         .filter(|p| p.as_os_str() != "-")
         .map(Path::to_path_buf);
     let to_terminal = output.is_none() && term.stdout;
-    let format = format(args.format, output.as_deref(), term.stdout);
+    let chosen = format(args.format, output.as_deref(), term.stdout);
+    if chosen == Output::Xlsx && to_terminal {
+        return Err(UsageError(
+            "--format xlsx writes a binary workbook: give --output FILE.xlsx (or redirect stdout to a file)".into(),
+        )
+        .into());
+    }
+    let format = match chosen {
+        Output::Records(format) => format,
+        Output::Xlsx => Format::Ndjson,
+    };
 
     let input = Input::open(&args.file, term)?;
     if let Some(out) = &output {
@@ -380,7 +410,29 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         ),
         Input::Stdin => Box::new(io::stdin()),
     };
-    let mut split = Splitter::new(source, delimiter, None);
+    let input_path = match &input {
+        Input::File { path, .. } => Some(path.as_path()),
+        Input::Stdin => None,
+    };
+    // How many columns of a header, split one way or another, name a question.
+    let maps = |names: &[String]| {
+        columns::resolve(&ruleset, names.iter().map(|n| n.as_bytes()), &mapping)
+            .map_or(0, |c| c.questions.len())
+    };
+    let mut opened = input::open(source, input_path, &options, &maps).map_err(|e| {
+        let message = format!("cannot read {name}: {e}");
+        if e.is_usage() {
+            anyhow::Error::from(UsageError(message))
+        } else {
+            anyhow::anyhow!(message)
+        }
+    })?;
+    for note in &opened.notes {
+        eprintln!("ketascreen: note: {name}: {note}");
+    }
+    let delimiter = opened.delimiter;
+    let reader = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
+    let mut split = Splitter::new(reader, delimiter, None);
     let (header, first_line) =
         read_header(&mut split, delimiter).with_context(|| format!("cannot read {name}"))?;
     let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
@@ -393,14 +445,20 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
             anyhow::anyhow!(message)
         }
     })?;
-    warn_about_header(&ruleset, &columns);
+    warn_about_header(&ruleset, &columns, args.verbose);
+    if columns.questions.is_empty() {
+        anyhow::bail!(
+            "{name}: no column names a question of ruleset '{}', so no row could be screened: name the columns with --map COLUMN=QUESTION",
+            ruleset.id
+        );
+    }
     split.set_column(columns.id);
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin.
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
-            let (d, rows) = Duplicates::prescan(|| File::open(path), delimiter, id_column)
+            let (d, rows) = Duplicates::prescan(|| opened.reopen(path), delimiter, id_column)
                 .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }
@@ -413,8 +471,11 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     };
     let color = to_terminal && output::color_allowed(term.stdout);
     // A bar only where someone watches, and not over a table being printed to the same screen.
+    // Its position counts the bytes read, which are the file's only when they are not
+    // decoded or taken from a workbook.
     let bar =
-        (term.stderr && regular && size >= LARGE_INPUT && !to_terminal).then(|| progress_bar(size));
+        (term.stderr && regular && size >= LARGE_INPUT && !to_terminal && opened.is_verbatim())
+            .then(|| progress_bar(size));
 
     let plan = Plan {
         ruleset: &ruleset,
@@ -423,32 +484,60 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         color,
         delimiter,
         threads: threads(),
+        verbose: args.verbose,
+        decimal_comma: options.decimal_comma,
     };
     let mut destination = destination;
-    let summary = screen(
-        plan,
-        &mut split,
-        first_line,
-        &mut duplicates,
-        &mut destination,
-        &|bytes| {
-            if let Some(bar) = &bar {
-                bar.set_position(bytes);
+    let mut screening = |mut out: &mut dyn Write| {
+        screen(
+            plan,
+            &mut split,
+            first_line,
+            &mut duplicates,
+            &mut out,
+            &|bytes| {
+                if let Some(bar) = &bar {
+                    bar.set_position(bytes);
+                }
+            },
+        )
+        .map_err(|e| match e {
+            BatchError::Read { row, source } => {
+                anyhow::Error::new(source).context(format!("cannot read {name} at data row {row}"))
             }
-        },
-    )
-    .map_err(|e| match e {
-        BatchError::Read { row, source } => {
-            anyhow::Error::new(source).context(format!("cannot read {name} at data row {row}"))
-        }
-        e => anyhow::Error::new(e),
-    })?;
+            e => anyhow::Error::new(e),
+        })
+    };
+    let summary = if chosen == Output::Xlsx {
+        let info = RunInfo {
+            input: name.clone(),
+            ruleset: (
+                ruleset.id.clone(),
+                ruleset.version.clone(),
+                ruleset.sha256.clone(),
+            ),
+            profile: None,
+        };
+        let mut book = XlsxWriter::new(&mut destination, info)?;
+        let summary = screening(&mut book)?;
+        book.finish(&[(
+            "empty rows not screened".to_string(),
+            summary.blank.count.to_string(),
+        )])
+        .context("cannot write the output")?;
+        summary
+    } else {
+        screening(&mut destination)?
+    };
     destination.commit()?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
 
-    if prescanned.is_some_and(|rows| rows != summary.rows) {
+    if let Some(note) = summary.blank.note(&name) {
+        eprintln!("{note}");
+    }
+    if prescanned.is_some_and(|rows| rows != summary.rows + summary.blank.count) {
         eprintln!("ketascreen: warning: {name} changed while it was read; duplicate-id errors may name the wrong rows");
     }
     let forgotten = duplicates.not_remembered();
@@ -507,6 +596,8 @@ pub fn screen_bytes(
         color: false,
         delimiter: b',',
         threads,
+        verbose: false,
+        decimal_comma: false,
     };
     let mut out = Vec::new();
     let summary = screen(
@@ -525,24 +616,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delimiters() {
-        assert_eq!(delimiter(";").ok(), Some(b';'));
-        assert_eq!(delimiter("tab").ok(), Some(b'\t'));
-        assert_eq!(delimiter("\\t").ok(), Some(b'\t'));
-        for bad in ["", ";;", "\"", "é"] {
-            assert!(delimiter(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
     fn format_follows_flag_then_extension_then_terminal() {
         let out = Some(Path::new("results.CSV"));
-        assert_eq!(format(Some(FormatArg::Json), out, true), Format::Json);
-        assert_eq!(format(None, out, true), Format::Csv);
-        assert_eq!(format(None, Some(Path::new("r.json")), true), Format::Json);
-        assert_eq!(format(None, Some(Path::new("r.out")), true), Format::Ndjson);
-        assert_eq!(format(None, None, true), Format::Table);
-        assert_eq!(format(None, None, false), Format::Ndjson);
+        let records = Output::Records;
+        assert_eq!(
+            format(Some(BatchFormatArg::Json), out, true),
+            records(Format::Json)
+        );
+        assert_eq!(format(Some(BatchFormatArg::Xlsx), out, true), Output::Xlsx);
+        assert_eq!(format(None, out, true), records(Format::Csv));
+        assert_eq!(
+            format(None, Some(Path::new("r.json")), true),
+            records(Format::Json)
+        );
+        assert_eq!(format(None, Some(Path::new("r.XLSX")), true), Output::Xlsx);
+        assert_eq!(
+            format(None, Some(Path::new("r.out")), true),
+            records(Format::Ndjson)
+        );
+        assert_eq!(format(None, None, true), records(Format::Table));
+        assert_eq!(format(None, None, false), records(Format::Ndjson));
     }
 
     #[test]
@@ -552,6 +645,7 @@ mod tests {
             by_status: [3, 2, 4, 3],
             urgent: 2,
             with_errors: 1,
+            ..Summary::default()
         };
         assert_eq!(
             summary_line(&s, 0.0123),

@@ -23,6 +23,7 @@ use std::io;
 
 use crate::answers::{Answers, InputError};
 use crate::engine::{evaluate_with, Scratch, Status};
+use crate::input::BlankRows;
 use crate::ruleset::Ruleset;
 
 pub use columns::{Columns, Mapping, Role};
@@ -36,13 +37,15 @@ pub const ROW_ERROR: &str = "(row)";
 pub const ID_ERROR: &str = "(id)";
 
 /// What a batch came to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     pub rows: u64,
     /// Rows per verdict, in `Status::ALL` order.
     pub by_status: [u64; 4],
     pub urgent: u64,
     pub with_errors: u64,
+    /// Rows whose every cell is empty: not patients, so neither screened nor in `rows`.
+    pub blank: BlankRows,
 }
 
 impl Summary {
@@ -57,6 +60,7 @@ impl Summary {
         }
         self.urgent += other.urgent;
         self.with_errors += other.with_errors;
+        self.blank.extend(&other.blank);
     }
 }
 
@@ -119,6 +123,12 @@ pub struct Screener<'r> {
     errors: Vec<InputError>,
     id: String,
     renderer: Renderer<'r>,
+    /// Name every empty row, not only the first ones.
+    verbose: bool,
+    /// Read `36,6` as `36.6` in number columns.
+    decimal_comma: bool,
+    /// A number cell with its decimal comma made a point.
+    cell: Vec<u8>,
 }
 
 impl<'r> Screener<'r> {
@@ -148,6 +158,9 @@ impl<'r> Screener<'r> {
             errors: Vec::new(),
             id: String::new(),
             renderer,
+            verbose: plan.verbose,
+            decimal_comma: plan.decimal_comma,
+            cell: Vec::new(),
         }
     }
 
@@ -162,7 +175,10 @@ impl<'r> Screener<'r> {
     /// `screen_job` with the job's run in the reader.
     fn screen_run(&mut self, job: &mut Job) -> Result<(), BatchError> {
         job.out.clear();
-        job.summary = Summary::default();
+        job.summary = Summary {
+            blank: BlankRows::new(self.verbose),
+            ..Summary::default()
+        };
         let split_error = |found| BatchError::Split {
             first: job.first_row,
             last: job.first_row + job.len as u64 - 1,
@@ -189,6 +205,10 @@ impl<'r> Screener<'r> {
             }
             let number = job.first_row + i as u64;
             let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
+            if crate::input::is_blank(self.record.iter()) {
+                job.summary.blank.add(number);
+                continue;
+            }
             let (run, record) = (self.reader.get_ref().get_ref(), &self.record);
             let line =
                 || scan::record_line(run, job.first_line, u64::from(job.guard), record.position());
@@ -203,6 +223,7 @@ impl<'r> Screener<'r> {
                     answers: &mut self.answers,
                     errors: &mut self.errors,
                     id: &mut self.id,
+                    decimal: self.decimal_comma.then_some(&mut self.cell),
                 },
             );
             let verdict = evaluate_with(self.ruleset, &self.answers, &mut self.scratch);
@@ -238,6 +259,8 @@ struct RowState<'s> {
     answers: &'s mut Answers,
     errors: &'s mut Vec<InputError>,
     id: &'s mut String,
+    /// With decimal commas: a buffer for a number cell with its comma made a point.
+    decimal: Option<&'s mut Vec<u8>>,
 }
 
 /// Reads one record into the answers, the id and the row's errors.
@@ -254,6 +277,7 @@ fn read_row(
         answers,
         errors,
         id,
+        decimal,
     } = state;
     // No `answers.clear()`: a well-formed row sets every question it has a column for, and
     // the others are never set.
@@ -261,7 +285,8 @@ fn read_row(
     id.clear();
 
     if let Some(column) = columns.id {
-        let raw = record.get(column).unwrap_or(b"").trim_ascii();
+        let raw = crate::input::excel_text(record.get(column).unwrap_or(b"").trim_ascii());
+        let raw = raw.trim_ascii();
         match std::str::from_utf8(raw) {
             Ok(text) => id.push_str(text),
             Err(_) => {
@@ -308,7 +333,19 @@ fn read_row(
             continue; // cannot happen: the row has every column
         };
         let question = &ruleset.questions[read.slot];
-        if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
+        let numeric = matches!(
+            question.kind,
+            crate::ruleset::Kind::Integer { .. } | crate::ruleset::Kind::Number { .. }
+        );
+        let read_result = match decimal.as_deref_mut() {
+            Some(point) if numeric && buf[range.clone()].contains(&b',') => {
+                point.clear();
+                point.extend_from_slice(&crate::input::decimal_point(&buf[range.clone()]));
+                read.read_into(question, point, 0, point.len(), answers)
+            }
+            _ => read.read_into(question, buf, range.start, range.end, answers),
+        };
+        if let Err(problem) = read_result {
             let cell = &buf[range];
             let (value, message) = match problem {
                 memo::CellProblem::Invalid(e) => (

@@ -162,11 +162,27 @@ impl Opened {
     }
 }
 
-/// Fills `buf` from `source` up to `limit` bytes or the end; returns whether the end came.
+/// Reads the start of `source` into `buf`: up to `limit` bytes, or less when the source (a
+/// pipe) has given a whole line and has no more to give yet — a batch fed row by row must not
+/// wait for 64 KiB before its first record. Returns whether the end came.
 fn fill(source: &mut dyn Read, buf: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
-    let want = limit.saturating_sub(buf.len()) as u64;
-    let got = source.take(want).read_to_end(buf)?;
-    Ok((got as u64) < want)
+    let mut chunk = [0u8; 8 << 10];
+    while buf.len() < limit {
+        let want = (limit - buf.len()).min(chunk.len());
+        let n = match source.read(&mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(true);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if n < want && memchr::memchr(b'\n', buf).is_some() {
+            break;
+        }
+    }
+    Ok(false)
 }
 
 fn decoded(raw: Box<dyn Read + Send>, decode: Option<&'static Encoding>) -> Box<dyn Read + Send> {
