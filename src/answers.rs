@@ -3,6 +3,7 @@
 //! `batch` — goes through here, so all of them accept and reject exactly the same spellings.
 //! A blank, `null`, "unknown" or "unsure" is *unanswered*, never "no".
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::ruleset::{Kind, Question, Ruleset, Slot};
@@ -170,17 +171,74 @@ fn check_bounds<T: PartialOrd + fmt::Display + Copy>(
     Ok(())
 }
 
+/// Excel's way of keeping leading zeros in a CSV cell: `="00123"` reads as `00123` (inner
+/// quotes doubled, as in any Excel string: `="a""b"` is `a"b`). Any other cell is returned as
+/// it is, including a formula that is not one plain string (`="a"&B2`).
+pub fn excel_text(cell: &[u8]) -> Cow<'_, [u8]> {
+    let t = cell.trim_ascii();
+    let Some(inner) = t
+        .strip_prefix(b"=\"")
+        .and_then(|rest| rest.strip_suffix(b"\""))
+    else {
+        return Cow::Borrowed(cell);
+    };
+    if !inner.contains(&b'"') {
+        return Cow::Borrowed(inner);
+    }
+    // Every quote inside must be doubled; a lone one means this is not one string literal.
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'"' {
+            if inner.get(i + 1) != Some(&b'"') {
+                return Cow::Borrowed(cell);
+            }
+            i += 1;
+        }
+        out.push(inner[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// `excel_text` for text.
+pub fn excel_text_str(cell: &str) -> Cow<'_, str> {
+    match excel_text(cell.as_bytes()) {
+        // Stripping ASCII bytes from valid UTF-8 leaves valid UTF-8.
+        Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or(cell)),
+        Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
+/// A number followed by its question's own unit (`146 mmHg`, `146mmhg`, `70 kg`): the number.
+fn without_unit<'a>(question: &Question, t: &'a str) -> Option<&'a str> {
+    let unit = question.unit.as_deref()?.trim();
+    let cut = t.len().checked_sub(unit.len()).filter(|&c| c > 0)?;
+    let (number, end) = (t.get(..cut)?, t.get(cut..)?);
+    let number = number.trim_end();
+    (end.eq_ignore_ascii_case(unit) && number.ends_with(|c: char| c.is_ascii_digit()))
+        .then_some(number)
+}
+
 /// Parses typed text (a CSV cell, a prompt's input, a JSON string) for this question.
 /// `Ok(None)` means unanswered.
 pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, InvalidValue> {
-    let t = trim(raw);
+    let mut t = trim(raw);
+    let unwrapped;
+    if t.starts_with("=\"") {
+        unwrapped = excel_text_str(t);
+        t = trim(&unwrapped);
+    }
+    let raw = if t.len() == raw.len() { raw } else { t };
     if is_unknown_trimmed(t) {
         return Ok(None);
     }
     let value = match &question.kind {
         Kind::YesNo => Value::YesNo(yes_no_trimmed(t).ok_or_else(|| invalid(expected(question)))?),
         Kind::Integer { min, max } => {
-            let n = parse_integer(t).ok_or_else(|| invalid(expected(question)))?;
+            let n = parse_integer(t)
+                .or_else(|| parse_integer(without_unit(question, t)?))
+                .ok_or_else(|| invalid(expected(question)))?;
             check_bounds(question, n, *min, *max)?;
             Value::Integer(n)
         }
@@ -188,6 +246,7 @@ pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, Inval
             let x: f64 = t
                 .parse()
                 .ok()
+                .or_else(|| without_unit(question, t)?.parse().ok())
                 .filter(|x: &f64| x.is_finite())
                 .ok_or_else(|| invalid(expected(question)))?;
             check_bounds(question, x, *min, *max)?;
@@ -537,4 +596,50 @@ mod tests {
         }
         assert_eq!(checked, pieces.len().pow(3));
     }
+
+    fn text(c: Cow<'_, [u8]>) -> String {
+        String::from_utf8(c.into_owned()).expect("utf-8")
+    }
+
+    #[test]
+    fn excel_text_keeps_leading_zeros() {
+        assert_eq!(text(excel_text(b"=\"00123\"")), "00123");
+        assert_eq!(text(excel_text(b" =\"00123\" ")), "00123");
+        assert_eq!(text(excel_text(b"=\"a\"\"b\"")), "a\"b");
+        assert_eq!(text(excel_text(b"=\"\"")), "");
+        assert_eq!(excel_text_str("=\"P-7\""), "P-7");
+    }
+
+    #[test]
+    fn excel_text_leaves_everything_else() {
+        for cell in [
+            &b"00123"[..],
+            b"=A1",
+            b"=\"a\"&B2",
+            b"=\"a\"b\"",
+            b"\"00123\"",
+            b"=\"",
+            b"",
+        ] {
+            assert_eq!(excel_text(cell), Cow::Borrowed(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_with_their_own_unit() {
+        let q = question(
+            Kind::Integer {
+                min: Some(50),
+                max: Some(300),
+            },
+            Some("mmHg"),
+        );
+        for cell in ["146 mmHg", "146mmhg", " 146  MMHG ", "=\"146\""] {
+            assert_eq!(parse_text(&q, cell), Ok(Some(Value::Integer(146))), "{cell}");
+        }
+        for cell in ["mmHg", "146 kg", "146 mm"] {
+            assert!(parse_text(&q, cell).is_err(), "{cell}");
+        }
+    }
+
 }

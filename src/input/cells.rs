@@ -5,44 +5,7 @@
 
 use std::borrow::Cow;
 
-/// Excel's way of keeping leading zeros in a CSV cell: `="00123"` reads as `00123` (inner
-/// quotes doubled, as in any Excel string: `="a""b"` is `a"b`). Any other cell is returned as
-/// it is, including a formula that is not one plain string (`="a"&B2`).
-pub fn excel_text(cell: &[u8]) -> Cow<'_, [u8]> {
-    let t = cell.trim_ascii();
-    let Some(inner) = t
-        .strip_prefix(b"=\"")
-        .and_then(|rest| rest.strip_suffix(b"\""))
-    else {
-        return Cow::Borrowed(cell);
-    };
-    if !inner.contains(&b'"') {
-        return Cow::Borrowed(inner);
-    }
-    // Every quote inside must be doubled; a lone one means this is not one string literal.
-    let mut out = Vec::with_capacity(inner.len());
-    let mut i = 0;
-    while i < inner.len() {
-        if inner[i] == b'"' {
-            if inner.get(i + 1) != Some(&b'"') {
-                return Cow::Borrowed(cell);
-            }
-            i += 1;
-        }
-        out.push(inner[i]);
-        i += 1;
-    }
-    Cow::Owned(out)
-}
-
-/// `excel_text` for text.
-pub fn excel_text_str(cell: &str) -> Cow<'_, str> {
-    match excel_text(cell.as_bytes()) {
-        // Stripping ASCII bytes from valid UTF-8 leaves valid UTF-8.
-        Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or(cell)),
-        Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
-    }
-}
+pub use crate::answers::{excel_text, excel_text_str};
 
 /// A decimal comma read as a point: `36,6` and `36,6 kg` become `36.6` / `36.6 kg`. Only a
 /// single comma between digits, in a cell with no point, is changed: `1.234,5` (a thousands
@@ -138,30 +101,6 @@ mod tests {
 
     fn text(c: Cow<'_, [u8]>) -> String {
         String::from_utf8(c.into_owned()).expect("utf-8")
-    }
-
-    #[test]
-    fn excel_text_keeps_leading_zeros() {
-        assert_eq!(text(excel_text(b"=\"00123\"")), "00123");
-        assert_eq!(text(excel_text(b" =\"00123\" ")), "00123");
-        assert_eq!(text(excel_text(b"=\"a\"\"b\"")), "a\"b");
-        assert_eq!(text(excel_text(b"=\"\"")), "");
-        assert_eq!(excel_text_str("=\"P-7\""), "P-7");
-    }
-
-    #[test]
-    fn excel_text_leaves_everything_else() {
-        for cell in [
-            &b"00123"[..],
-            b"=A1",
-            b"=\"a\"&B2",
-            b"=\"a\"b\"",
-            b"\"00123\"",
-            b"=\"",
-            b"",
-        ] {
-            assert_eq!(excel_text(cell), Cow::Borrowed(cell), "{cell:?}");
-        }
     }
 
     #[test]
