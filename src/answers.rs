@@ -635,11 +635,14 @@ mod tests {
             Some("mmHg"),
         );
         for cell in ["146 mmHg", "146mmhg", " 146  MMHG ", "=\"146\""] {
-            assert_eq!(parse_text(&q, cell), Ok(Some(Value::Integer(146))), "{cell}");
+            assert_eq!(
+                parse_text(&q, cell),
+                Ok(Some(Value::Integer(146))),
+                "{cell}"
+            );
         }
         for cell in ["mmHg", "146 kg", "146 mm"] {
             assert!(parse_text(&q, cell).is_err(), "{cell}");
         }
     }
-
 }
