@@ -649,3 +649,49 @@ fn xlsx_output_is_a_workbook_of_verdicts_reasons_and_summary() {
         ]
     );
 }
+
+/// The documented examples (docs/exports.md): the Excel CSV and the workbook give the records
+/// of examples/intake.csv, the same patients.
+#[test]
+fn the_examples_excel_csv_and_workbook_screen_like_intake_csv() {
+    let records = |args: &[&str]| {
+        let run = ks(args.iter().copied().chain(["--format", "ndjson"])).run();
+        assert_eq!(run.code, 0, "{run:?}");
+        ndjson(&run)
+    };
+    let plain = records(&["batch", "examples/intake.csv"]);
+    assert_eq!(plain.len(), 12);
+    assert_eq!(records(&["batch", "examples/intake.xlsx"]), plain);
+    let excel = records(&[
+        "batch",
+        "examples/excel-export.csv",
+        "--encoding",
+        "windows-1252",
+        "--id-column",
+        "Patient ID",
+        "--map",
+        "Âge (ans)=age_years",
+        "--map",
+        "Systolic BP=systolic_bp",
+        "--map",
+        "Diastolic BP=diastolic_bp",
+    ]);
+    // The same records, but for row 9's error, which names the column and the cell as given.
+    let renamed = |mut r: Value| {
+        if let Some(errors) = r["errors"].as_array_mut() {
+            for e in errors {
+                let m = e["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace("'SBP'", "'Systolic BP'");
+                e["message"] = m.into();
+                e["value"] = format!("{} mmHg", e["value"].as_str().unwrap_or("")).into();
+            }
+        }
+        r
+    };
+    assert_eq!(excel.len(), plain.len());
+    for (got, want) in excel.into_iter().zip(plain.into_iter().map(renamed)) {
+        assert_eq!(got, want);
+    }
+}
