@@ -462,4 +462,18 @@ mod tests {
         assert_eq!(parse_decimal("."), Ok(false));
         assert!(parse_decimal(";").is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever the bytes, opening never panics, and UTF-8 text without a BOM comes out
+        /// byte for byte (only the delimiter is chosen).
+        #[test]
+        fn any_bytes_open_and_utf8_passes_through(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = read(&bytes, &InputOptions::default());
+            let text = String::from_utf8_lossy(&bytes).replace('\u{FEFF}', "");
+            if !text.starts_with("PK") && !text.contains('\0') {
+                let (out, _, _) = read(text.as_bytes(), &InputOptions::default()).expect("UTF-8 text opens");
+                proptest::prop_assert_eq!(out, text);
+            }
+        }
+    }
 }
