@@ -533,7 +533,19 @@ fn every_format_carries_the_same_records() {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         reader.headers().expect("header"),
-        vec!["row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset"]
+        vec![
+            "row",
+            "id",
+            "verdict",
+            "urgent",
+            "exclude",
+            "review",
+            "note",
+            "missing",
+            "error_count",
+            "errors",
+            "ruleset"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 9);
@@ -543,8 +555,19 @@ fn every_format_carries_the_same_records() {
         assert_eq!(&row[1], id.as_str().unwrap_or(""));
         assert_eq!(&row[2], verdict);
         assert_eq!(&row[3], urgent.to_string());
-        assert_eq!(&row[4], reasons.join(";"));
-        assert_eq!(&row[5], {
+        // The fired rules, by severity: a column each.
+        for (column, severity) in [(4, "exclude"), (5, "review"), (6, "note")] {
+            let fired: Vec<&str> = record["reasons"]
+                .as_array()
+                .expect("reasons")
+                .iter()
+                .filter(|r| r["severity"] == severity)
+                .map(|r| r["rule"].as_str().expect("rule"))
+                .collect();
+            assert_eq!(&row[column], fired.join(";"));
+        }
+        let _ = reasons;
+        assert_eq!(&row[7], {
             // CSV lists every missing question, also for ineligible rows.
             let mut all: Vec<String> = record["missing"]
                 .as_array()
@@ -557,8 +580,9 @@ fn every_format_carries_the_same_records() {
             all.join(";")
         });
         let _ = missing;
+        assert_eq!(&row[8], errors.len().to_string());
         assert_eq!(
-            &row[6],
+            &row[9],
             errors
                 .iter()
                 .map(|e| {
@@ -570,7 +594,7 @@ fn every_format_carries_the_same_records() {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        assert_eq!(&row[7], "ketamine-default@1.0.0");
+        assert_eq!(&row[10], "ketamine-default@1.0.0");
     }
     assert!(!csv.contains("Doe"));
 }
@@ -581,19 +605,19 @@ fn example_intake_as_csv_and_table() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset
-1,P-1001,eligible,false,,,,ketamine-default@1.0.0
-2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@1.0.0
-3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@1.0.0
-4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@1.0.0
-5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@1.0.0
-6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@1.0.0
-7,P-1007,incomplete,false,,pregnancy_status,,ketamine-default@1.0.0
-8,P-1008,ineligible,false,under_18,,,ketamine-default@1.0.0
-9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@1.0.0
-10,P-1010,review,false,substance_use_history,,,ketamine-default@1.0.0
-11,P-1011,eligible,false,no_ride_home,,,ketamine-default@1.0.0
-12,P-1012,review,false,bipolar_depression,,,ketamine-default@1.0.0
+        "row,id,verdict,urgent,exclude,review,note,missing,error_count,errors,ruleset
+1,P-1001,eligible,false,,,,,0,,ketamine-default@1.0.0
+2,P-1002,eligible,false,,,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,0,,ketamine-default@1.0.0
+3,P-1003,review,false,,elevated_blood_pressure,,,0,,ketamine-default@1.0.0
+4,P-1004,review,true,,acute_suicide_risk,,,0,,ketamine-default@1.0.0
+5,P-1005,ineligible,true,current_psychosis,,,,0,,ketamine-default@1.0.0
+6,P-1006,ineligible,false,pregnancy,,,breastfeeding,0,,ketamine-default@1.0.0
+7,P-1007,incomplete,false,,,,pregnancy_status,0,,ketamine-default@1.0.0
+8,P-1008,ineligible,false,under_18,,,,0,,ketamine-default@1.0.0
+9,P-1009,incomplete,false,,,continue_antihypertensives,systolic_bp,1,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@1.0.0
+10,P-1010,review,false,,substance_use_history,,,0,,ketamine-default@1.0.0
+11,P-1011,eligible,false,,,no_ride_home,,0,,ketamine-default@1.0.0
+12,P-1012,review,false,,bipolar_depression,,,0,,ketamine-default@1.0.0
 "
     );
     assert_eq!(
@@ -798,24 +822,26 @@ fn semicolons_map_and_id_column() {
     let mut reader = csv::Reader::from_reader(run.stdout.as_bytes());
     let rows: Vec<Vec<String>> = reader
         .records()
-        .map(|r| r.expect("row").iter().take(5).map(str::to_string).collect())
+        .map(|r| r.expect("row").iter().take(7).map(str::to_string).collect())
         .collect();
     // Only age and blood pressure are known, so both are incomplete; the first has raised
     // blood pressure (a referral) and the age note.
     assert_eq!(
-        rows[0][..5],
+        rows[0][..7],
         [
             "1",
             "A-1",
             "incomplete",
             "false",
-            "elevated_blood_pressure;older_adult"
+            "",
+            "elevated_blood_pressure",
+            "older_adult"
         ]
         .map(String::from)
     );
     assert_eq!(
-        rows[1][..5],
-        ["2", "A-2", "incomplete", "false", ""].map(String::from)
+        rows[1][..7],
+        ["2", "A-2", "incomplete", "false", "", "", ""].map(String::from)
     );
     let missing = reader_missing(&run.stdout, 0);
     assert!(
@@ -833,7 +859,7 @@ fn semicolons_map_and_id_column() {
 fn reader_missing(csv_text: &str, row: usize) -> Vec<String> {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let record = reader.records().nth(row).expect("row").expect("valid");
-    record[5].split(';').map(str::to_string).collect()
+    record[7].split(';').map(str::to_string).collect()
 }
 
 #[test]

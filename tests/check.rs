@@ -168,7 +168,7 @@ fn csv_and_ndjson_formats() {
     let run = ks(["check", "examples/patient.json", "--format", "csv"]).run();
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@1.0.0\n"
+        "row,id,verdict,urgent,exclude,review,note,missing,error_count,errors,ruleset\n,P-0042,review,false,,elevated_blood_pressure,continue_antihypertensives;benzodiazepine_may_blunt_response,,0,,ketamine-default@1.0.0\n"
     );
     let run = ks(["check", "examples/patient.json", "--format", "ndjson"]).run();
     assert_eq!(run.stdout.lines().count(), 1);

@@ -468,10 +468,10 @@ fn semicolon_file_with_our_ids_needs_no_flags() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
-         1,P1,eligible,false,,,,files-test@1.0.0\n\
-         3,P2,review,false,elevated_blood_pressure;low_weight,,,files-test@1.0.0\n\
-         4,P3,ineligible,true,under_18;current_mania,,,files-test@1.0.0\n"
+        "row,id,verdict,urgent,exclude,review,note,missing,error_count,errors,ruleset\n\
+         1,P1,eligible,false,,,,,0,,files-test@1.0.0\n\
+         3,P2,review,false,,elevated_blood_pressure,low_weight,,0,,files-test@1.0.0\n\
+         4,P3,ineligible,true,under_18;current_mania,,,,0,,files-test@1.0.0\n"
     );
     let name = file.display();
     assert_eq!(
@@ -694,4 +694,71 @@ fn the_examples_excel_csv_and_workbook_screen_like_intake_csv() {
     for (got, want) in excel.into_iter().zip(plain.into_iter().map(renamed)) {
         assert_eq!(got, want);
     }
+}
+
+#[test]
+fn excel_csv_output_has_a_bom_and_the_chosen_separator() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = write(&dir, "intake.csv", OWN_IDS.as_bytes());
+    let with = |extra: &[&str]| {
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "--rules".into(),
+            path(RULES).into(),
+            "batch".into(),
+            file.clone().into(),
+        ];
+        args.extend(extra.iter().map(Into::into));
+        ks(args).run()
+    };
+    let run = with(&["--excel=semicolon"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "\u{FEFF}row;id;verdict;urgent;exclude;review;note;missing;error_count;errors;ruleset\n\
+         1;P1;eligible;false;;;;;0;;files-test@1.0.0\n\
+         3;P2;review;false;;elevated_blood_pressure;low_weight;;0;;files-test@1.0.0\n\
+         4;P3;ineligible;true;\"under_18;current_mania\";;;;0;;files-test@1.0.0\n"
+    );
+    let comma = with(&["--excel"]).stdout;
+    assert!(comma.starts_with("\u{FEFF}row,id,verdict,"), "{comma}");
+    // A bare --excel follows the input's decimal mark.
+    let semicolon = with(&["--excel", "--decimal", ","]).stdout;
+    assert!(
+        semicolon.starts_with("\u{FEFF}row;id;verdict;"),
+        "{semicolon}"
+    );
+    let run = with(&["--excel", "--format", "ndjson"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: --excel writes CSV for Excel, not --format ndjson: leave one of them out\n"
+    );
+}
+
+#[test]
+fn ids_that_a_spreadsheet_would_run_are_written_as_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = write(
+        &dir,
+        "intake.csv",
+        b"id,age_years\n=HYPERLINK(\"http://x\"),40\n+cmd|' /C calc'!A0,41\n-7,42\n",
+    );
+    let run = ks([
+        "--rules".as_ref(),
+        path(RULES).as_os_str(),
+        "batch".as_ref(),
+        file.as_os_str(),
+        "--format".as_ref(),
+        "csv".as_ref(),
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let ids: Vec<String> = csv::Reader::from_reader(run.stdout.as_bytes())
+        .records()
+        .map(|r| r.expect("row")[1].to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        ["'=HYPERLINK(\"http://x\")", "'+cmd|' /C calc'!A0", "-7"]
+    );
 }

@@ -19,9 +19,10 @@ use super::columns::{self, HeaderError, Mapping};
 use super::scan::{newlines, Splitter};
 use super::{screen, BatchError, Duplicates, Plan, Summary};
 use crate::app::{self, Terminal, UsageError};
-use crate::cli::{BatchArgs, BatchFormatArg, FormatArg};
+use crate::cli::{BatchArgs, BatchFormatArg, ExcelSeparator, FormatArg};
 use crate::engine::Status;
 use crate::input::{self, InputOptions};
+use crate::output::csv::CsvStyle;
 use crate::output::xlsx::{RunInfo, XlsxWriter};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
@@ -379,7 +380,17 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         .filter(|p| p.as_os_str() != "-")
         .map(Path::to_path_buf);
     let to_terminal = output.is_none() && term.stdout;
-    let chosen = format(args.format, output.as_deref(), term.stdout);
+    let chosen = match (args.excel, args.format) {
+        (Some(_), None | Some(BatchFormatArg::Csv)) => Output::Records(Format::Csv),
+        (Some(_), Some(other)) => {
+            return Err(UsageError(format!(
+                "--excel writes CSV for Excel, not --format {}: leave one of them out",
+                format!("{other:?}").to_lowercase()
+            ))
+            .into())
+        }
+        (None, asked) => format(asked, output.as_deref(), term.stdout),
+    };
     if chosen == Output::Xlsx && to_terminal {
         return Err(UsageError(
             "--format xlsx writes a binary workbook: give --output FILE.xlsx (or redirect stdout to a file)".into(),
@@ -389,6 +400,16 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let format = match chosen {
         Output::Records(format) => format,
         Output::Xlsx => Format::Ndjson,
+    };
+    // `--excel`: CSV with a BOM; semicolons by default where numbers have decimal commas.
+    let csv = match args.excel {
+        None => CsvStyle::PLAIN,
+        Some(separator) => CsvStyle::excel(match separator {
+            Some(ExcelSeparator::Comma) => b',',
+            Some(ExcelSeparator::Semicolon) => b';',
+            None if options.decimal_comma => b';',
+            None => b',',
+        }),
     };
 
     let input = Input::open(&args.file, term)?;
@@ -486,6 +507,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         threads: threads(),
         verbose: args.verbose,
         decimal_comma: options.decimal_comma,
+        csv,
     };
     let mut destination = destination;
     let mut screening = |mut out: &mut dyn Write| {
@@ -598,6 +620,7 @@ pub fn screen_bytes(
         threads,
         verbose: false,
         decimal_comma: false,
+        csv: CsvStyle::PLAIN,
     };
     let mut out = Vec::new();
     let summary = screen(

@@ -134,7 +134,7 @@ pub struct Screener<'r> {
 impl<'r> Screener<'r> {
     pub fn new(plan: &Plan<'r>) -> Self {
         let (ruleset, columns) = (plan.ruleset, plan.columns);
-        let renderer = Renderer::new(ruleset, plan.format, plan.color);
+        let renderer = Renderer::new(ruleset, plan.format, plan.color, plan.csv);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(plan.delimiter)
             .flexible(true)

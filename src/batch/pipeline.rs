@@ -40,6 +40,8 @@ pub struct Plan<'a> {
     pub verbose: bool,
     /// Number cells are written with a decimal comma.
     pub decimal_comma: bool,
+    /// How CSV output is written.
+    pub csv: crate::output::csv::CsvStyle,
 }
 
 /// A job's records for the output. A JSON array's records are joined by commas that

@@ -6,6 +6,7 @@
 
 use crate::answers::InputError;
 use crate::engine::{Detail, Status, Verdict};
+use crate::output::csv::CsvStyle;
 use crate::output::{fast_json::RecordWriter, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
@@ -30,7 +31,7 @@ pub struct Renderer<'r> {
 enum Kind {
     Ndjson(Box<RecordWriter>),
     Json(Box<RecordWriter>),
-    Csv(Box<CsvCells>),
+    Csv(CsvStyle),
     Table {
         color: bool,
         line: String,
@@ -38,46 +39,18 @@ enum Kind {
     },
 }
 
-/// The reused cell buffers of one CSV row.
-struct CsvCells {
-    row: Vec<u8>,
-    id: Vec<u8>,
-    reasons: Vec<u8>,
-    missing: Vec<u8>,
-    errors: Vec<u8>,
-    ruleset: Vec<u8>,
-    slots: Vec<Slot>,
-    /// No rule or question id contains a character CSV must quote, so cells made of ids are
-    /// written as they are.
-    plain_ids: bool,
-}
-
-fn needs_quotes(cell: &[u8]) -> bool {
+fn needs_quotes(cell: &[u8], delimiter: u8) -> bool {
     cell.iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        .any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'))
 }
 
 impl<'r> Renderer<'r> {
     /// A renderer for `format`; for a table, `color` allows ANSI colour.
-    pub fn new(ruleset: &'r Ruleset, format: Format, color: bool) -> Self {
+    pub fn new(ruleset: &'r Ruleset, format: Format, color: bool, csv: CsvStyle) -> Self {
         let kind = match format {
             Format::Ndjson => Kind::Ndjson(Box::new(RecordWriter::new(ruleset))),
             Format::Json => Kind::Json(Box::new(RecordWriter::new(ruleset))),
-            Format::Csv => Kind::Csv(Box::new(CsvCells {
-                row: Vec::new(),
-                id: Vec::new(),
-                reasons: Vec::new(),
-                missing: Vec::new(),
-                errors: Vec::new(),
-                ruleset: format!("{}@{}", ruleset.id, ruleset.version).into_bytes(),
-                slots: Vec::new(),
-                plain_ids: !ruleset
-                    .rules
-                    .iter()
-                    .map(|r| &r.id)
-                    .chain(ruleset.questions.iter().map(|q| &q.id))
-                    .any(|id| needs_quotes(id.as_bytes())),
-            })),
+            Format::Csv => Kind::Csv(csv),
             Format::Table => Kind::Table {
                 color,
                 line: String::new(),
@@ -100,14 +73,11 @@ impl<'r> Renderer<'r> {
         match &mut self.kind {
             Kind::Ndjson(_) => {}
             Kind::Json(_) => out.push(b'['),
-            Kind::Csv(_) => {
-                for (i, name) in crate::output::csv::HEADER.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    csv_field(out, name.as_bytes(), false);
+            Kind::Csv(style) => {
+                if style.bom {
+                    out.extend_from_slice(crate::output::csv::BOM);
                 }
-                out.push(b'\n');
+                csv_line(out, crate::output::csv::HEADER.iter(), style.delimiter);
             }
             Kind::Table { line, .. } => {
                 table_line(
@@ -144,28 +114,15 @@ impl<'r> Renderer<'r> {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
                 let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
             }
-            Kind::Csv(cells) => {
-                cells.fill(ruleset, row);
-                let plain = cells.plain_ids;
-                let verdict = row.verdict;
-                csv_field(out, &cells.row, true);
-                out.push(b',');
-                csv_field(out, &cells.id, false);
-                out.push(b',');
-                out.extend_from_slice(verdict.status.as_str().as_bytes());
-                out.extend_from_slice(if verdict.urgent {
-                    b",true,"
-                } else {
-                    b",false,"
-                });
-                csv_field(out, &cells.reasons, plain);
-                out.push(b',');
-                csv_field(out, &cells.missing, plain);
-                out.push(b',');
-                csv_field(out, &cells.errors, false);
-                out.push(b',');
-                csv_field(out, &cells.ruleset, false);
-                out.push(b'\n');
+            Kind::Csv(style) => {
+                let fields = crate::output::csv::fields_of(
+                    ruleset,
+                    Some(row.number),
+                    row.id,
+                    row.verdict,
+                    row.errors,
+                );
+                csv_line(out, fields.iter(), style.delimiter);
             }
             Kind::Table {
                 color,
@@ -179,10 +136,21 @@ impl<'r> Renderer<'r> {
     }
 }
 
+/// One CSV line of `fields`, separated by `delimiter`.
+fn csv_line<S: AsRef<str>>(out: &mut Vec<u8>, fields: impl Iterator<Item = S>, delimiter: u8) {
+    for (i, field) in fields.enumerate() {
+        if i > 0 {
+            out.push(delimiter);
+        }
+        csv_field(out, field.as_ref().as_bytes(), delimiter);
+    }
+    out.push(b'\n');
+}
+
 /// One CSV field as the csv crate writes it by default: quoted (with quotes doubled) only when
-/// it holds a comma, a quote or a line break. `plain` says the caller knows it holds none.
-fn csv_field(out: &mut Vec<u8>, cell: &[u8], plain: bool) {
-    if plain || !needs_quotes(cell) {
+/// it holds the delimiter, a quote or a line break.
+fn csv_field(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
+    if !needs_quotes(cell, delimiter) {
         out.extend_from_slice(cell);
         return;
     }
@@ -194,57 +162,6 @@ fn csv_field(out: &mut Vec<u8>, cell: &[u8], plain: bool) {
         out.push(b);
     }
     out.push(b'"');
-}
-
-/// Writes a row number in decimal into `out` (cleared first).
-fn decimal(out: &mut Vec<u8>, mut n: u64) {
-    out.clear();
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
-impl CsvCells {
-    /// The cells of `output::csv::fields`, into reused buffers.
-    fn fill(&mut self, ruleset: &Ruleset, row: &Row<'_>) {
-        decimal(&mut self.row, row.number);
-        self.id.clear();
-        self.id.extend_from_slice(row.id.unwrap_or("").as_bytes());
-        self.reasons.clear();
-        for (i, reason) in row.verdict.reasons.iter().enumerate() {
-            if i > 0 {
-                self.reasons.push(b';');
-            }
-            self.reasons
-                .extend_from_slice(ruleset.rules[reason.rule].id.as_bytes());
-        }
-        missing_questions(row.verdict, &mut self.slots);
-        self.missing.clear();
-        for (i, &slot) in self.slots.iter().enumerate() {
-            if i > 0 {
-                self.missing.push(b';');
-            }
-            self.missing
-                .extend_from_slice(ruleset.questions[slot].id.as_bytes());
-        }
-        self.errors.clear();
-        for (i, e) in row.errors.iter().enumerate() {
-            if i > 0 {
-                self.errors.extend_from_slice(b"; ");
-            }
-            self.errors.extend_from_slice(e.question.as_bytes());
-            self.errors.extend_from_slice(b": ");
-            self.errors.extend_from_slice(e.message.as_bytes());
-        }
-    }
 }
 
 /// `Verdict::missing_questions`, into a reused vector.
@@ -410,7 +327,7 @@ mod tests {
     }
 
     fn write_all(rs: &Ruleset, format: Format, records: &[Record]) -> String {
-        let mut renderer = Renderer::new(rs, format, false);
+        let mut renderer = Renderer::new(rs, format, false, CsvStyle::PLAIN);
         let mut out = Vec::new();
         renderer.head(&mut out);
         for r in records {

@@ -1,40 +1,111 @@
-//! The CSV verdict: one line per patient with the verdict, urgency, fired rule ids, missing
-//! question ids and input errors. No answers are echoed, so no identifying column leaks through.
+//! The CSV verdict: one line per patient with the verdict, urgency, the fired rule ids by
+//! severity (exclude, review, note: a column each, so a spreadsheet filters on them), missing
+//! question ids, and the input errors with their count. No answers are echoed, so no
+//! identifying column leaks through; text that came from the input is made safe to open in a
+//! spreadsheet (`spreadsheet::formula_safe`). `CsvStyle` says how it is written: commas, or
+//! for Excel a byte-order mark and commas or semicolons.
 
+use super::spreadsheet::formula_safe;
 use super::Record;
-use crate::ruleset::Ruleset;
+use crate::answers::InputError;
+use crate::engine::Verdict;
+use crate::ruleset::{Ruleset, Severity};
 
 /// The header row of CSV output.
-pub const HEADER: [&str; 8] = [
-    "row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset",
+pub const HEADER: [&str; 11] = [
+    "row",
+    "id",
+    "verdict",
+    "urgent",
+    "exclude",
+    "review",
+    "note",
+    "missing",
+    "error_count",
+    "errors",
+    "ruleset",
 ];
 
+/// How CSV output is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvStyle {
+    pub delimiter: u8,
+    /// Start with a UTF-8 byte-order mark, so that Excel reads the text as UTF-8.
+    pub bom: bool,
+}
+
+impl CsvStyle {
+    /// Plain CSV: commas, no BOM.
+    pub const PLAIN: CsvStyle = CsvStyle {
+        delimiter: b',',
+        bom: false,
+    };
+
+    /// For Excel: a BOM and the given separator (`;` where the locale writes decimal commas).
+    pub fn excel(delimiter: u8) -> CsvStyle {
+        CsvStyle {
+            delimiter,
+            bom: true,
+        }
+    }
+}
+
+impl Default for CsvStyle {
+    fn default() -> Self {
+        CsvStyle::PLAIN
+    }
+}
+
+/// The UTF-8 byte-order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
-pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 8] {
-    let v = &record.verdict;
-    let reasons: Vec<&str> = v
-        .reasons
-        .iter()
-        .map(|r| ruleset.rules[r.rule].id.as_str())
-        .collect();
+pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 11] {
+    fields_of(
+        ruleset,
+        record.row,
+        record.id.as_deref(),
+        &record.verdict,
+        &record.errors,
+    )
+}
+
+/// `fields`, from the parts of a record.
+pub fn fields_of(
+    ruleset: &Ruleset,
+    row: Option<u64>,
+    id: Option<&str>,
+    v: &Verdict,
+    errors: &[InputError],
+) -> [String; 11] {
+    let fired = |severity: Severity| {
+        v.reasons
+            .iter()
+            .filter(|r| r.severity == severity)
+            .map(|r| ruleset.rules[r.rule].id.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
     let missing: Vec<&str> = v
         .missing_questions()
         .into_iter()
         .map(|s| ruleset.questions[s].id.as_str())
         .collect();
-    let errors: Vec<String> = record
-        .errors
+    let error_text: Vec<String> = errors
         .iter()
         .map(|e| format!("{}: {}", e.question, e.message))
         .collect();
     [
-        record.row.map(|r| r.to_string()).unwrap_or_default(),
-        record.id.clone().unwrap_or_default(),
+        row.map(|r| r.to_string()).unwrap_or_default(),
+        formula_safe(id.unwrap_or_default()).into_owned(),
         v.status.as_str().to_string(),
         v.urgent.to_string(),
-        reasons.join(";"),
+        fired(Severity::Exclude),
+        fired(Severity::Review),
+        fired(Severity::Note),
         missing.join(";"),
-        errors.join("; "),
-        format!("{}@{}", ruleset.id, ruleset.version),
+        errors.len().to_string(),
+        formula_safe(&error_text.join("; ")).into_owned(),
+        formula_safe(&format!("{}@{}", ruleset.id, ruleset.version)).into_owned(),
     ]
 }
