@@ -263,6 +263,53 @@ pub fn parse_json(
     }
 }
 
+/// What one question is for one patient once skip logic has run — the one type for
+/// answered / unanswered / skipped. Conditions read `Seen<&Value>`; a verdict's reasons keep
+/// `Seen<Value>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seen<V> {
+    Answered(V),
+    Unanswered,
+    /// Not applicable: its `ask_if` is false.
+    Skipped,
+}
+
+impl<V> Seen<V> {
+    pub fn is_skipped(&self) -> bool {
+        matches!(self, Seen::Skipped)
+    }
+
+    /// "answered", "unanswered" or "skipped".
+    pub fn state(&self) -> &'static str {
+        match self {
+            Seen::Answered(_) => "answered",
+            Seen::Unanswered => "unanswered",
+            Seen::Skipped => "skipped",
+        }
+    }
+}
+
+impl Seen<&Value> {
+    /// An owned copy, for keeping beyond the answers.
+    pub fn cloned(self) -> Seen<Value> {
+        match self {
+            Seen::Answered(v) => Seen::Answered(v.clone()),
+            Seen::Unanswered => Seen::Unanswered,
+            Seen::Skipped => Seen::Skipped,
+        }
+    }
+}
+
+impl Seen<Value> {
+    pub fn as_ref(&self) -> Seen<&Value> {
+        match self {
+            Seen::Answered(v) => Seen::Answered(v),
+            Seen::Unanswered => Seen::Unanswered,
+            Seen::Skipped => Seen::Skipped,
+        }
+    }
+}
+
 /// The answers for one patient, indexed by question slot. `None` is unanswered.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Answers {

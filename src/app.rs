@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::{CheckArgs, Cli, Command, FormatArg};
-use crate::engine::evaluate;
+use crate::engine;
 use crate::output::{self, Format, Record};
 use crate::patient;
 use crate::ruleset::{self, LoadError, Ruleset};
@@ -155,7 +155,12 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
             ruleset.id
         );
     }
-    let verdict = evaluate(&ruleset, &patient.answers);
+    let (verdict, explanation) = if args.explain {
+        let (verdict, explanation) = engine::explain(&ruleset, &patient.answers);
+        (verdict, Some(explanation))
+    } else {
+        (engine::evaluate(&ruleset, &patient.answers), None)
+    };
     let record = Record {
         id: patient.id,
         row: None,
@@ -163,11 +168,11 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
         errors: patient.errors,
     };
     let mut out = std::io::stdout().lock();
-    if args.explain {
+    if let Some(explanation) = &explanation {
         output::explain::write(
             &mut out,
             &ruleset,
-            &patient.answers,
+            explanation,
             &record,
             format,
             output::color_allowed(term.stdout),

@@ -4,7 +4,7 @@
 //! reason traceable to a rule of the ruleset.
 
 use ketascreen::answers::{Answers, Value};
-use ketascreen::engine::{evaluate, fields, Status, Verdict};
+use ketascreen::engine::{evaluate, seen as fields, Status, Verdict};
 use ketascreen::expr::{Cond, Truth};
 use ketascreen::ruleset::{self, Kind, Ruleset, Severity};
 use proptest::prelude::*;

@@ -2,7 +2,7 @@
 //! input order, streamed — one pass, the same few buffers reused for every row, so memory stays
 //! flat however many rows there are. The header is resolved to question slots once
 //! (`columns`); each cell then goes through `answers::parse_text`, the same parsing as every
-//! other front end, and each row through `engine::evaluate_with`, the same decision.
+//! other front end, and each row through `engine::evaluate`, the same decision.
 //!
 //! A bad cell or a ragged row is reported in that row's own record (`errors`) and the batch
 //! goes on; only unreadable input stops it. Rows travel in jobs of a few hundred: one thread
@@ -22,7 +22,7 @@ pub mod sink;
 use std::io;
 
 use crate::answers::{Answers, InputError};
-use crate::engine::{evaluate_with, Scratch, Status};
+use crate::engine::{evaluate, Status};
 use crate::ruleset::Ruleset;
 
 pub use columns::{Columns, Mapping, Role};
@@ -115,7 +115,6 @@ pub struct Screener<'r> {
     /// One per question column, in column order.
     reads: Vec<memo::Column>,
     answers: Answers,
-    scratch: Scratch,
     errors: Vec<InputError>,
     id: String,
     renderer: Renderer<'r>,
@@ -144,7 +143,6 @@ impl<'r> Screener<'r> {
                 .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
                 .collect(),
             answers: Answers::new(ruleset),
-            scratch: Scratch::with_detail(renderer.detail()),
             errors: Vec::new(),
             id: String::new(),
             renderer,
@@ -205,7 +203,7 @@ impl<'r> Screener<'r> {
                     id: &mut self.id,
                 },
             );
-            let verdict = evaluate_with(self.ruleset, &self.answers, &mut self.scratch);
+            let verdict = &evaluate(self.ruleset, &self.answers);
             let summary = &mut job.summary;
             summary.rows += 1;
             summary.by_status[verdict.status as usize] += 1;

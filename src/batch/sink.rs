@@ -5,7 +5,7 @@
 //! space; nothing here echoes an answer or an ignored column.
 
 use crate::answers::InputError;
-use crate::engine::{Detail, Status, Verdict};
+use crate::engine::{Status, Verdict};
 use crate::output::{fast_json::RecordWriter, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
@@ -85,14 +85,6 @@ impl<'r> Renderer<'r> {
             },
         };
         Renderer { ruleset, kind }
-    }
-
-    /// What the engine must fill in for this format: CSV and the table show rule ids only.
-    pub fn detail(&self) -> Detail {
-        match self.kind {
-            Kind::Csv(_) | Kind::Table { .. } => Detail::Outline,
-            Kind::Ndjson(_) | Kind::Json(_) => Detail::Full,
-        }
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.

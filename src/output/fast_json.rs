@@ -8,8 +8,9 @@
 use std::io::{self, Write};
 
 use super::SCHEMA;
+use crate::answers::Seen;
 use crate::answers::{InputError, Value};
-use crate::engine::{Seen, Verdict};
+use crate::engine::Verdict;
 use crate::ruleset::{Kind, Ruleset};
 
 /// The ruleset's fixed JSON fragments, rendered once per run.
@@ -171,7 +172,12 @@ impl RecordWriter {
     }
 
     /// What a rule saw, as `json::seen_json` renders it.
-    fn seen<W: Write + ?Sized>(&self, out: &mut W, slot: usize, seen: &Seen) -> io::Result<()> {
+    fn seen<W: Write + ?Sized>(
+        &self,
+        out: &mut W,
+        slot: usize,
+        seen: &Seen<crate::answers::Value>,
+    ) -> io::Result<()> {
         match seen {
             Seen::Unanswered => out.write_all(b"null"),
             Seen::Skipped => out.write_all(b"\"skipped\""),

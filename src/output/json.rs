@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use super::{Record, SCHEMA};
+use crate::answers::Seen;
 use crate::answers::{Answers, InputError};
-use crate::engine::Seen;
 use crate::ruleset::Ruleset;
 
 #[derive(Serialize)]
@@ -48,7 +48,7 @@ struct JsonRuleset<'a> {
 }
 
 /// What a rule saw, as JSON: the value, `null` when unanswered, `"skipped"` when not applicable.
-pub fn seen_json(ruleset: &Ruleset, slot: usize, seen: &Seen) -> Json {
+pub fn seen_json(ruleset: &Ruleset, slot: usize, seen: &Seen<crate::answers::Value>) -> Json {
     match seen {
         Seen::Answered(v) => v.to_json(&ruleset.questions[slot]),
         Seen::Unanswered => Json::Null,

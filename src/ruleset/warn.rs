@@ -15,8 +15,8 @@ use super::diag::{Diagnostic, Level};
 use super::load::{load_str, read_file, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 use super::locate::Locations;
 use super::model::{Kind, Question, Ruleset, Slot};
-use crate::answers::Value;
-use crate::expr::{self, Ast, CmpOp, Cond, Field, Lit, Span, Test, Truth};
+use crate::answers::{Seen, Value};
+use crate::expr::{self, Ast, CmpOp, Cond, Lit, Span, Test, Truth};
 
 /// Loads a ruleset from text and lints it: the ruleset and its warnings, or the load errors.
 pub fn lint_str(text: &str, file: &str) -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
@@ -289,7 +289,7 @@ fn judge(q: &Question, test: &Test) -> Option<Finding> {
 fn finite(test: &Test, values: impl IntoIterator<Item = Value>) -> (bool, bool) {
     let (mut t, mut f) = (false, false);
     for v in values {
-        match test.apply(Field::Answered(&v)) {
+        match test.apply(Seen::Answered(&v)) {
             Truth::True => t = true,
             Truth::False => f = true,
             Truth::Unknown => {}
