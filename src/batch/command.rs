@@ -16,8 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
-use super::scan::{newlines, Splitter};
-use super::{screen, BatchError, Duplicates, Plan, Summary};
+use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::app::{self, Terminal, UsageError};
 use crate::cli::{BatchArgs, FormatArg};
 use crate::engine::Status;
@@ -331,19 +330,22 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// Reads the header record with the splitter and parses it with the csv crate itself (which
-/// also strips a BOM). Returns it (empty for empty input) with the line the data starts on.
-fn read_header<R: Read>(split: &mut Splitter<R>, delimiter: u8) -> Result<(csv::ByteRecord, u64)> {
-    let mut header = csv::ByteRecord::new();
-    let Some(record) = split.next_record()? else {
-        return Ok((header, 1));
-    };
+/// The batch's one CSV reader: ragged rows are read (and reported), the header is read as
+/// the first record (the csv crate strips a BOM before it).
+pub fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .flexible(true)
         .has_headers(false)
-        .from_reader(record.bytes)
-        .read_byte_record(&mut header)?;
-    Ok((header, 1 + newlines(record.bytes)))
+        .buffer_capacity(1 << 16)
+        .from_reader(input)
+}
+
+/// Reads the header record (empty for empty input).
+fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
+    let mut header = csv::ByteRecord::new();
+    reader.read_byte_record(&mut header)?;
+    Ok(header)
 }
 
 /// Runs `ketascreen batch`.
@@ -380,9 +382,8 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         ),
         Input::Stdin => Box::new(io::stdin()),
     };
-    let mut split = Splitter::new(source, delimiter, None);
-    let (header, first_line) =
-        read_header(&mut split, delimiter).with_context(|| format!("cannot read {name}"))?;
+    let mut reader = csv_reader(source, delimiter);
+    let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
     let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
         let message = format!("{name}: {e}");
         if e.is_usage() {
@@ -394,7 +395,6 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         }
     })?;
     warn_about_header(&ruleset, &columns);
-    split.set_column(columns.id);
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin.
     let (mut duplicates, prescanned) = match (&input, columns.id) {
@@ -427,9 +427,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let mut destination = destination;
     let summary = screen(
         plan,
-        &mut split,
-        first_line,
-        &mut duplicates,
+        Feeder::new(&mut reader, &mut duplicates, columns.id),
         &mut destination,
         &|bytes| {
             if let Some(bar) = &bar {
@@ -490,11 +488,10 @@ pub fn screen_bytes(
     threads: usize,
 ) -> Result<(Summary, Vec<u8>)> {
     let mapping = Mapping::parse(ruleset, &[], None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut split = Splitter::new(input, b',', None);
-    let (header, first_line) = read_header(&mut split, b',')?;
+    let mut reader = csv_reader(input, b',');
+    let header = read_header(&mut reader)?;
     let columns =
         columns::resolve_record(ruleset, &header, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
-    split.set_column(columns.id);
     let mut duplicates = if columns.id.is_some() {
         Duplicates::online()
     } else {
@@ -511,9 +508,7 @@ pub fn screen_bytes(
     let mut out = Vec::new();
     let summary = screen(
         plan,
-        &mut split,
-        first_line,
-        &mut duplicates,
+        Feeder::new(&mut reader, &mut duplicates, columns.id),
         &mut out,
         &|_| {},
     )?;

@@ -3,7 +3,7 @@
 //!
 //! A streamed record cannot be amended once written, so *both* rows can only be marked if the
 //! repeats are known before the first of them is written. For a regular file they are: a
-//! pre-scan reads the id column with the quick scanner (`prescan`), hashes each id to 64 bits
+//! pre-scan reads the id column with the csv crate (`prescan`), hashes each id to 64 bits
 //! and sorts the hashes; only if some hash repeats does a second quick scan collect the rows
 //! of those ids. The sorted hashes (8 bytes per row with an id, the only part of a batch that
 //! grows with the row count) are freed before screening starts; what is kept is the rows of
@@ -143,7 +143,7 @@ impl Duplicates {
         })
     }
 
-    /// Reads column `id_column` of every record of a CSV file with the quick scanner and keeps
+    /// Reads column `id_column` of every record of a CSV file with the csv crate and keeps
     /// the rows of the ids that occur more than once. `open` opens the file from its start (it
     /// is called a second time only when some id repeats). Returns them with the row count.
     pub fn prescan<R: Read>(
@@ -152,7 +152,7 @@ impl Duplicates {
         id_column: usize,
     ) -> io::Result<(Self, u64)> {
         let mut hashes: Vec<u64> = Vec::new();
-        let rows = super::scan::column(open()?, delimiter, id_column, |_, id| {
+        let rows = each_id(open()?, delimiter, id_column, |_, id| {
             if !id.trim_ascii().is_empty() {
                 hashes.push(id_hash(id));
             }
@@ -165,7 +165,7 @@ impl Duplicates {
             .collect();
         drop(hashes);
         if !groups.is_empty() {
-            super::scan::column(open()?, delimiter, id_column, |row, id| {
+            each_id(open()?, delimiter, id_column, |row, id| {
                 if let Some(rows) = groups.get_mut(&id_hash(id)) {
                     rows.push(row);
                 }
@@ -229,6 +229,25 @@ impl Duplicates {
             _ => 0,
         }
     }
+}
+
+/// Calls `f` with the number and the id cell of every data row (after the header) of a CSV
+/// document, read with the csv crate as the batch reads it; returns the row count.
+fn each_id<R: Read>(
+    input: R,
+    delimiter: u8,
+    id_column: usize,
+    mut f: impl FnMut(u64, &[u8]),
+) -> io::Result<u64> {
+    let mut reader = super::command::csv_reader(input, delimiter);
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0;
+    reader.read_byte_record(&mut record)?; // the header
+    while reader.read_byte_record(&mut record)? {
+        rows += 1;
+        f(rows, record.get(id_column).unwrap_or_default());
+    }
+    Ok(rows)
 }
 
 fn also_on(others: &[u64]) -> String {
