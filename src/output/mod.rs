@@ -3,7 +3,6 @@
 
 pub mod csv;
 pub mod explain;
-pub mod fast_json;
 pub mod json;
 pub mod table;
 
