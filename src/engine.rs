@@ -529,11 +529,12 @@ rules:
     /// three agree exactly.
     #[test]
     fn agrees_with_the_reference_engine_on_the_shipped_rulesets() {
-        let clinic = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join("clinic-ruleset.yaml");
         agree_with_reference(&crate::ruleset::builtin().expect("built-in ruleset loads"));
-        agree_with_reference(&crate::ruleset::load_file(&clinic).expect("example loads"));
+        let clinic = include_str!("../examples/clinic-ruleset.yaml");
+        agree_with_reference(
+            &crate::ruleset::load_str(clinic, "examples/clinic-ruleset.yaml")
+                .expect("example loads"),
+        );
     }
 
     fn agree_with_reference(rs: &Ruleset) {

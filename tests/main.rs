@@ -11,3 +11,4 @@ mod interview;
 mod lint;
 mod properties;
 mod toolkit;
+mod walls;

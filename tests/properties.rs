@@ -16,7 +16,8 @@ fn rulesets() -> &'static [Ruleset] {
     LOADED.get_or_init(|| {
         vec![
             ruleset::builtin().expect("built-in loads"),
-            ruleset::load_file(&path("examples/clinic-ruleset.yaml")).expect("example loads"),
+            ketascreen::front::load_ruleset(Some(&path("examples/clinic-ruleset.yaml")))
+                .expect("example loads"),
         ]
     })
 }

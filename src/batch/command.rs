@@ -1,5 +1,5 @@
-//! The command-line edge of `batch`, part of the app layer: it turns `cli::BatchArgs` into a
-//! plan once (ruleset, delimiter, column mapping, input, destination, format, progress bar),
+//! The front of `batch`: it turns its plain `Options` (filled by `app` from the command line)
+//! into a plan once (ruleset, delimiter, column mapping, input, destination, format, progress bar),
 //! opens the input and the output, tells stderr about the header (ignored columns, questions
 //! with no column), runs the screening loop, and ends with a one-line summary on stderr.
 //! `--output` is written to a temporary file in the same directory, mode 0600, renamed into
@@ -17,9 +17,8 @@ use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
 use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
-use crate::app::{self, Terminal, UsageError};
-use crate::cli::{BatchArgs, FormatArg};
 use crate::engine::Status;
+use crate::front::{self, Terminal, UsageError};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
 
@@ -207,9 +206,9 @@ fn delimiter(arg: &str) -> Result<u8, UsageError> {
 
 /// The format: as asked; else from `--output`'s extension; else table on a terminal, NDJSON
 /// when piped.
-fn format(arg: Option<FormatArg>, output: Option<&Path>, stdout_is_terminal: bool) -> Format {
+fn format(arg: Option<Format>, output: Option<&Path>, stdout_is_terminal: bool) -> Format {
     if arg.is_some() {
-        return app::format_of(arg, false, Format::Ndjson);
+        return front::format_of(arg, false, Format::Ndjson);
     }
     match output {
         Some(path) => match path
@@ -222,7 +221,7 @@ fn format(arg: Option<FormatArg>, output: Option<&Path>, stdout_is_terminal: boo
             Some("json") => Format::Json,
             _ => Format::Ndjson,
         },
-        None => app::format_of(None, stdout_is_terminal, Format::Ndjson),
+        None => front::format_of(None, stdout_is_terminal, Format::Ndjson),
     }
 }
 
@@ -348,11 +347,28 @@ fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> 
     Ok(header)
 }
 
+/// What `ketascreen batch` was asked to do, as plain values (`app` fills it from the
+/// command line).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The input file, or `-` for stdin.
+    pub file: String,
+    pub format: Option<Format>,
+    /// Where to write (`None` or `-`: stdout).
+    pub output: Option<PathBuf>,
+    /// `COLUMN=QUESTION` mappings.
+    pub map: Vec<String>,
+    pub id_column: Option<String>,
+    /// One ASCII character, or `tab`.
+    pub delimiter: String,
+    pub strict: bool,
+}
+
 /// Runs `ketascreen batch`.
-pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<ExitCode> {
+pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCode> {
     let started = Instant::now();
     let delimiter = delimiter(&args.delimiter)?;
-    let ruleset = app::load_ruleset(rules)?;
+    let ruleset = front::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     let output = args
@@ -532,7 +548,7 @@ mod tests {
     #[test]
     fn format_follows_flag_then_extension_then_terminal() {
         let out = Some(Path::new("results.CSV"));
-        assert_eq!(format(Some(FormatArg::Json), out, true), Format::Json);
+        assert_eq!(format(Some(Format::Json), out, true), Format::Json);
         assert_eq!(format(None, out, true), Format::Csv);
         assert_eq!(format(None, Some(Path::new("r.json")), true), Format::Json);
         assert_eq!(format(None, Some(Path::new("r.out")), true), Format::Ndjson);

@@ -218,7 +218,11 @@ fn trace_json(ruleset: &Ruleset, trace: &Trace<'_>) -> Json {
         } => {
             let q = &ruleset.questions[*slot];
             let (state, value) = match field {
-                Seen::Answered(v) => ("answered", v.to_json(q)),
+                Seen::Answered(v) => (
+                    "answered",
+                    serde_json::to_value(super::json::SeenJson(q, Seen::Answered(v)))
+                        .unwrap_or(Json::Null),
+                ),
                 Seen::Unanswered => ("unanswered", Json::Null),
                 Seen::Skipped => ("skipped", Json::Null),
             };

@@ -9,10 +9,8 @@
 //! one to the other node for node): the tree gives the place, the compiled test gives the
 //! typed meaning, and the verdict on each comparison comes from `Test::apply` itself.
 
-use std::path::Path;
-
 use super::diag::{Diagnostic, Level};
-use super::load::{load_str, read_file, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
+use super::load::{load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 use super::locate::Locations;
 use super::model::{Kind, Question, Ruleset, Slot};
 use crate::answers::{Seen, Value};
@@ -23,12 +21,6 @@ pub fn lint_str(text: &str, file: &str) -> Result<(Ruleset, Vec<Diagnostic>), Lo
     let ruleset = load_str(text, file)?;
     let warnings = warnings(&ruleset, text, file);
     Ok((ruleset, warnings))
-}
-
-/// Loads and lints a ruleset file.
-pub fn lint_file(path: &Path) -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
-    let (text, shown) = read_file(path)?;
-    lint_str(&text, &shown)
 }
 
 /// Lints the built-in ruleset.
