@@ -18,7 +18,7 @@
 #
 # Usage: bench/batch.sh [ROWS...]        default: 100000 1000000
 # Env:   RUNS (default 5), BENCH_DIR (default target/bench),
-#        KETASCREEN_THREADS (screening threads, default one per CPU), BASE_BIN
+#        KETASCREEN_THREADS (screening threads, default one per CPU), BIN, BASE_BIN
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +28,12 @@ runs=${RUNS:-5}
 dir=${BENCH_DIR:-target/bench}
 mkdir -p "$dir"
 
-cargo build --release --quiet --bin ketascreen --example gen_intake --example parse_floor
-bin=target/release/ketascreen
+# BIN: time this binary instead of building target/release/ketascreen (the examples are
+# still taken from target/release/examples, built if missing).
+if [ -z "${BIN:-}" ] || [ ! -x target/release/examples/parse_floor ]; then
+    cargo build --release --quiet --bin ketascreen --example gen_intake --example parse_floor
+fi
+bin=${BIN:-target/release/ketascreen}
 gen=target/release/examples/gen_intake
 floor=target/release/examples/parse_floor
 [ -x /usr/bin/time ] || { echo "bench/batch.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }

@@ -6,9 +6,8 @@
 //! place only when the whole batch is written.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,7 +17,7 @@ use anyhow::{Context, Result};
 use super::columns::{self, HeaderError, Mapping};
 use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
-use crate::front::{self, Terminal, UsageError};
+use crate::front::{self, Destination, Input, Terminal, UsageError};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
 
@@ -40,155 +39,6 @@ fn threads() -> usize {
                 .unwrap_or(1)
         })
         .clamp(1, 8)
-}
-
-/// Where the rows come from.
-enum Input {
-    File { path: PathBuf, file: File },
-    Stdin,
-}
-
-impl Input {
-    fn open(name: &str, term: Terminal) -> Result<Input> {
-        if name == "-" {
-            if term.stdin {
-                return Err(UsageError(
-                    "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')"
-                        .into(),
-                )
-                .into());
-            }
-            return Ok(Input::Stdin);
-        }
-        let path = PathBuf::from(name);
-        let file = File::open(&path).with_context(|| format!("cannot read {name}"))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            anyhow::bail!("cannot read {name}: it is a directory");
-        }
-        Ok(Input::File { path, file })
-    }
-
-    fn name(&self) -> String {
-        match self {
-            Input::File { path, .. } => path.display().to_string(),
-            Input::Stdin => "<stdin>".to_string(),
-        }
-    }
-
-    /// The input's file metadata, when it is (or stdin is redirected from) a file.
-    fn metadata(&self) -> Option<std::fs::Metadata> {
-        match self {
-            Input::File { file, .. } => file.metadata().ok(),
-            Input::Stdin => {
-                let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
-                File::from(fd).metadata().ok()
-            }
-        }
-    }
-}
-
-/// On Ctrl-C (or SIGTERM) while an `--output` file is being written, removes the temporary
-/// file — it holds patient data and would never become the output — and exits 130. The output
-/// itself is only ever the renamed, complete file, so nothing partial is left behind.
-fn remove_on_interrupt(temp: PathBuf) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        return; // without a handler the default applies: the process ends, the output is untouched
-    };
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = std::fs::remove_file(&temp);
-            eprintln!("ketascreen: interrupted: no output written");
-            std::process::exit(130);
-        }
-    });
-}
-
-/// Where the records go.
-enum Destination {
-    Stdout(io::StdoutLock<'static>),
-    /// An existing file that is not a regular one (`/dev/null`, a named pipe): written as is,
-    /// since it cannot be replaced by a rename.
-    Special(File),
-    /// A temporary file beside `path`, renamed onto it at the end.
-    File {
-        temp: tempfile::NamedTempFile,
-        path: PathBuf,
-    },
-}
-
-impl Write for Destination {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Destination::Stdout(out) => out.write(buf),
-            Destination::Special(file) => file.write(buf),
-            Destination::File { temp, .. } => temp.write(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Destination::Stdout(out) => out.write_all(buf),
-            Destination::Special(file) => file.write_all(buf),
-            Destination::File { temp, .. } => temp.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Destination::Stdout(out) => out.flush(),
-            Destination::Special(file) => file.flush(),
-            Destination::File { temp, .. } => temp.flush(),
-        }
-    }
-}
-
-impl Destination {
-    fn create(path: &Path) -> Result<Destination> {
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            return Ok(Destination::Special(file));
-        }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".ketascreen-")
-            .suffix(".tmp")
-            .permissions(std::fs::Permissions::from_mode(0o600))
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        // The umask cannot widen it, but say so explicitly: patient data, owner only.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        remove_on_interrupt(temp.path().to_path_buf());
-        Ok(Destination::File {
-            temp,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Makes the output final: for a file, sync and rename it into place.
-    fn commit(self) -> Result<()> {
-        match self {
-            Destination::Stdout(mut out) => Ok(out.flush()?),
-            Destination::Special(mut file) => Ok(file.flush()?),
-            Destination::File { temp, path } => {
-                temp.as_file()
-                    .sync_all()
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                temp.persist(&path)
-                    .map_err(|e| e.error)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                Ok(())
-            }
-        }
-    }
 }
 
 /// `--delimiter`: one ASCII character, or `tab` / `\t`.
@@ -379,7 +229,11 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let to_terminal = output.is_none() && term.stdout;
     let format = format(args.format, output.as_deref(), term.stdout);
 
-    let input = Input::open(&args.file, term)?;
+    let input = Input::open(
+        &args.file,
+        term,
+        "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
+    )?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
     }

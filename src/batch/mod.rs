@@ -8,25 +8,25 @@
 //! goes on; only unreadable input stops it. Rows travel in jobs of a few hundred: one thread
 //! reads them (`pipeline`), screeners decide and render them — on several threads when the
 //! machine has the cores, every screener with its own buffers — and the records are written
-//! strictly in input order. Rendering lives in `render`; the command-line glue (which file,
+//! strictly in input order. Rendering lives in `output::stream`; the command-line glue (which file,
 //! which format, warnings and the summary on stderr) in `command`.
 
 pub mod columns;
 pub mod command;
 pub mod duplicates;
+mod memo;
 pub mod pipeline;
-pub mod render;
 
 use std::io;
 
-use crate::answers::{parse_text, Answers, InputError};
+use crate::answers::{Answers, InputError};
 use crate::engine::{evaluate, Status};
 use crate::ruleset::Ruleset;
 
+pub use crate::output::stream::{Renderer, Row};
 pub use columns::{Columns, Mapping, Role};
 pub use duplicates::Duplicates;
 pub use pipeline::{screen, Feeder, Plan};
-pub use render::{Renderer, Row};
 
 /// The `question` of an error about the whole row (a wrong number of fields).
 pub const ROW_ERROR: &str = "(row)";
@@ -94,6 +94,8 @@ pub struct Job {
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
+    /// One per question column, in column order.
+    reads: Vec<memo::Column>,
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
@@ -107,6 +109,11 @@ impl<'r> Screener<'r> {
         Screener {
             ruleset,
             columns,
+            reads: columns
+                .questions
+                .iter()
+                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .collect(),
             answers: Answers::new(ruleset),
             errors: Vec::new(),
             id: String::new(),
@@ -130,6 +137,7 @@ impl<'r> Screener<'r> {
                 line,
                 duplicate,
                 &mut RowState {
+                    reads: &mut self.reads,
                     answers: &mut self.answers,
                     errors: &mut self.errors,
                     id: &mut self.id,
@@ -156,6 +164,7 @@ impl<'r> Screener<'r> {
 
 /// The per-row state a screener keeps between rows, borrowed for one row.
 struct RowState<'s> {
+    reads: &'s mut [memo::Column],
     answers: &'s mut Answers,
     errors: &'s mut Vec<InputError>,
     id: &'s mut String,
@@ -171,6 +180,7 @@ fn read_row(
     state: &mut RowState<'_>,
 ) {
     let RowState {
+        reads,
         answers,
         errors,
         id,
@@ -207,6 +217,7 @@ fn read_row(
 
     if record.len() != columns.len() {
         answers.clear();
+        reads.iter_mut().for_each(memo::Column::forget_last);
         let line = line();
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
@@ -221,28 +232,25 @@ fn read_row(
         return;
     }
 
-    for &(column, slot) in &columns.questions {
-        let cell = record.get(column).unwrap_or_default();
-        let question = &ruleset.questions[slot];
-        let (value, problem) = match std::str::from_utf8(cell) {
-            Ok(text) => match parse_text(question, text) {
-                Ok(value) => (value, None),
-                Err(e) => (None, Some(e.message)),
-            },
-            Err(_) => (
-                None,
-                Some(
-                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
-                        .to_string(),
-                ),
-            ),
+    let buf = record.as_slice();
+    for read in reads.iter_mut() {
+        let Some(range) = record.range(read.column) else {
+            continue; // cannot happen: the row has every column
         };
-        answers.set(slot, value);
-        if let Some(message) = problem {
+        let question = &ruleset.questions[read.slot];
+        if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
+            let cell = &buf[range];
+            let message = match problem {
+                memo::CellProblem::Invalid(e) => e.message,
+                memo::CellProblem::NotUtf8 => {
+                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
+                        .to_string()
+                }
+            };
             errors.push(InputError {
                 question: question.id.clone(),
                 value: crate::answers::echo(&String::from_utf8_lossy(cell)),
-                message: format!("column '{}': {message}", columns.names[column]),
+                message: format!("column '{}': {message}", columns.names[read.column]),
             });
         }
     }

@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod explain;
 pub mod json;
+pub mod stream;
 pub mod table;
 
 use crate::answers::InputError;

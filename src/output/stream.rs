@@ -1,6 +1,6 @@
-//! Rendering batch records, one per input row: NDJSON (one compact record per line), a JSON
-//! array (written record by record), CSV (the `output::csv` columns), or a compact table for a
-//! terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
+//! Streamed output, for `batch`: verdict records rendered one per input row — NDJSON (one
+//! compact record per line), a JSON array (written record by record), CSV (the `output::csv`
+//! columns through `csv::Writer`), or a compact table for a terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
 //! buffers (so several screening threads can render while one writes) with reused scratch
 //! space; nothing here echoes an answer or an ignored column.
 
@@ -29,6 +29,8 @@ pub struct Row<'a> {
 pub struct Renderer<'r> {
     ruleset: &'r Ruleset,
     kind: Kind,
+    /// A reused buffer for one CSV cell, and one for the missing questions.
+    cells: (Vec<u8>, Vec<Slot>),
 }
 
 enum Kind {
@@ -59,7 +61,11 @@ impl<'r> Renderer<'r> {
                 missing: Vec::new(),
             },
         };
-        Renderer { ruleset, kind }
+        Renderer {
+            ruleset,
+            kind,
+            cells: Default::default(),
+        }
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
@@ -117,15 +123,7 @@ impl<'r> Renderer<'r> {
                 json(out);
             }
             Kind::Csv(writer, buffer) => {
-                let fields = crate::output::csv::fields_of(
-                    ruleset,
-                    Some(row.number),
-                    row.id,
-                    row.verdict,
-                    row.errors,
-                );
-                // Writing into memory cannot fail.
-                let _ = writer.write_record(fields);
+                csv_record(writer, ruleset, row, &mut self.cells);
                 drain(writer, buffer, out);
             }
             Kind::Table {
@@ -137,6 +135,56 @@ impl<'r> Renderer<'r> {
                 out.extend_from_slice(line.as_bytes());
             }
         }
+    }
+}
+
+/// Writes one record of the `output::csv` columns (`output::csv::fields`, without a String
+/// per cell). Writing into memory cannot fail.
+fn csv_record(
+    writer: &mut csv::Writer<Shared>,
+    ruleset: &Ruleset,
+    row: &Row<'_>,
+    (cell, slots): &mut (Vec<u8>, Vec<Slot>),
+) {
+    use std::io::Write as _;
+    let verdict = row.verdict;
+    cell.clear();
+    let _ = write!(cell, "{}", row.number);
+    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(row.id.unwrap_or_default());
+    let _ = writer.write_field(verdict.status.as_str());
+    let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
+    joined(
+        cell,
+        verdict.reasons.iter().map(|r| &ruleset.rules[r.rule].id),
+        b";",
+    );
+    let _ = writer.write_field(&cell);
+    missing_questions(verdict, slots);
+    joined(cell, slots.iter().map(|&s| &ruleset.questions[s].id), b";");
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    for (i, e) in row.errors.iter().enumerate() {
+        if i > 0 {
+            cell.extend_from_slice(b"; ");
+        }
+        let _ = write!(cell, "{}: {}", e.question, e.message);
+    }
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
+    let _ = writer.write_field(&cell);
+    let _ = writer.write_record(None::<&[u8]>);
+}
+
+/// `items` joined with `separator`, into `out` (cleared first).
+fn joined<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a String>, separator: &[u8]) {
+    out.clear();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator);
+        }
+        out.extend_from_slice(item.as_bytes());
     }
 }
 
