@@ -14,11 +14,12 @@
 pub mod columns;
 pub mod command;
 pub mod duplicates;
+mod memo;
 pub mod pipeline;
 
 use std::io;
 
-use crate::answers::{parse_text, Answers, InputError};
+use crate::answers::{Answers, InputError};
 use crate::engine::{evaluate, Status};
 use crate::ruleset::Ruleset;
 
@@ -93,6 +94,8 @@ pub struct Job {
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
+    /// One per question column, in column order.
+    reads: Vec<memo::Column>,
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
@@ -106,6 +109,11 @@ impl<'r> Screener<'r> {
         Screener {
             ruleset,
             columns,
+            reads: columns
+                .questions
+                .iter()
+                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .collect(),
             answers: Answers::new(ruleset),
             errors: Vec::new(),
             id: String::new(),
@@ -129,6 +137,7 @@ impl<'r> Screener<'r> {
                 line,
                 duplicate,
                 &mut RowState {
+                    reads: &mut self.reads,
                     answers: &mut self.answers,
                     errors: &mut self.errors,
                     id: &mut self.id,
@@ -155,6 +164,7 @@ impl<'r> Screener<'r> {
 
 /// The per-row state a screener keeps between rows, borrowed for one row.
 struct RowState<'s> {
+    reads: &'s mut [memo::Column],
     answers: &'s mut Answers,
     errors: &'s mut Vec<InputError>,
     id: &'s mut String,
@@ -170,6 +180,7 @@ fn read_row(
     state: &mut RowState<'_>,
 ) {
     let RowState {
+        reads,
         answers,
         errors,
         id,
@@ -206,6 +217,7 @@ fn read_row(
 
     if record.len() != columns.len() {
         answers.clear();
+        reads.iter_mut().for_each(memo::Column::forget_last);
         let line = line();
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
@@ -220,28 +232,25 @@ fn read_row(
         return;
     }
 
-    for &(column, slot) in &columns.questions {
-        let cell = record.get(column).unwrap_or_default();
-        let question = &ruleset.questions[slot];
-        let (value, problem) = match std::str::from_utf8(cell) {
-            Ok(text) => match parse_text(question, text) {
-                Ok(value) => (value, None),
-                Err(e) => (None, Some(e.message)),
-            },
-            Err(_) => (
-                None,
-                Some(
-                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
-                        .to_string(),
-                ),
-            ),
+    let buf = record.as_slice();
+    for read in reads.iter_mut() {
+        let Some(range) = record.range(read.column) else {
+            continue; // cannot happen: the row has every column
         };
-        answers.set(slot, value);
-        if let Some(message) = problem {
+        let question = &ruleset.questions[read.slot];
+        if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
+            let cell = &buf[range];
+            let message = match problem {
+                memo::CellProblem::Invalid(e) => e.message,
+                memo::CellProblem::NotUtf8 => {
+                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
+                        .to_string()
+                }
+            };
             errors.push(InputError {
                 question: question.id.clone(),
                 value: crate::answers::echo(&String::from_utf8_lossy(cell)),
-                message: format!("column '{}': {message}", columns.names[column]),
+                message: format!("column '{}': {message}", columns.names[read.column]),
             });
         }
     }

@@ -1,0 +1,295 @@
+//! A small per-column memory of recently parsed cells. Intake exports repeat themselves: a
+//! yes/no column holds two or three spellings, a choice column a handful of ids or labels, and
+//! most cells are the same as the cell above. So each column remembers the cell it last read
+//! into the answers — when the next row's cell is the same bytes, the answer is already there
+//! and nothing is done at all — and the last few distinct cells it parsed with what
+//! `answers::parse_text` made of them. `parse_text` stays the one place that parses: a cell is
+//! only ever remembered with `parse_text`'s own answer for exactly those bytes and that
+//! question; invalid cells (which need their message each time) and text answers are never
+//! remembered. Cells of up to 8 bytes — most of them — are compared as one machine word.
+//! Everything a column needs sits in one `Column`, so the usual row touches little memory.
+
+use crate::answers::{parse_text, Answers, InvalidValue, Value};
+use crate::ruleset::{Kind, Question, Slot};
+
+/// Distinct cells remembered per column, short and long each.
+const WAYS: usize = 4;
+/// Longer cells are not remembered among the distinct ones (only as the last cell).
+const LONG: usize = 64;
+
+/// Why a cell gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellProblem {
+    NotUtf8,
+    Invalid(InvalidValue),
+}
+
+/// A cell of at most 8 bytes as one word (little-endian, zero-padded), and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Short {
+    word: u64,
+    len: u8,
+}
+
+impl Short {
+    /// The cell `buf[start..end]`, read as one word when 8 bytes from `start` are in `buf`.
+    #[inline]
+    pub fn at(buf: &[u8], start: usize, end: usize) -> Option<Short> {
+        let len = end.checked_sub(start)?;
+        if len > 8 {
+            return None;
+        }
+        let word = match buf.get(start..start + 8) {
+            Some(eight) => {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(eight);
+                let mask = ((1u128 << (8 * len)) - 1) as u64;
+                u64::from_le_bytes(bytes) & mask
+            }
+            None => {
+                let mut word = 0u64;
+                for (i, &b) in buf.get(start..end)?.iter().enumerate() {
+                    word |= u64::from(b) << (8 * i);
+                }
+                word
+            }
+        };
+        Some(Short {
+            word,
+            len: len as u8,
+        })
+    }
+}
+
+/// The cell last read into the answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Last {
+    None,
+    Short(Short),
+    Long(Vec<u8>),
+}
+
+/// How one question column is read, row after row.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// Index of the column in the record.
+    pub column: usize,
+    pub slot: Slot,
+    /// The cell last read into the answers, while the answers still hold what it parsed to.
+    last: Last,
+    short: Vec<(Short, Option<Value>)>,
+    long: Vec<(Vec<u8>, Option<Value>)>,
+    /// The entries to replace next, round robin.
+    next_short: usize,
+    next_long: usize,
+    /// False for text questions, which are never remembered.
+    remember_last: bool,
+    /// Only yes/no and choice cells are remembered among the distinct ones: numbers take too
+    /// many values for a few entries to help.
+    remember_distinct: bool,
+}
+
+impl Column {
+    pub fn new(column: usize, slot: Slot, question: &Question) -> Self {
+        Column {
+            column,
+            slot,
+            last: Last::None,
+            short: Vec::with_capacity(WAYS),
+            long: Vec::new(),
+            next_short: 0,
+            next_long: 0,
+            remember_last: !matches!(question.kind, Kind::Text),
+            remember_distinct: matches!(question.kind, Kind::YesNo | Kind::Choice(_)),
+        }
+    }
+
+    /// Sets `answers[self.slot]` to what `parse_text(question, cell)` makes of the cell
+    /// `buf[start..end]` — or leaves it alone when the cell is the one this column last set it
+    /// from, as it already holds that answer. On a bad cell the answer is set to unanswered and
+    /// the problem returned. `question` must be the one at `self.slot`.
+    #[inline]
+    pub fn read_into(
+        &mut self,
+        question: &Question,
+        buf: &[u8],
+        start: usize,
+        end: usize,
+        answers: &mut Answers,
+    ) -> Result<(), CellProblem> {
+        let short = Short::at(buf, start, end);
+        if let (Last::Short(last), Some(short)) = (&self.last, short) {
+            if *last == short {
+                return Ok(());
+            }
+        }
+        let cell = buf.get(start..end).unwrap_or_default();
+        self.read_slow(question, cell, short, answers)
+    }
+
+    #[inline(never)]
+    fn read_slow(
+        &mut self,
+        question: &Question,
+        cell: &[u8],
+        short: Option<Short>,
+        answers: &mut Answers,
+    ) -> Result<(), CellProblem> {
+        if let (Last::Long(last), None) = (&self.last, short) {
+            if last[..] == *cell {
+                return Ok(());
+            }
+        }
+        match self.lookup(question, cell, short) {
+            Ok(value) => {
+                answers.set(self.slot, value);
+                self.last = match (short, std::mem::replace(&mut self.last, Last::None)) {
+                    _ if !self.remember_last => Last::None,
+                    (Some(short), _) => Last::Short(short),
+                    (None, Last::Long(mut last)) => {
+                        last.clear();
+                        last.extend_from_slice(cell);
+                        Last::Long(last)
+                    }
+                    (None, _) => Last::Long(cell.to_vec()),
+                };
+                Ok(())
+            }
+            Err(problem) => {
+                answers.set(self.slot, None);
+                self.last = Last::None;
+                Err(problem)
+            }
+        }
+    }
+
+    /// The answer for a cell: remembered, or parsed (and then remembered).
+    fn lookup(
+        &mut self,
+        question: &Question,
+        cell: &[u8],
+        short: Option<Short>,
+    ) -> Result<Option<Value>, CellProblem> {
+        if self.remember_distinct {
+            let found = match short {
+                Some(short) => self.short.iter().find(|(s, _)| *s == short).map(|e| &e.1),
+                None => self.long.iter().find(|(l, _)| l[..] == *cell).map(|e| &e.1),
+            };
+            if let Some(value) = found {
+                return Ok(value.clone());
+            }
+        }
+        let text = std::str::from_utf8(cell).map_err(|_| CellProblem::NotUtf8)?;
+        let value = parse_text(question, text).map_err(CellProblem::Invalid)?;
+        if self.remember_distinct {
+            match short {
+                Some(short) => remember(&mut self.short, &mut self.next_short, short, &value),
+                None if cell.len() <= LONG => {
+                    remember(&mut self.long, &mut self.next_long, cell.to_vec(), &value)
+                }
+                None => {}
+            }
+        }
+        Ok(value)
+    }
+
+    /// The answers were changed behind this column's back (a row whose cells were not read).
+    pub fn forget_last(&mut self) {
+        self.last = Last::None;
+    }
+}
+
+fn remember<K>(
+    entries: &mut Vec<(K, Option<Value>)>,
+    next: &mut usize,
+    key: K,
+    value: &Option<Value>,
+) {
+    if entries.len() < WAYS {
+        entries.push((key, value.clone()));
+    } else {
+        entries[*next] = (key, value.clone());
+        *next = (*next + 1) % WAYS;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ruleset::builtin;
+
+    #[test]
+    fn short_cells_pack_the_same_wherever_they_sit() {
+        let buf = b"no,yes,N,,a cell longer than eight";
+        let cells = [(0, 2), (3, 6), (7, 8), (9, 9), (10, 34)];
+        for (start, end) in cells {
+            let near_end = buf[..end].to_vec();
+            assert_eq!(
+                Short::at(buf, start, end),
+                Short::at(&near_end, start, end),
+                "{start}..{end}"
+            );
+        }
+        assert_eq!(Short::at(buf, 10, 34), None);
+        assert_ne!(Short::at(buf, 0, 2), Short::at(b"no\0", 0, 3));
+        assert_ne!(Short::at(buf, 9, 9), Short::at(b"\0", 0, 1));
+    }
+
+    #[test]
+    fn remembered_cells_read_exactly_as_parse_text() {
+        let rs = builtin().expect("loads");
+        let cells: [&[u8]; 22] = [
+            b"no",
+            b"No",
+            b"N",
+            b"0",
+            b"yes",
+            b" yes ",
+            b"Y",
+            b"TRUE",
+            b"",
+            b"unknown",
+            b"maybe",
+            b"146",
+            b"400",
+            b"146.0",
+            b"current",
+            b"Yes, current",
+            b"CURRENT",
+            b"curent",
+            b"not_pregnant",
+            b"n\xffo",
+            b"a cell that is much longer than 64 bytes, \
+            so it is never remembered among the distinct ones",
+            b"major_depressive_disorder",
+        ];
+        for (slot, q) in rs.questions.iter().enumerate() {
+            let mut memo = Column::new(0, slot, q);
+            let mut answers = Answers::new(&rs);
+            // Several rounds in a changing order, each cell twice in a row, so that entries
+            // are replaced and hit and the last cell is reused.
+            for round in 0..5 {
+                for i in 0..cells.len() {
+                    let cell = cells[(i * (round + 1)) % cells.len()];
+                    // The cell inside a longer buffer, as it sits in a record.
+                    let mut buf = cell.to_vec();
+                    buf.extend_from_slice(b",yes,no,1234567890");
+                    for _ in 0..2 {
+                        let got = memo.read_into(q, &buf, 0, cell.len(), &mut answers);
+                        let expected = std::str::from_utf8(cell)
+                            .map_err(|_| CellProblem::NotUtf8)
+                            .and_then(|t| parse_text(q, t).map_err(CellProblem::Invalid));
+                        assert_eq!(got, expected.as_ref().map(|_| ()).map_err(Clone::clone));
+                        assert_eq!(
+                            answers.get(slot),
+                            expected.ok().flatten().as_ref(),
+                            "{} {:?}",
+                            q.id,
+                            String::from_utf8_lossy(cell)
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
