@@ -1,14 +1,12 @@
-//! The command-line edge of `batch`, part of the app layer: it turns `cli::BatchArgs` into a
-//! plan once (ruleset, delimiter, column mapping, input, destination, format, progress bar),
+//! The front of `batch`: it turns its plain `Options` (filled by `app` from the command line)
+//! into a plan once (ruleset, delimiter, column mapping, input, destination, format, progress bar),
 //! opens the input and the output, tells stderr about the header (ignored columns, questions
 //! with no column), runs the screening loop, and ends with a one-line summary on stderr.
 //! `--output` is written to a temporary file in the same directory, mode 0600, renamed into
 //! place only when the whole batch is written.
 
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -16,11 +14,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
-use super::scan::{newlines, Splitter};
-use super::{screen, BatchError, Duplicates, Plan, Summary};
-use crate::app::{self, Terminal, UsageError};
-use crate::cli::{BatchArgs, BatchFormatArg, ExcelSeparator, FormatArg};
+use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
+use crate::front::{self, Destination, Input, Terminal, UsageError};
 use crate::input::{self, InputOptions};
 use crate::output::csv::CsvStyle;
 use crate::output::xlsx::{RunInfo, XlsxWriter};
@@ -47,157 +43,8 @@ fn threads() -> usize {
         .clamp(1, 8)
 }
 
-/// Where the rows come from.
-enum Input {
-    File { path: PathBuf, file: File },
-    Stdin,
-}
-
-impl Input {
-    fn open(name: &str, term: Terminal) -> Result<Input> {
-        if name == "-" {
-            if term.stdin {
-                return Err(UsageError(
-                    "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')"
-                        .into(),
-                )
-                .into());
-            }
-            return Ok(Input::Stdin);
-        }
-        let path = PathBuf::from(name);
-        let file = File::open(&path).with_context(|| format!("cannot read {name}"))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            anyhow::bail!("cannot read {name}: it is a directory");
-        }
-        Ok(Input::File { path, file })
-    }
-
-    fn name(&self) -> String {
-        match self {
-            Input::File { path, .. } => path.display().to_string(),
-            Input::Stdin => "<stdin>".to_string(),
-        }
-    }
-
-    /// The input's file metadata, when it is (or stdin is redirected from) a file.
-    fn metadata(&self) -> Option<std::fs::Metadata> {
-        match self {
-            Input::File { file, .. } => file.metadata().ok(),
-            Input::Stdin => {
-                let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
-                File::from(fd).metadata().ok()
-            }
-        }
-    }
-}
-
-/// On Ctrl-C (or SIGTERM) while an `--output` file is being written, removes the temporary
-/// file — it holds patient data and would never become the output — and exits 130. The output
-/// itself is only ever the renamed, complete file, so nothing partial is left behind.
-fn remove_on_interrupt(temp: PathBuf) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        return; // without a handler the default applies: the process ends, the output is untouched
-    };
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = std::fs::remove_file(&temp);
-            eprintln!("ketascreen: interrupted: no output written");
-            std::process::exit(130);
-        }
-    });
-}
-
-/// Where the records go.
-enum Destination {
-    Stdout(io::StdoutLock<'static>),
-    /// An existing file that is not a regular one (`/dev/null`, a named pipe): written as is,
-    /// since it cannot be replaced by a rename.
-    Special(File),
-    /// A temporary file beside `path`, renamed onto it at the end.
-    File {
-        temp: tempfile::NamedTempFile,
-        path: PathBuf,
-    },
-}
-
-impl Write for Destination {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Destination::Stdout(out) => out.write(buf),
-            Destination::Special(file) => file.write(buf),
-            Destination::File { temp, .. } => temp.write(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Destination::Stdout(out) => out.write_all(buf),
-            Destination::Special(file) => file.write_all(buf),
-            Destination::File { temp, .. } => temp.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Destination::Stdout(out) => out.flush(),
-            Destination::Special(file) => file.flush(),
-            Destination::File { temp, .. } => temp.flush(),
-        }
-    }
-}
-
-impl Destination {
-    fn create(path: &Path) -> Result<Destination> {
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            return Ok(Destination::Special(file));
-        }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".ketascreen-")
-            .suffix(".tmp")
-            .permissions(std::fs::Permissions::from_mode(0o600))
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        // The umask cannot widen it, but say so explicitly: patient data, owner only.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        remove_on_interrupt(temp.path().to_path_buf());
-        Ok(Destination::File {
-            temp,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Makes the output final: for a file, sync and rename it into place.
-    fn commit(self) -> Result<()> {
-        match self {
-            Destination::Stdout(mut out) => Ok(out.flush()?),
-            Destination::Special(mut file) => Ok(file.flush()?),
-            Destination::File { temp, path } => {
-                temp.as_file()
-                    .sync_all()
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                temp.persist(&path)
-                    .map_err(|e| e.error)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                Ok(())
-            }
-        }
-    }
-}
-
 /// `--delimiter`, `--encoding`, `--sheet`, `--decimal` as input options.
-fn input_options(args: &BatchArgs) -> Result<InputOptions, UsageError> {
+fn input_options(args: &Options) -> Result<InputOptions, UsageError> {
     let usage = |e: String| UsageError(format!("--{e}"));
     Ok(InputOptions {
         delimiter: input::parse_delimiter(&args.delimiter).map_err(usage)?,
@@ -209,23 +56,17 @@ fn input_options(args: &BatchArgs) -> Result<InputOptions, UsageError> {
 
 /// What the records become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Output {
+pub enum Output {
     Records(Format),
-    /// A workbook, built from NDJSON records.
+    /// A workbook, built from NDJSON records (`output::xlsx`).
     Xlsx,
 }
 
 /// The format: as asked; else from `--output`'s extension; else table on a terminal, NDJSON
 /// when piped.
-fn format(arg: Option<BatchFormatArg>, output: Option<&Path>, stdout_is_terminal: bool) -> Output {
-    let plain = |f: FormatArg| Output::Records(app::format_of(Some(f), false, Format::Ndjson));
-    match arg {
-        Some(BatchFormatArg::Table) => return plain(FormatArg::Table),
-        Some(BatchFormatArg::Json) => return plain(FormatArg::Json),
-        Some(BatchFormatArg::Ndjson) => return plain(FormatArg::Ndjson),
-        Some(BatchFormatArg::Csv) => return plain(FormatArg::Csv),
-        Some(BatchFormatArg::Xlsx) => return Output::Xlsx,
-        None => {}
+fn format(arg: Option<Output>, output: Option<&Path>, stdout_is_terminal: bool) -> Output {
+    if let Some(asked) = arg {
+        return asked;
     }
     match output {
         Some(path) => match path
@@ -239,7 +80,7 @@ fn format(arg: Option<BatchFormatArg>, output: Option<&Path>, stdout_is_terminal
             Some("xlsx") => Output::Xlsx,
             _ => Output::Records(Format::Ndjson),
         },
-        None => Output::Records(app::format_of(None, stdout_is_terminal, Format::Ndjson)),
+        None => Output::Records(front::format_of(None, stdout_is_terminal, Format::Ndjson)),
     }
 }
 
@@ -352,26 +193,57 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// Reads the header record with the splitter and parses it with the csv crate itself (which
-/// also strips a BOM). Returns it (empty for empty input) with the line the data starts on.
-fn read_header<R: Read>(split: &mut Splitter<R>, delimiter: u8) -> Result<(csv::ByteRecord, u64)> {
-    let mut header = csv::ByteRecord::new();
-    let Some(record) = split.next_record()? else {
-        return Ok((header, 1));
-    };
+/// The batch's one CSV reader: ragged rows are read (and reported), the header is read as
+/// the first record (the csv crate strips a BOM before it).
+pub fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
     csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .flexible(true)
         .has_headers(false)
-        .from_reader(record.bytes)
-        .read_byte_record(&mut header)?;
-    Ok((header, 1 + newlines(record.bytes)))
+        .buffer_capacity(1 << 16)
+        .from_reader(input)
+}
+
+/// Reads the header record (empty for empty input).
+fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
+    let mut header = csv::ByteRecord::new();
+    reader.read_byte_record(&mut header)?;
+    Ok(header)
+}
+
+/// What `ketascreen batch` was asked to do, as plain values (`app` fills it from the
+/// command line).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The input file, or `-` for stdin.
+    pub file: String,
+    pub format: Option<Output>,
+    /// `--excel`: CSV for Excel (a byte-order mark), with this separator (`None`: `;` when
+    /// numbers have decimal commas, else `,`).
+    pub excel: Option<Option<u8>>,
+    /// Where to write (`None` or `-`: stdout).
+    pub output: Option<PathBuf>,
+    /// `COLUMN=QUESTION` mappings.
+    pub map: Vec<String>,
+    pub id_column: Option<String>,
+    /// `auto`, one ASCII character, or `tab`.
+    pub delimiter: String,
+    /// `auto` or an encoding label (`input::parse_encoding`).
+    pub encoding: String,
+    /// The sheet of a workbook.
+    pub sheet: Option<String>,
+    /// The decimal mark of numbers in the input: `.` or `,`.
+    pub decimal: String,
+    /// Name every ignored column and empty row.
+    pub verbose: bool,
+    pub strict: bool,
 }
 
 /// Runs `ketascreen batch`.
-pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<ExitCode> {
+pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCode> {
     let started = Instant::now();
     let options = input_options(&args)?;
-    let ruleset = app::load_ruleset(rules)?;
+    let ruleset = front::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     let output = args
@@ -381,13 +253,16 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         .map(Path::to_path_buf);
     let to_terminal = output.is_none() && term.stdout;
     let chosen = match (args.excel, args.format) {
-        (Some(_), None | Some(BatchFormatArg::Csv)) => Output::Records(Format::Csv),
+        (Some(_), None | Some(Output::Records(Format::Csv))) => Output::Records(Format::Csv),
         (Some(_), Some(other)) => {
+            let name = match other {
+                Output::Records(f) => format!("{f:?}").to_lowercase(),
+                Output::Xlsx => "xlsx".to_string(),
+            };
             return Err(UsageError(format!(
-                "--excel writes CSV for Excel, not --format {}: leave one of them out",
-                format!("{other:?}").to_lowercase()
+                "--excel writes CSV for Excel, not --format {name}: leave one of them out"
             ))
-            .into())
+            .into());
         }
         (None, asked) => format(asked, output.as_deref(), term.stdout),
     };
@@ -404,15 +279,16 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     // `--excel`: CSV with a BOM; semicolons by default where numbers have decimal commas.
     let csv = match args.excel {
         None => CsvStyle::PLAIN,
-        Some(separator) => CsvStyle::excel(match separator {
-            Some(ExcelSeparator::Comma) => b',',
-            Some(ExcelSeparator::Semicolon) => b';',
-            None if options.decimal_comma => b';',
-            None => b',',
-        }),
+        Some(separator) => {
+            CsvStyle::excel(separator.unwrap_or(if options.decimal_comma { b';' } else { b',' }))
+        }
     };
 
-    let input = Input::open(&args.file, term)?;
+    let input = Input::open(
+        &args.file,
+        term,
+        "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
+    )?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
     }
@@ -452,10 +328,9 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         eprintln!("ketascreen: note: {name}: {note}");
     }
     let delimiter = opened.delimiter;
-    let reader = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
-    let mut split = Splitter::new(reader, delimiter, None);
-    let (header, first_line) =
-        read_header(&mut split, delimiter).with_context(|| format!("cannot read {name}"))?;
+    let text = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
+    let mut reader = csv_reader(text, delimiter);
+    let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
     let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
         let message = format!("{name}: {e}");
         if e.is_usage() {
@@ -473,7 +348,6 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
             ruleset.id
         );
     }
-    split.set_column(columns.id);
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin.
     let (mut duplicates, prescanned) = match (&input, columns.id) {
@@ -513,9 +387,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let mut screening = |mut out: &mut dyn Write| {
         screen(
             plan,
-            &mut split,
-            first_line,
-            &mut duplicates,
+            Feeder::new(&mut reader, &mut duplicates, columns.id),
             &mut out,
             &|bytes| {
                 if let Some(bar) = &bar {
@@ -601,11 +473,10 @@ pub fn screen_bytes(
     threads: usize,
 ) -> Result<(Summary, Vec<u8>)> {
     let mapping = Mapping::parse(ruleset, &[], None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut split = Splitter::new(input, b',', None);
-    let (header, first_line) = read_header(&mut split, b',')?;
+    let mut reader = csv_reader(input, b',');
+    let header = read_header(&mut reader)?;
     let columns =
         columns::resolve_record(ruleset, &header, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
-    split.set_column(columns.id);
     let mut duplicates = if columns.id.is_some() {
         Duplicates::online()
     } else {
@@ -625,9 +496,7 @@ pub fn screen_bytes(
     let mut out = Vec::new();
     let summary = screen(
         plan,
-        &mut split,
-        first_line,
-        &mut duplicates,
+        Feeder::new(&mut reader, &mut duplicates, columns.id),
         &mut out,
         &|_| {},
     )?;
@@ -643,10 +512,10 @@ mod tests {
         let out = Some(Path::new("results.CSV"));
         let records = Output::Records;
         assert_eq!(
-            format(Some(BatchFormatArg::Json), out, true),
+            format(Some(records(Format::Json)), out, true),
             records(Format::Json)
         );
-        assert_eq!(format(Some(BatchFormatArg::Xlsx), out, true), Output::Xlsx);
+        assert_eq!(format(Some(Output::Xlsx), out, true), Output::Xlsx);
         assert_eq!(format(None, out, true), records(Format::Csv));
         assert_eq!(
             format(None, Some(Path::new("r.json")), true),

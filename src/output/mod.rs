@@ -3,9 +3,9 @@
 
 pub mod csv;
 pub mod explain;
-pub mod fast_json;
 pub mod json;
 pub mod spreadsheet;
+pub mod stream;
 pub mod table;
 pub mod xlsx;
 

@@ -1,13 +1,18 @@
-//! Rendering batch records, one per input row: NDJSON (one compact record per line), a JSON
-//! array (written record by record), CSV (the `output::csv` columns), or a compact table for a
-//! terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
+//! Streamed output, for `batch`: verdict records rendered one per input row — NDJSON (one
+//! compact record per line), a JSON array (written record by record), CSV (the `output::csv`
+//! columns through `csv::Writer`), or a compact table for a terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
 //! buffers (so several screening threads can render while one writes) with reused scratch
 //! space; nothing here echoes an answer or an ignored column.
 
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+
 use crate::answers::InputError;
-use crate::engine::{Detail, Status, Verdict};
+use crate::engine::{Status, Verdict};
 use crate::output::csv::CsvStyle;
-use crate::output::{fast_json::RecordWriter, Format};
+use crate::output::spreadsheet::formula_safe;
+use crate::output::{json, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
 /// One screened row, as the writers see it.
@@ -26,12 +31,20 @@ pub struct Row<'a> {
 pub struct Renderer<'r> {
     ruleset: &'r Ruleset,
     kind: Kind,
+    /// A reused buffer for one CSV cell, and one for the missing questions.
+    cells: (Vec<u8>, Vec<Slot>),
 }
 
 enum Kind {
-    Ndjson(Box<RecordWriter>),
-    Json(Box<RecordWriter>),
-    Csv(CsvStyle),
+    Ndjson,
+    Json,
+    /// Records are written through the csv crate into a shared buffer, then moved to `out`;
+    /// with a byte-order mark first when `bom` (for Excel).
+    Csv {
+        writer: Box<csv::Writer<Shared>>,
+        buffer: Shared,
+        bom: bool,
+    },
     Table {
         color: bool,
         line: String,
@@ -39,45 +52,53 @@ enum Kind {
     },
 }
 
-fn needs_quotes(cell: &[u8], delimiter: u8) -> bool {
-    cell.iter()
-        .any(|&b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'))
-}
-
 impl<'r> Renderer<'r> {
-    /// A renderer for `format`; for a table, `color` allows ANSI colour.
+    /// A renderer for `format`; for a table, `color` allows ANSI colour; CSV is written as
+    /// `csv` says (separator, byte-order mark).
     pub fn new(ruleset: &'r Ruleset, format: Format, color: bool, csv: CsvStyle) -> Self {
         let kind = match format {
-            Format::Ndjson => Kind::Ndjson(Box::new(RecordWriter::new(ruleset))),
-            Format::Json => Kind::Json(Box::new(RecordWriter::new(ruleset))),
-            Format::Csv => Kind::Csv(csv),
+            Format::Ndjson => Kind::Ndjson,
+            Format::Json => Kind::Json,
+            Format::Csv => {
+                let buffer = Shared::default();
+                let writer = csv::WriterBuilder::new()
+                    .delimiter(csv.delimiter)
+                    .from_writer(buffer.clone());
+                Kind::Csv {
+                    writer: Box::new(writer),
+                    buffer,
+                    bom: csv.bom,
+                }
+            }
             Format::Table => Kind::Table {
                 color,
                 line: String::new(),
                 missing: Vec::new(),
             },
         };
-        Renderer { ruleset, kind }
-    }
-
-    /// What the engine must fill in for this format: CSV and the table show rule ids only.
-    pub fn detail(&self) -> Detail {
-        match self.kind {
-            Kind::Csv(_) | Kind::Table { .. } => Detail::Outline,
-            Kind::Ndjson(_) | Kind::Json(_) => Detail::Full,
+        Renderer {
+            ruleset,
+            kind,
+            cells: Default::default(),
         }
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
     pub fn head(&mut self, out: &mut Vec<u8>) {
         match &mut self.kind {
-            Kind::Ndjson(_) => {}
-            Kind::Json(_) => out.push(b'['),
-            Kind::Csv(style) => {
-                if style.bom {
+            Kind::Ndjson => {}
+            Kind::Json => out.push(b'['),
+            Kind::Csv {
+                writer,
+                buffer,
+                bom,
+            } => {
+                if *bom {
                     out.extend_from_slice(crate::output::csv::BOM);
                 }
-                csv_line(out, crate::output::csv::HEADER.iter(), style.delimiter);
+                // Writing into memory cannot fail.
+                let _ = writer.write_record(crate::output::csv::HEADER);
+                drain(writer, buffer, out);
             }
             Kind::Table { line, .. } => {
                 table_line(
@@ -95,7 +116,7 @@ impl<'r> Renderer<'r> {
 
     /// What comes after the last record, given how many records there were.
     pub fn tail(&mut self, out: &mut Vec<u8>, records: u64) {
-        if let Kind::Json(_) = self.kind {
+        if let Kind::Json = self.kind {
             out.extend_from_slice(if records == 0 { b"]\n" } else { b"\n]\n" });
         }
     }
@@ -104,25 +125,28 @@ impl<'r> Renderer<'r> {
     /// first record of the output (which matters for the JSON array's commas).
     pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
         let ruleset = self.ruleset;
+        let json = |out: &mut Vec<u8>| {
+            json::write_compact(
+                out,
+                ruleset,
+                Some(row.number),
+                row.id,
+                row.verdict,
+                row.errors,
+            )
+        };
         match &mut self.kind {
-            Kind::Ndjson(json) => {
-                // Writing into a Vec cannot fail.
-                let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
+            Kind::Ndjson => {
+                json(out);
                 out.push(b'\n');
             }
-            Kind::Json(json) => {
+            Kind::Json => {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
-                let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
+                json(out);
             }
-            Kind::Csv(style) => {
-                let fields = crate::output::csv::fields_of(
-                    ruleset,
-                    Some(row.number),
-                    row.id,
-                    row.verdict,
-                    row.errors,
-                );
-                csv_line(out, fields.iter(), style.delimiter);
+            Kind::Csv { writer, buffer, .. } => {
+                csv_record(writer, ruleset, row, &mut self.cells);
+                drain(writer, buffer, out);
             }
             Kind::Table {
                 color,
@@ -136,32 +160,92 @@ impl<'r> Renderer<'r> {
     }
 }
 
-/// One CSV line of `fields`, separated by `delimiter`.
-fn csv_line<S: AsRef<str>>(out: &mut Vec<u8>, fields: impl Iterator<Item = S>, delimiter: u8) {
-    for (i, field) in fields.enumerate() {
-        if i > 0 {
-            out.push(delimiter);
-        }
-        csv_field(out, field.as_ref().as_bytes(), delimiter);
+/// Writes one record of the `output::csv` columns (`output::csv::fields`, without a String
+/// per cell). Writing into memory cannot fail.
+fn csv_record(
+    writer: &mut csv::Writer<Shared>,
+    ruleset: &Ruleset,
+    row: &Row<'_>,
+    (cell, slots): &mut (Vec<u8>, Vec<Slot>),
+) {
+    use std::io::Write as _;
+    let verdict = row.verdict;
+    cell.clear();
+    let _ = write!(cell, "{}", row.number);
+    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(formula_safe(row.id.unwrap_or_default()).as_bytes());
+    let _ = writer.write_field(verdict.status.as_str());
+    let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
+    for severity in [Severity::Exclude, Severity::Review, Severity::Note] {
+        joined(
+            cell,
+            verdict
+                .reasons
+                .iter()
+                .filter(|r| r.severity == severity)
+                .map(|r| &ruleset.rules[r.rule].id),
+            b";",
+        );
+        let _ = writer.write_field(&cell);
     }
-    out.push(b'\n');
+    missing_questions(verdict, slots);
+    joined(cell, slots.iter().map(|&s| &ruleset.questions[s].id), b";");
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    let _ = write!(cell, "{}", row.errors.len());
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    for (i, e) in row.errors.iter().enumerate() {
+        if i > 0 {
+            cell.extend_from_slice(b"; ");
+        }
+        let _ = write!(cell, "{}: {}", e.question, e.message);
+    }
+    if matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) {
+        let safe = formula_safe(&String::from_utf8_lossy(cell)).into_owned();
+        let _ = writer.write_field(safe);
+    } else {
+        let _ = writer.write_field(&cell);
+    }
+    cell.clear();
+    let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
+    let _ = writer.write_field(formula_safe(&String::from_utf8_lossy(cell)).as_bytes());
+    let _ = writer.write_record(None::<&[u8]>);
 }
 
-/// One CSV field as the csv crate writes it by default: quoted (with quotes doubled) only when
-/// it holds the delimiter, a quote or a line break.
-fn csv_field(out: &mut Vec<u8>, cell: &[u8], delimiter: u8) {
-    if !needs_quotes(cell, delimiter) {
-        out.extend_from_slice(cell);
-        return;
-    }
-    out.push(b'"');
-    for &b in cell {
-        if b == b'"' {
-            out.push(b'"');
+/// `items` joined with `separator`, into `out` (cleared first).
+fn joined<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a String>, separator: &[u8]) {
+    out.clear();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator);
         }
-        out.push(b);
+        out.extend_from_slice(item.as_bytes());
     }
-    out.push(b'"');
+}
+
+/// The buffer a renderer's csv writer writes into.
+#[derive(Debug, Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Moves what the csv writer wrote to `out`.
+fn drain(writer: &mut csv::Writer<Shared>, buffer: &Shared, out: &mut Vec<u8>) {
+    let _ = writer.flush();
+    out.append(&mut buffer.0.borrow_mut());
 }
 
 /// `Verdict::missing_questions`, into a reused vector.
