@@ -9,7 +9,9 @@
 //! verdict stays in `output`.
 
 pub mod draft;
+pub mod line;
 pub mod prompt;
+pub mod screen;
 pub mod session;
 
 use crate::answers::{Answers, Value};
@@ -54,6 +56,17 @@ pub struct Ask<'a> {
     /// 1-based position among the questions that apply, and how many apply so far.
     pub number: usize,
     pub total: usize,
+    /// Whether there is a question (or the patient id) to go back to.
+    pub can_go_back: bool,
+}
+
+/// The nurse's reply to one question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// An answer; `None` is "unknown".
+    Answer(Option<Value>),
+    /// Back to the previous question (`back`, ↑ or PgUp).
+    Back,
 }
 
 /// The questions put to the nurse. `Err` stops the walk; every answer given so far is kept.
@@ -62,8 +75,8 @@ pub trait Asker {
     fn patient_id(&mut self, current: Option<&str>) -> Result<Option<String>, Stop>;
     /// A new section of questions begins.
     fn section(&mut self, title: &str);
-    /// One question; `Ok(None)` is the answer "unknown".
-    fn ask(&mut self, ask: Ask<'_>) -> Result<Option<Value>, Stop>;
+    /// One question: an answer, or back to the previous question.
+    fn ask(&mut self, ask: Ask<'_>) -> Result<Reply, Stop>;
     /// The review of every answer before the verdict.
     fn review(&mut self, interview: &Interview<'_>) -> Result<ReviewChoice, Stop>;
 }
@@ -200,7 +213,31 @@ impl<'r> Interview<'r> {
             changing,
             number,
             total: applicable.len(),
+            can_go_back: false,
         }
+    }
+
+    /// The question before `slot` in asking order that applies and was gone through: where
+    /// `back` goes. `None` at the first question.
+    fn previous(&self, slot: Slot) -> Option<Slot> {
+        let fields = engine::fields(self.ruleset, &self.answers);
+        let at = self.ruleset.ask_order.iter().position(|&s| s == slot)?;
+        self.ruleset.ask_order[..at]
+            .iter()
+            .rev()
+            .copied()
+            .find(|&s| self.asked[s] && fields[s] != Field::Skipped)
+    }
+
+    /// The question after `slot` in asking order that applies: where the walk goes on after a
+    /// question revisited with `back`.
+    fn following(&self, slot: Slot) -> Option<Slot> {
+        let fields = engine::fields(self.ruleset, &self.answers);
+        let at = self.ruleset.ask_order.iter().position(|&s| s == slot)?;
+        self.ruleset.ask_order[at + 1..]
+            .iter()
+            .copied()
+            .find(|&s| fields[s] != Field::Skipped)
     }
 
     /// The unanswered questions a question's `ask_if` reads (what keeps it undecided).
@@ -306,13 +343,18 @@ pub fn shown(question: &Question, value: &Value) -> String {
 /// Walks the interview to the nurse's confirmation at the review: the patient id (new
 /// interviews only), then every question that applies and was not gone through yet, then the
 /// review, where a changed answer re-runs skip logic and asks what became relevant.
+/// `back` on a question returns to the previous one gone through (its answer filled in), and
+/// from there the walk goes forward again one question at a time, each with its answer, until
+/// it reaches a question not gone through; skip logic is re-applied after every answer, so an
+/// answer that no longer applies is discarded exactly as at the review.
 /// `checkpoint` is called after every change (to keep a draft).
 pub fn walk(
     interview: &mut Interview<'_>,
     asker: &mut dyn Asker,
     checkpoint: &mut dyn FnMut(&Interview<'_>),
 ) -> Result<(), Stop> {
-    if !interview.started() {
+    let asks_id = !interview.started();
+    if asks_id {
         let id = asker.patient_id(None)?;
         interview.set_id(id);
         if interview.started() {
@@ -320,16 +362,40 @@ pub fn walk(
         }
     }
     let mut section: Option<String> = None;
+    // A question being revisited after `back` (then the walk goes forward from it).
+    let mut revisit: Option<Slot> = None;
     loop {
-        while let Some(slot) = interview.next() {
+        while let Some(slot) = revisit.or_else(|| interview.next()) {
             let title = &interview.ruleset.questions[slot].section;
             if section.as_deref() != Some(title.as_str()) {
                 asker.section(title);
                 section = Some(title.clone());
             }
-            let value = asker.ask(interview.ask_of(slot, false))?;
-            interview.record(slot, value);
-            checkpoint(interview);
+            let changing = interview.is_asked(slot);
+            let mut ask = interview.ask_of(slot, changing);
+            let previous = interview.previous(slot);
+            ask.can_go_back = previous.is_some() || asks_id;
+            match asker.ask(ask)? {
+                Reply::Answer(value) => {
+                    interview.record(slot, value);
+                    checkpoint(interview);
+                    revisit = match revisit {
+                        Some(_) => interview.following(slot).filter(|&s| interview.is_asked(s)),
+                        None => None,
+                    };
+                }
+                Reply::Back => match previous {
+                    Some(p) => revisit = Some(p),
+                    None if asks_id => {
+                        let id = asker.patient_id(interview.id())?;
+                        interview.set_id(id);
+                        checkpoint(interview);
+                        revisit = Some(slot).filter(|&s| interview.is_asked(s));
+                        section = None;
+                    }
+                    None => {}
+                },
+            }
         }
         section = None;
         match asker.review(interview)? {
@@ -342,9 +408,13 @@ pub fn walk(
             ReviewChoice::Change(slot) => {
                 // Only a question that applies can be changed; others are left alone.
                 if slot < interview.asked.len() && interview.applies(slot) {
-                    let value = asker.ask(interview.ask_of(slot, true))?;
-                    interview.record(slot, value);
-                    checkpoint(interview);
+                    match asker.ask(interview.ask_of(slot, true))? {
+                        Reply::Answer(value) => {
+                            interview.record(slot, value);
+                            checkpoint(interview);
+                        }
+                        Reply::Back => {}
+                    }
                 }
             }
         }
@@ -389,6 +459,8 @@ rules:
         Answer(&'static str, &'static str),
         Confirm,
         Change(&'static str),
+        /// `back` typed at this question.
+        Back(&'static str),
         Stop(Stop),
     }
 
@@ -423,18 +495,29 @@ rules:
             self.seen.push(format!("# {title}"));
         }
 
-        fn ask(&mut self, ask: Ask<'_>) -> Result<Option<Value>, Stop> {
+        fn ask(&mut self, ask: Ask<'_>) -> Result<Reply, Stop> {
             let id = &ask.question.id;
+            let current = ask
+                .current
+                .map(|v| format!(" [{}]", v.display(ask.question)))
+                .unwrap_or_default();
             self.seen.push(if ask.changing {
-                format!("{id}* ({}/{})", ask.number, ask.total)
+                format!("{id}* ({}/{}){current}", ask.number, ask.total)
             } else {
-                format!("{id} ({}/{})", ask.number, ask.total)
+                format!("{id} ({}/{}){current}", ask.number, ask.total)
             });
             match self.steps.pop_front() {
                 Some(Step::Answer(expected, raw)) => {
                     assert_eq!(id, expected, "asked {id}, script expected {expected}");
                     let q = &self.ruleset.questions[ask.slot];
-                    Ok(parse_text(q, raw).expect("script answers are valid"))
+                    Ok(Reply::Answer(
+                        parse_text(q, raw).expect("script answers are valid"),
+                    ))
+                }
+                Some(Step::Back(expected)) => {
+                    assert_eq!(id, expected, "asked {id}, script expected {expected}");
+                    assert!(ask.can_go_back, "{id}: back offered");
+                    Ok(Reply::Back)
                 }
                 Some(Step::Stop(stop)) => Err(stop),
                 None => Err(Stop::Interrupted),
@@ -578,7 +661,7 @@ rules:
         assert_eq!(result, Ok(()));
         assert_eq!(
             seen[seen.len() - 3..],
-            ["review", "pregnancy* (3/5)", "review"]
+            ["review", "pregnancy* (3/5) [not_pregnant]", "review"]
         );
         // The "yes" to breastfeeding is gone, not kept stale.
         assert_eq!(value(&iv, "breastfeeding"), None);
@@ -612,7 +695,7 @@ rules:
             seen[seen.len() - 5..],
             [
                 "review",
-                "pregnancy* (3/4)",
+                "pregnancy* (3/4) [not_applicable]",
                 "# Pregnancy",
                 "breastfeeding (4/5)",
                 "review"
@@ -684,6 +767,106 @@ rules:
         assert_eq!(result, Ok(()));
         assert_eq!(seen, ["# Vitals", "sbp (2/4)", "review"]);
         assert_eq!(evaluate(&rs, iv.answers()).status, Status::Eligible);
+    }
+
+    #[test]
+    fn back_returns_to_the_previous_question_with_its_answer_and_goes_forward_again() {
+        let rs = rules();
+        let mut iv = Interview::new(&rs);
+        let (result, seen, _) = run_script(
+            &mut iv,
+            &rs,
+            vec![
+                Step::Id("P-6"),
+                Step::Back("age"),
+                Step::Id("P-7"),
+                Step::Answer("age", "30"),
+                Step::Answer("sbp", "120"),
+                Step::Answer("pregnancy", "not_pregnant"),
+                Step::Answer("breastfeeding", "yes"),
+                // At notes: back twice, to pregnancy, and make it "not applicable".
+                Step::Back("notes"),
+                Step::Back("breastfeeding"),
+                Step::Answer("pregnancy", "not_applicable"),
+                // breastfeeding no longer applies: its "yes" is discarded, notes is next.
+                Step::Answer("notes", ""),
+                Step::Confirm,
+            ],
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen,
+            [
+                "id",
+                "# About",
+                "age (1/5)",
+                "id",
+                "# About",
+                "age (1/5)",
+                "# Vitals",
+                "sbp (2/5)",
+                "# Pregnancy",
+                "pregnancy (3/5)",
+                "breastfeeding (4/5)",
+                "# Notes",
+                "notes (5/5)",
+                "# Pregnancy",
+                "breastfeeding* (4/5) [yes]",
+                "pregnancy* (3/5) [not_pregnant]",
+                "# Notes",
+                "notes (4/4)",
+                "review"
+            ]
+        );
+        assert_eq!(iv.id(), Some("P-7"));
+        assert_eq!(value(&iv, "breastfeeding"), None);
+        assert!(!iv.is_asked(rs.slot("breastfeeding").expect("id")));
+        assert_eq!(evaluate(&rs, iv.answers()).status, Status::Eligible);
+    }
+
+    #[test]
+    fn after_back_each_later_answer_is_offered_again_until_the_first_not_gone_through() {
+        let rs = rules();
+        let mut iv = Interview::new(&rs);
+        let (result, seen, _) = run_script(
+            &mut iv,
+            &rs,
+            vec![
+                Step::Id(""),
+                Step::Answer("age", "30"),
+                Step::Answer("sbp", "150"),
+                Step::Back("pregnancy"),
+                Step::Back("sbp"),
+                Step::Answer("age", "31"),
+                Step::Answer("sbp", "130"),
+                Step::Answer("pregnancy", "pregnant"),
+                Step::Answer("breastfeeding", "no"),
+                Step::Answer("notes", ""),
+                Step::Confirm,
+            ],
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen[5..],
+            [
+                "# Pregnancy",
+                "pregnancy (3/5)",
+                "# Vitals",
+                "sbp* (2/5) [150]",
+                "# About",
+                "age* (1/5) [30]",
+                "# Vitals",
+                "sbp* (2/5) [150]",
+                "# Pregnancy",
+                "pregnancy (3/5)",
+                "breastfeeding (4/5)",
+                "# Notes",
+                "notes (5/5)",
+                "review"
+            ]
+        );
+        assert_eq!(value(&iv, "age"), Some(&Value::Integer(31)));
+        assert_eq!(value(&iv, "sbp"), Some(&Value::Integer(130)));
     }
 
     #[test]
