@@ -206,7 +206,8 @@ impl Prompter {
                     filter.apply(edit);
                     note = None;
                     visible = filtered(&filter.text(), &labels, &ids);
-                    if !visible.contains(&cursor) {
+                    // The best match is under the cursor; an empty filter leaves it be.
+                    if !filter.is_empty() || !visible.contains(&cursor) {
                         cursor = visible.first().copied().unwrap_or(cursor);
                     }
                 }
@@ -356,7 +357,8 @@ fn input_rows(line: &Line, w: usize) -> (Vec<String>, (usize, usize)) {
     (rows, cursor)
 }
 
-/// Which options a filter shows: those whose label or id starts with it; failing that,
+/// Which options a filter shows: those whose label starts with it; failing that, whose id
+/// does; failing that,
 /// those with a word that starts with it; failing that, those containing it. An unknown
 /// word (`?`, `unknown`, `not sure`) shows "Unknown / not recorded" alone. So `no` shows
 /// "No" and "Not pregnant", not "Unknown / not recorded".
@@ -371,8 +373,9 @@ fn filtered(filter: &str, labels: &[&str], ids: &[&str]) -> Vec<usize> {
     }
     let label = |i: usize| labels[i].to_lowercase();
     let id = |i: usize| ids.get(i).map(|s| s.to_lowercase()).unwrap_or_default();
-    let tiers: [&dyn Fn(usize) -> bool; 3] = [
-        &|i| label(i).starts_with(&f) || id(i).starts_with(&f),
+    let tiers: [&dyn Fn(usize) -> bool; 4] = [
+        &|i| label(i).starts_with(&f),
+        &|i| id(i).starts_with(&f),
         &|i| {
             label(i)
                 .split(|c: char| !c.is_alphanumeric())
@@ -616,7 +619,15 @@ fn review_page(
         .max()
         .unwrap_or(0)
         .min(w / 3);
-    let question_w = w.saturating_sub(numbers + 3 + answer_w + 2).max(10);
+    let longest = rows
+        .iter()
+        .map(|r| width(&r.question.text))
+        .max()
+        .unwrap_or(0);
+    let question_w = w
+        .saturating_sub(numbers + 3 + answer_w + 2)
+        .min(longest)
+        .max(10);
     let mut section = "";
     let range = pages.get(page).cloned().unwrap_or(0..0);
     for (i, row) in rows.iter().enumerate().take(range.end).skip(range.start) {
@@ -710,6 +721,23 @@ rules:
         let labels = ["No", "Yes, in remission", "Yes, current", UNKNOWN_OPTION];
         let ids = ["none", "remission", "current"];
         assert_eq!(filtered("no", &labels, &ids), [0]);
+        // An id is tried only when no label starts with the filter.
+        assert_eq!(
+            filtered(
+                "no",
+                &["Cannot become pregnant", "Not pregnant", UNKNOWN_OPTION],
+                &["not_applicable", "not_pregnant"]
+            ),
+            [1]
+        );
+        assert_eq!(
+            filtered(
+                "not_a",
+                &["Cannot become pregnant", "Not pregnant", UNKNOWN_OPTION],
+                &["not_applicable", "not_pregnant"]
+            ),
+            [0]
+        );
         assert_eq!(filtered("yes", &labels, &ids), [1, 2]);
         assert_eq!(filtered("rem", &labels, &ids), [1]);
         assert_eq!(filtered("curr", &labels, &ids), [2]);

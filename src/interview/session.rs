@@ -19,7 +19,7 @@ use super::prompt::Prompter;
 use super::{draft, walk, Interview, Stop};
 use crate::app::{self, Terminal, UsageError};
 use crate::engine::evaluate;
-use crate::output::{self, Record};
+use crate::output::{self, wrap, Record};
 use crate::patient;
 use crate::ruleset::Ruleset;
 
@@ -211,19 +211,27 @@ fn save_draft(path: &Path, interview: &Interview<'_>) -> Result<()> {
 }
 
 fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, colour: bool) {
+    let (w, _) = super::screen::Screen::size();
     let title = format!(
         "{} (ruleset {} {})",
         ruleset.title, ruleset.id, ruleset.version
     );
-    let title = if colour {
-        format!("\x1b[1m{title}\x1b[0m")
-    } else {
-        title
-    };
-    eprintln!("{title}");
-    eprintln!("Answer each question and press Enter. Type ? when an answer is not known.");
-    eprintln!("Esc pauses, Ctrl-C stops: the answers so far are kept in a draft to resume later.");
-    eprintln!("Before the verdict you see every answer again and can change any of them.");
+    for line in wrap::wrap(&title, w, "", "  ") {
+        if colour {
+            eprintln!("\x1b[1m{line}\x1b[0m");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    let mut text = vec![
+        "Answer each question and press Enter. Type ? when an answer is not known.".to_string(),
+        "Type back (or press PgUp) to return to the previous question. Edit as in a shell: \
+         Ctrl-U, Ctrl-W, Ctrl-A/E, Alt-B/F."
+            .to_string(),
+        "Esc pauses, Ctrl-C stops: the answers so far are kept in a draft to resume later."
+            .to_string(),
+        "Before the verdict you see every answer again and can change any of them.".to_string(),
+    ];
     if let Some(path) = resumed {
         let rs = interview.ruleset();
         let done = rs
@@ -235,11 +243,14 @@ fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, c
             .id()
             .map(|id| format!(" for patient {id}"))
             .unwrap_or_default();
-        eprintln!(
+        text.push(format!(
             "Continuing{id} from {}: {done} question{} already gone through.",
             path.display(),
             if done == 1 { "" } else { "s" }
-        );
+        ));
+    }
+    for paragraph in text {
+        eprint!("{}", wrap::wrap_block(&paragraph, w, "", "  "));
     }
 }
 
