@@ -129,7 +129,10 @@ fn mode(path: &Path) -> u32 {
 /// The verdict `check --format table` prints for a file, as the interview must print it too.
 fn check_table(rules: &str, file: &Path) -> String {
     let file = file.display().to_string();
-    let run = ks(["--rules", rules, "check", "--format", "table", &file]).run();
+    // The interviews here run in a 120-column terminal.
+    let run = ks(["--rules", rules, "check", "--format", "table", &file])
+        .env("COLUMNS", "120")
+        .run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stderr, "", "no warnings on a saved interview");
     run.stdout
