@@ -79,6 +79,16 @@ pub trait Asker {
     fn ask(&mut self, ask: Ask<'_>) -> Result<Reply, Stop>;
     /// The review of every answer before the verdict.
     fn review(&mut self, interview: &Interview<'_>) -> Result<ReviewChoice, Stop>;
+    /// A repeat visit (`--from`): are this section's previous answers (question text,
+    /// answer) unchanged since `since`? `true` keeps them all; `false` asks each question.
+    fn confirm_section(
+        &mut self,
+        _title: &str,
+        _answers: &[(String, String)],
+        _since: &str,
+    ) -> Result<bool, Stop> {
+        Ok(false)
+    }
 }
 
 /// An interview under way: the answers so far and which questions the nurse went through.
@@ -89,6 +99,9 @@ pub struct Interview<'r> {
     id: Option<String>,
     answers: Answers,
     asked: Vec<bool>,
+    /// A repeat visit (`--from`): the date of the previous one; its answers are offered a
+    /// section at a time for confirmation.
+    since: Option<String>,
 }
 
 impl<'r> Interview<'r> {
@@ -99,7 +112,26 @@ impl<'r> Interview<'r> {
             id: None,
             answers: Answers::new(ruleset),
             asked: vec![false; ruleset.questions.len()],
+            since: None,
         }
+    }
+
+    /// A new visit starting from a previous visit's answers, dated `since`: nothing counts as
+    /// gone through; the patient id is asked again (filled in), and each section's previous
+    /// answers are offered for confirmation as a whole.
+    pub fn from_previous(previous: Interview<'r>, since: String) -> Self {
+        let mut interview = Interview {
+            asked: vec![false; previous.ruleset.questions.len()],
+            since: Some(since),
+            ..previous
+        };
+        interview.prune();
+        interview
+    }
+
+    /// The date of the previous visit, in a repeat visit.
+    pub fn since(&self) -> Option<&str> {
+        self.since.as_deref()
     }
 
     /// An interview continued from earlier answers. `asked` marks the questions already gone
@@ -117,6 +149,7 @@ impl<'r> Interview<'r> {
             id,
             answers,
             asked,
+            since: None,
         };
         interview.prune();
         interview
@@ -340,6 +373,59 @@ pub fn shown(question: &Question, value: &Value) -> String {
     }
 }
 
+/// In a repeat visit, at the first question of a section not offered yet: shows the previous
+/// answers of the section's questions that apply and are not gone through, and when the
+/// nurse confirms them unchanged, records them all as gone through. Skip logic is applied as
+/// each is recorded, exactly as if typed. Returns whether anything was recorded.
+fn confirm_section(
+    interview: &mut Interview<'_>,
+    asker: &mut dyn Asker,
+    offered: &mut Vec<String>,
+) -> Result<bool, Stop> {
+    let Some(since) = interview.since.clone() else {
+        return Ok(false);
+    };
+    let Some(first) = interview.next() else {
+        return Ok(false);
+    };
+    let rs = interview.ruleset;
+    let title = rs.questions[first].section.clone();
+    if offered.contains(&title) {
+        return Ok(false);
+    }
+    offered.push(title.clone());
+    let slots: Vec<Slot> = interview
+        .applicable()
+        .into_iter()
+        .filter(|&s| rs.questions[s].section == title && !interview.is_asked(s))
+        .filter(|&s| interview.answers.get(s).is_some())
+        .collect();
+    if slots.is_empty() {
+        return Ok(false);
+    }
+    let shown_answers: Vec<(String, String)> = slots
+        .iter()
+        .filter_map(|&s| {
+            let q = &rs.questions[s];
+            interview
+                .answers
+                .get(s)
+                .map(|v| (q.text.clone(), shown(q, v)))
+        })
+        .collect();
+    if !asker.confirm_section(&title, &shown_answers, &since)? {
+        return Ok(false);
+    }
+    for slot in slots {
+        // Still applies after the ones recorded before it (skip logic as if typed).
+        if interview.applies(slot) {
+            let value = interview.answers.get(slot).cloned();
+            interview.record(slot, value);
+        }
+    }
+    Ok(true)
+}
+
 /// Walks the interview to the nurse's confirmation at the review: the patient id (new
 /// interviews only), then every question that applies and was not gone through yet, then the
 /// review, where a changed answer re-runs skip logic and asks what became relevant.
@@ -353,9 +439,10 @@ pub fn walk(
     asker: &mut dyn Asker,
     checkpoint: &mut dyn FnMut(&Interview<'_>),
 ) -> Result<(), Stop> {
-    let asks_id = !interview.started();
+    let asks_id = !interview.started() || interview.since.is_some();
     if asks_id {
-        let id = asker.patient_id(None)?;
+        let current = interview.id.clone();
+        let id = asker.patient_id(current.as_deref())?;
         interview.set_id(id);
         if interview.started() {
             checkpoint(interview);
@@ -364,12 +451,18 @@ pub fn walk(
     let mut section: Option<String> = None;
     // A question being revisited after `back` (then the walk goes forward from it).
     let mut revisit: Option<Slot> = None;
+    // Repeat visits: the sections already offered for confirmation.
+    let mut offered: Vec<String> = Vec::new();
     loop {
         while let Some(slot) = revisit.or_else(|| interview.next()) {
             let title = &interview.ruleset.questions[slot].section;
             if section.as_deref() != Some(title.as_str()) {
                 asker.section(title);
                 section = Some(title.clone());
+                if revisit.is_none() && confirm_section(interview, asker, &mut offered)? {
+                    checkpoint(interview);
+                    continue;
+                }
             }
             let changing = interview.is_asked(slot);
             let mut ask = interview.ask_of(slot, changing);
@@ -461,6 +554,8 @@ rules:
         Change(&'static str),
         /// `back` typed at this question.
         Back(&'static str),
+        /// A repeat visit's section: kept unchanged (true) or asked question by question.
+        Keep(&'static str, bool),
         Stop(Stop),
     }
 
@@ -522,6 +617,25 @@ rules:
                 Some(Step::Stop(stop)) => Err(stop),
                 None => Err(Stop::Interrupted),
                 Some(_) => panic!("script expected a review step when {id} was asked"),
+            }
+        }
+
+        fn confirm_section(
+            &mut self,
+            title: &str,
+            answers: &[(String, String)],
+            since: &str,
+        ) -> Result<bool, Stop> {
+            let shown: Vec<String> = answers.iter().map(|(q, a)| format!("{q} {a}")).collect();
+            self.seen
+                .push(format!("keep {title} since {since}: {}", shown.join("; ")));
+            match self.steps.pop_front() {
+                Some(Step::Keep(expected, keep)) => {
+                    assert_eq!(title, expected);
+                    Ok(keep)
+                }
+                Some(Step::Stop(stop)) => Err(stop),
+                _ => panic!("script expected a section confirmation for {title}"),
             }
         }
 
@@ -867,6 +981,56 @@ rules:
         );
         assert_eq!(value(&iv, "age"), Some(&Value::Integer(31)));
         assert_eq!(value(&iv, "sbp"), Some(&Value::Integer(130)));
+    }
+
+    #[test]
+    fn a_repeat_visit_confirms_a_section_at_a_time_and_asks_what_was_not_answered() {
+        let rs = rules();
+        let doc = serde_json::json!({
+            "id": "P-8", "age": 44, "sbp": 150, "pregnancy": "not_pregnant",
+            "breastfeeding": null, "notes": "calm"
+        });
+        let previous = draft::from_json(&rs, &doc).expect("reads").interview;
+        let mut iv = Interview::from_previous(previous, "2026-11-01".into());
+        assert!(!iv.is_asked(rs.slot("age").expect("id")));
+        let (result, seen, _) = run_script(
+            &mut iv,
+            &rs,
+            vec![
+                Step::Id("P-8"),
+                Step::Keep("About", true),
+                // Vitals changed: asked, the previous answer filled in.
+                Step::Keep("Vitals", false),
+                Step::Answer("sbp", "130"),
+                // Pregnancy kept; breastfeeding had no answer, so it is asked.
+                Step::Keep("Pregnancy", true),
+                Step::Answer("breastfeeding", "no"),
+                Step::Keep("Notes", true),
+                Step::Confirm,
+            ],
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen,
+            [
+                "id",
+                "# About",
+                "keep About since 2026-11-01: Age? 44 years",
+                "# Vitals",
+                "keep Vitals since 2026-11-01: Systolic? 150 mmHg",
+                "sbp (2/5) [150]",
+                "# Pregnancy",
+                "keep Pregnancy since 2026-11-01: Pregnancy status? Not pregnant",
+                "breastfeeding (4/5)",
+                "# Notes",
+                "keep Notes since 2026-11-01: Notes? calm",
+                "review"
+            ]
+        );
+        assert_eq!(value(&iv, "age"), Some(&Value::Integer(44)));
+        assert_eq!(value(&iv, "sbp"), Some(&Value::Integer(130)));
+        assert_eq!(value(&iv, "breastfeeding"), Some(&Value::YesNo(false)));
+        assert_eq!(evaluate(&rs, iv.answers()).status, Status::Eligible);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::line::{Key, Line};
 use super::screen::{Frame, Screen};
 use super::{shown, Ask, Asker, Interview, Reply, ReviewChoice, ReviewRow, RowState, Stop};
-use crate::answers::{is_unknown_word, parse_text_with, Reading, Value};
+use crate::answers::{is_unknown_word, parse_text_with, parse_yes_no, Reading, Value};
 use crate::engine;
 use crate::output::wrap::{self, shorten, width, wrap};
 use crate::ruleset::{Kind, Question, Slot};
@@ -473,6 +473,46 @@ impl Asker for Prompter {
         Ok(reply)
     }
 
+    fn confirm_section(
+        &mut self,
+        _title: &str,
+        answers: &[(String, String)],
+        since: &str,
+    ) -> Result<bool, Stop> {
+        self.check_signal()?;
+        let (w, _) = Screen::size();
+        let head = answer_lines(answers, w);
+        let message = format!("Unchanged since {since}?");
+        let check = |input: &str| match parse_yes_no(input) {
+            Some(_) => Ok(()),
+            None => Err("type y to keep these answers, or n to go through them one by one".into()),
+        };
+        let ended = self.line(&LinePrompt {
+            head: head.clone(),
+            message: &message,
+            help: "y = keep these answers, n = go through them one by one | Esc = pause",
+            initial: String::new(),
+            keys: &[],
+            check: &check,
+        })?;
+        let keep = match ended {
+            Ended::Text(t) | Ended::Key(_, t) => parse_yes_no(&t).unwrap_or(false),
+        };
+        for l in &head {
+            eprintln!("{l}");
+        }
+        self.answered(
+            &message,
+            if keep {
+                "yes, kept"
+            } else {
+                "no, asking each question"
+            },
+        );
+        self.check_signal()?;
+        Ok(keep)
+    }
+
     fn review(&mut self, interview: &Interview<'_>) -> Result<ReviewChoice, Stop> {
         self.check_signal()?;
         let rows = interview.review_rows();
@@ -553,6 +593,28 @@ impl Asker for Prompter {
             }
         }
     }
+}
+
+/// A section's previous answers, one line each: the question shortened, then the answer.
+fn answer_lines(answers: &[(String, String)], w: usize) -> Vec<String> {
+    let answer_w = answers
+        .iter()
+        .map(|(_, a)| width(a))
+        .max()
+        .unwrap_or(0)
+        .min(w / 3);
+    let longest = answers.iter().map(|(q, _)| width(q)).max().unwrap_or(0);
+    let question_w = w.saturating_sub(answer_w + 4).min(longest).max(10);
+    answers
+        .iter()
+        .map(|(q, a)| {
+            let q = shorten(q, question_w);
+            let pad = question_w - width(&q);
+            format!("  {q}{}  {}", " ".repeat(pad), shorten(a, answer_w))
+                .trim_end()
+                .to_string()
+        })
+        .collect()
 }
 
 /// The questions read by a rule that fired, and answered: the answers that triggered a rule.
