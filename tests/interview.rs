@@ -765,3 +765,66 @@ fn at_120_columns_every_line_fits() {
     }
     assert!(widest > 80, "the width is used: {widest}");
 }
+
+#[test]
+fn a_repeat_visit_from_a_saved_interview_confirms_each_section_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "first.json"],
+    );
+    answer_all(&mut pty);
+    pty.expect("id = the patient id");
+    pty.keys(ENTER);
+    let (out, code) = pty.finish();
+    assert_eq!(code, 0, "{out}");
+
+    let mut pty = start(
+        dir.path(),
+        &[
+            "--rules",
+            &rules,
+            "interview",
+            "--from",
+            "first.json",
+            "--save",
+            "second.json",
+        ],
+    );
+    pty.expect("A new visit from first.json (");
+    // The id is offered again, filled in.
+    pty.expect("Patient id (optional):");
+    pty.expect("P-1");
+    pty.keys(ENTER);
+    pty.expect("How old is the patient, in years?  45 years");
+    pty.answer("Unchanged since ", "y");
+    // The blood pressure changed: asked, with the previous answer filled in.
+    pty.expect("Seated systolic blood pressure  150 mmHg");
+    pty.answer("Unchanged since ", "n");
+    pty.expect("Seated systolic blood pressure (mmHg)");
+    pty.expect("› 150");
+    pty.keys(&format!("{CTRL_U}120{ENTER}"));
+    pty.expect("Is the patient breastfeeding?");
+    pty.answer("Unchanged since ", "y");
+    pty.expect("id = the patient id");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 0, "{rest}");
+    assert!(
+        rest.contains("ELIGIBLE: no contraindication found"),
+        "{rest}"
+    );
+    let doc = read_json(&dir.path().join("second.json"));
+    assert_eq!(doc["id"], "P-1");
+    assert_eq!(
+        doc["answers"],
+        serde_json::json!({"age_years": 45, "systolic_bp": 120,
+            "pregnancy_status": "not_pregnant", "breastfeeding": "no"})
+    );
+    // The previous visit is left as it was.
+    assert_eq!(
+        read_json(&dir.path().join("first.json"))["answers"]["systolic_bp"],
+        150
+    );
+}

@@ -544,8 +544,8 @@ impl Asker for Prompter {
             let message = format!(
                 "{REVIEW_PROMPT} Enter = confirm and show the verdict; a number = change that answer; id = the patient id"
             );
-            // Header, legend, the typed line, help, and two lines for a refusal.
-            let fixed = wrap(&message, w, "? ", "  ").len() + 6;
+            // A blank line, header, legend, the typed line, help, two lines for a refusal.
+            let fixed = wrap(&message, w, "? ", "  ").len() + 7;
             let pages = review_pages(&rows, h.saturating_sub(fixed + 1).max(4));
             page = page.min(pages.len().saturating_sub(1));
             let head = review_page(interview, &rows, &marked, &pages, page, w);
@@ -672,6 +672,7 @@ fn review_page(
     } else {
         format!("── Review · patient {id} ──")
     };
+    lines.push(String::new());
     lines.push(shorten(&header, w));
     let numbers = rows.len().to_string().len();
     let answers: Vec<String> = rows.iter().map(|r| r.state.text()).collect();
@@ -762,7 +763,8 @@ rules:
         }
         assert_eq!(
             review_text(&iv, 60),
-            "── Review · patient P-1 ──
+            "
+── Review · patient P-1 ──
  Patient
 1   How old is the patient?             45 years
  Vital signs
