@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::line::{Key, Line};
-use super::screen::{Frame, Screen};
+use super::screen::{say, Frame, RawMode, Screen};
 use super::{shown, Ask, Asker, Interview, Reply, ReviewChoice, ReviewRow, RowState, Stop};
 use crate::answers::{is_unknown_word, parse_text_with, parse_yes_no, Reading, Value};
 use crate::engine;
@@ -33,6 +33,9 @@ pub struct Prompter {
     colour: bool,
     /// Set by a SIGINT that arrives between two prompts (during a prompt, Ctrl-C is a key).
     interrupted: Arc<AtomicBool>,
+    /// Raw mode for as long as the prompter lives (`None` if the terminal refused it: then
+    /// each prompt asks for it again).
+    _raw: Option<RawMode>,
 }
 
 /// How a line prompt ended.
@@ -60,6 +63,7 @@ impl Prompter {
         Prompter {
             colour,
             interrupted,
+            _raw: RawMode::enable().ok(),
         }
     }
 
@@ -120,9 +124,11 @@ impl Prompter {
     /// Prints the answered question: `> question answer`, wrapped.
     fn answered(&self, message: &str, answer: &str) {
         let (w, _) = Screen::size();
-        for l in wrap(&format!("{message} {answer}"), w, "> ", "  ") {
-            eprintln!("{}", l.trim_end());
-        }
+        let lines: Vec<String> = wrap(&format!("{message} {answer}"), w, "> ", "  ")
+            .into_iter()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        say(&lines);
     }
 
     /// A typed answer: yes/no, numbers, text.
@@ -458,7 +464,7 @@ impl Asker for Prompter {
     fn section(&mut self, title: &str) {
         let (w, _) = Screen::size();
         let heading = shorten(&format!("── {title} ──"), w);
-        eprintln!("\n{}", self.bold(&heading));
+        say(&[String::new(), self.bold(&heading)]);
     }
 
     fn ask(&mut self, ask: Ask<'_>) -> Result<Reply, Stop> {
@@ -498,9 +504,7 @@ impl Asker for Prompter {
         let keep = match ended {
             Ended::Text(t) | Ended::Key(_, t) => parse_yes_no(&t).unwrap_or(false),
         };
-        for l in &head {
-            eprintln!("{l}");
-        }
+        say(&head);
         self.answered(
             &message,
             if keep {
@@ -574,9 +578,7 @@ impl Asker for Prompter {
                 }
                 Ended::Text(t) => {
                     let t = t.trim();
-                    for l in &head {
-                        eprintln!("{l}");
-                    }
+                    say(&head);
                     if t.is_empty() {
                         self.answered(REVIEW_PROMPT, "confirmed");
                         return Ok(ReviewChoice::Confirm);

@@ -21,19 +21,54 @@ pub struct Frame {
     pub cursor: (usize, usize),
 }
 
-/// The terminal in raw mode for one prompt; restored when dropped.
+/// The terminal in raw mode for a whole interview: keys typed ahead between two prompts are
+/// then neither echoed (which would break the next frame) nor lost, and Ctrl-C is a key.
+/// Restored when dropped. While it lives, a line printed to the terminal ends in `\r\n`
+/// (`say`).
+pub struct RawMode {
+    _private: (),
+}
+
+impl RawMode {
+    pub fn enable() -> io::Result<RawMode> {
+        terminal::enable_raw_mode()?;
+        Ok(RawMode { _private: () })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// Prints lines on stderr, each ending in `\r\n` (right in raw mode and out of it).
+pub fn say(lines: &[String]) {
+    let mut out = io::stderr().lock();
+    for line in lines {
+        let _ = write!(out, "{line}\r\n");
+    }
+    let _ = out.flush();
+}
+
+/// The terminal in raw mode for one prompt (unless a `RawMode` holds it already); restored
+/// when dropped if it was not raw before.
 pub struct Screen {
     out: Stderr,
     /// Lines of the current frame above the cursor's line (to go back up and redraw).
     above: usize,
+    /// Raw mode was switched on here, so it is switched off here.
+    owns_raw: bool,
 }
 
 impl Screen {
     pub fn open() -> io::Result<Screen> {
+        let owns_raw = !terminal::is_raw_mode_enabled()?;
         terminal::enable_raw_mode()?;
         Ok(Screen {
             out: io::stderr(),
             above: 0,
+            owns_raw,
         })
     }
 
@@ -101,7 +136,9 @@ impl Screen {
 
 impl Drop for Screen {
     fn drop(&mut self) {
-        let _ = terminal::disable_raw_mode();
+        if self.owns_raw {
+            let _ = terminal::disable_raw_mode();
+        }
         let _ = self.out.execute(MoveToColumn(0));
     }
 }

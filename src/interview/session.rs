@@ -131,14 +131,17 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
             Ok(()) => draft_written = true,
             Err(e) if !draft_warned => {
                 draft_warned = true;
-                eprintln!(
+                // The terminal is in raw mode here: end the line with \r\n.
+                super::screen::say(&[format!(
                     "ketascreen: warning: cannot keep a draft at {}: {e:#}",
                     draft_path.display()
-                );
+                )]);
             }
             Err(_) => {}
         },
     );
+    // Out of raw mode before anything else is printed.
+    drop(prompter);
 
     match outcome {
         Ok(()) => finish(
