@@ -22,7 +22,6 @@ const RULES: &str = "tests/data/interview-rules.yaml";
 
 const ENTER: &str = "\r";
 const UP: &str = "\x1b[A";
-const DOWN: &str = "\x1b[B";
 const BACKSPACE: &str = "\x7f";
 
 /// One interview running in a pseudo-terminal.
