@@ -4,9 +4,9 @@
 //!
 //! The walk (`walk`, over an `Interview` state) knows nothing of terminals: it talks to an
 //! `Asker`, so it is unit-tested with scripted answers. `prompt` is the one real `Asker`, drawn
-//! with inquire on stderr; `draft` saves and reloads unfinished interviews; `session` is the
-//! front end that ties them to the command line. Deciding stays in `engine`; rendering the
-//! verdict stays in `output`.
+//! on stderr with our own line editor (`line`: the keys, `screen`: the drawing); `draft` saves
+//! and reloads unfinished interviews; `session` is the front end that ties them to the command
+//! line. Deciding stays in `engine`; rendering the verdict stays in `output`.
 
 pub mod draft;
 pub mod line;
