@@ -18,7 +18,7 @@ use super::screen::{say, Frame, RawMode, Screen};
 use super::{shown, Ask, Asker, Interview, Reply, ReviewChoice, ReviewRow, RowState, Stop};
 use crate::answers::{is_unknown_word, parse_text_with, parse_yes_no, Reading, Value};
 use crate::engine;
-use crate::output::wrap::{self, shorten, width, wrap};
+use crate::output::wrap::{self, printable, shorten, width, wrap};
 use crate::ruleset::{Kind, Question, Slot};
 
 /// The entry of every choice list that records "unknown".
@@ -124,7 +124,8 @@ impl Prompter {
     /// Prints the answered question: `> question answer`, wrapped.
     fn answered(&self, message: &str, answer: &str) {
         let (w, _) = Screen::size();
-        let lines: Vec<String> = wrap(&format!("{message} {answer}"), w, "> ", "  ")
+        let text = format!("{message} {}", printable(answer));
+        let lines: Vec<String> = wrap(&text, w, "> ", "  ")
             .into_iter()
             .map(|l| l.trim_end().to_string())
             .collect();
@@ -342,6 +343,7 @@ fn input_rows(line: &Line, w: usize) -> (Vec<String>, (usize, usize)) {
         if i == before {
             cursor = Some((rows.len() - 1, col));
         }
+        let c = if c.is_control() { '?' } else { c };
         let cw = wrap::width(c.encode_utf8(&mut [0; 4]));
         if col + cw > w {
             rows.push(String::new());
@@ -612,9 +614,13 @@ fn answer_lines(answers: &[(String, String)], w: usize) -> Vec<String> {
         .map(|(q, a)| {
             let q = shorten(q, question_w);
             let pad = question_w - width(&q);
-            format!("  {q}{}  {}", " ".repeat(pad), shorten(a, answer_w))
-                .trim_end()
-                .to_string()
+            format!(
+                "  {q}{}  {}",
+                " ".repeat(pad),
+                shorten(&printable(a), answer_w)
+            )
+            .trim_end()
+            .to_string()
         })
         .collect()
 }
@@ -663,7 +669,7 @@ fn review_page(
     page: usize,
     w: usize,
 ) -> Vec<String> {
-    let id = interview.id().unwrap_or("(none)");
+    let id = printable(interview.id().unwrap_or("(none)"));
     let mut lines = Vec::new();
     let header = if pages.len() > 1 {
         format!(
@@ -677,7 +683,10 @@ fn review_page(
     lines.push(String::new());
     lines.push(shorten(&header, w));
     let numbers = rows.len().to_string().len();
-    let answers: Vec<String> = rows.iter().map(|r| r.state.text()).collect();
+    let answers: Vec<String> = rows
+        .iter()
+        .map(|r| printable(&r.state.text()).into_owned())
+        .collect();
     let answer_w = answers
         .iter()
         .map(|a| width(a))

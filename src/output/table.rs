@@ -89,6 +89,7 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
         Status::Eligible => "1;32",
     };
     if let Some(id) = &record.id {
+        let id = wrap::printable(id);
         out.push_str(&wrap_block(&format!("Patient: {id}"), w, "", "  "));
     }
     out.push_str(&paint_block(

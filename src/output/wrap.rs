@@ -11,6 +11,19 @@ pub const FALLBACK_WIDTH: usize = 80;
 /// Below this, wrapping makes no sense: lines are laid out for this width anyway.
 pub const MIN_WIDTH: usize = 20;
 
+/// Text from input made safe for a terminal: every control character (an escape sequence's
+/// ESC included) becomes `?`, so a value read from a file can never drive the terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 /// Display width of a text, in terminal columns.
 pub fn width(text: &str) -> usize {
     UnicodeWidthStr::width(text)
@@ -151,6 +164,12 @@ mod tests {
         );
         assert_eq!(shorten("Supercalifragilistic", 8), "Superca…");
         assert_eq!(shorten("Héllo wörld ünïcode text", 12), "Héllo wörld…");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("P-1"), "P-1");
+        assert_eq!(printable("a\u{1b}[2Jb\n"), "a?[2Jb?");
     }
 
     #[test]
