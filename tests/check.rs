@@ -322,3 +322,14 @@ fn non_finite_numbers_are_input_errors_not_answers() {
     );
     assert_eq!(doc["verdict"], "incomplete");
 }
+
+#[test]
+fn a_patient_id_with_control_characters_never_drives_the_terminal() {
+    // An id read from a file reached the table with its escape sequence intact.
+    let run = ks(["check", "--format", "table"])
+        .stdin("{\"id\": \"P\\u001b[31mX\", \"age_years\": 40}")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("Patient: P?[31mX\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\x1b'));
+}
