@@ -330,6 +330,10 @@ fn a_patient_id_with_control_characters_never_drives_the_terminal() {
         .stdin("{\"id\": \"P\\u001b[31mX\", \"age_years\": 40}")
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("Patient: P?[31mX\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("Patient: P?[31mX\n"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains('\x1b'));
 }
