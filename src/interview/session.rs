@@ -280,11 +280,9 @@ fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, c
     }
     let mut text = vec![
         "Answer each question and press Enter. Type ? when an answer is not known.".to_string(),
-        "Type back (or press PgUp) to return to the previous question. Edit as in a shell: \
-         Ctrl-U, Ctrl-W, Ctrl-A/E, Alt-B/F."
-            .to_string(),
-        "Esc pauses, Ctrl-C stops: the answers so far are kept in a draft to resume later."
-            .to_string(),
+        "Type back (or press PgUp) to return to the previous question.".to_string(),
+        "Edit the answer as in a shell: Ctrl-U, Ctrl-W, Ctrl-A, Ctrl-E, Alt-B, Alt-F.".to_string(),
+        "Esc pauses, Ctrl-C stops: the answers so far are kept in a draft.".to_string(),
         "Before the verdict you see every answer again and can change any of them.".to_string(),
     ];
     if let Some(path) = resumed {
