@@ -12,3 +12,4 @@ mod interview;
 mod lint;
 mod properties;
 mod toolkit;
+mod walls;
