@@ -264,12 +264,14 @@ fn read_row(
             continue; // cannot happen: the row has every column
         };
         let question = &ruleset.questions[read.slot];
-        let numeric = matches!(
-            question.kind,
-            crate::ruleset::Kind::Integer { .. } | crate::ruleset::Kind::Number { .. }
-        );
+        // Only with `--decimal ,`: the usual run pays one test per cell.
         let read_result = match decimal.as_deref_mut() {
-            Some(point) if numeric && buf[range.clone()].contains(&b',') => {
+            Some(point)
+                if matches!(
+                    question.kind,
+                    crate::ruleset::Kind::Integer { .. } | crate::ruleset::Kind::Number { .. }
+                ) && buf[range.clone()].contains(&b',') =>
+            {
                 point.clear();
                 point.extend_from_slice(&crate::input::decimal_point(&buf[range.clone()]));
                 read.read_into(question, point, 0, point.len(), answers)

@@ -8,17 +8,21 @@ use std::borrow::Cow;
 pub use crate::answers::{excel_text, excel_text_str};
 
 /// A decimal comma read as a point: `36,6` and `36,6 kg` become `36.6` / `36.6 kg`. Only a
-/// single comma between digits, in a cell with no point, is changed: `1.234,5` (a thousands
-/// separator as well) and `1,2,3` are left for the number parser to refuse.
+/// single comma between digits, in a cell with no point, is changed, and not one followed by
+/// exactly three digits (`1,000` may be a thousand, as `answers::Reading` has it too):
+/// `1.234,5` and `1,2,3` are left for the number parser to refuse.
 pub fn decimal_point(cell: &[u8]) -> Cow<'_, [u8]> {
     let Some(at) = memchr::memchr(b',', cell) else {
         return Cow::Borrowed(cell);
     };
     let digit_before = at > 0 && cell[at - 1].is_ascii_digit();
-    let digit_after = cell.get(at + 1).is_some_and(u8::is_ascii_digit);
+    let digits_after = cell[at + 1..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     let another =
         memchr::memchr2(b',', b'.', &cell[at + 1..]).is_some() || cell[..at].contains(&b'.');
-    if !digit_before || !digit_after || another {
+    if !digit_before || digits_after == 0 || digits_after == 3 || another {
         return Cow::Borrowed(cell);
     }
     let mut out = cell.to_vec();
@@ -107,8 +111,10 @@ mod tests {
     fn decimal_commas_only_between_digits() {
         assert_eq!(text(decimal_point(b"36,6")), "36.6");
         assert_eq!(text(decimal_point(b"36,6 kg")), "36.6 kg");
+        assert_eq!(text(decimal_point(b"1,0005")), "1.0005");
         for cell in [
-            &b"36.6"[..],
+            &b"1,000"[..],
+            b"36.6",
             b"1.234,5",
             b"1,2,3",
             b",5",

@@ -106,6 +106,6 @@ pub fn fields_of(
         missing.join(";"),
         errors.len().to_string(),
         formula_safe(&error_text.join("; ")).into_owned(),
-        formula_safe(&format!("{}@{}", ruleset.id, ruleset.version)).into_owned(),
+        format!("{}@{}", ruleset.id, ruleset.version),
     ]
 }

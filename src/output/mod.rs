@@ -7,6 +7,7 @@ pub mod json;
 pub mod spreadsheet;
 pub mod stream;
 pub mod table;
+pub mod wrap;
 pub mod xlsx;
 
 use crate::answers::InputError;

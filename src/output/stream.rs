@@ -173,7 +173,15 @@ fn csv_record(
     cell.clear();
     let _ = write!(cell, "{}", row.number);
     let _ = writer.write_field(&cell);
-    let _ = writer.write_field(formula_safe(row.id.unwrap_or_default()).as_bytes());
+    let id = row.id.unwrap_or_default();
+    match id.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
+            let _ = writer.write_field(formula_safe(id).as_bytes());
+        }
+        _ => {
+            let _ = writer.write_field(id);
+        }
+    }
     let _ = writer.write_field(verdict.status.as_str());
     let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
     for severity in [Severity::Exclude, Severity::Review, Severity::Note] {
@@ -212,7 +220,7 @@ fn csv_record(
     }
     cell.clear();
     let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
-    let _ = writer.write_field(formula_safe(&String::from_utf8_lossy(cell)).as_bytes());
+    let _ = writer.write_field(&cell);
     let _ = writer.write_record(None::<&[u8]>);
 }
 
