@@ -11,7 +11,7 @@ use crate::support::{ks, path, Run};
 
 /// The messy file's header: re-cased and reordered question ids, aliases (`SBP`, `dbp`, `Age`,
 /// `failed_trials`, `PHQ9`, `SUD`), and two identifying columns that match no question.
-const HEADER: [&str; 38] = [
+const HEADER: [&str; 46] = [
     "Name",
     "Patient_ID",
     "SBP",
@@ -21,30 +21,38 @@ const HEADER: [&str; 38] = [
     "failed_trials",
     "CONSENT_CAPACITY",
     "hypertension_treated",
+    "SpO2",
     "aneurysm_or_avm",
     "intracerebral_hemorrhage",
     "recent_cardiac_event",
     "unstable_heart_disease",
     "stroke_or_tia",
+    "hypertensive_encephalopathy",
     "raised_intracranial_pressure",
     "ketamine_allergy",
     "current_psychosis",
     "psychosis_history",
     "current_mania",
     "suicidal_intent_or_plan",
+    "recent_suicidal_behavior",
+    "cognitive_impairment",
     "PHQ9",
     "SUD",
     "nonmedical_ketamine_use",
     "intoxicated_today",
     "Pregnancy_Status",
     "breastfeeding",
+    "uses_contraception",
     "severe_liver_disease",
+    "moderate_liver_disease",
     "uncontrolled_hyperthyroidism",
     "glaucoma",
     "bladder_symptoms",
     "lung_disease_or_sleep_apnea",
+    "takes_oral_antidepressant",
     "takes_maoi",
     "takes_stimulant",
+    "takes_opioid_or_sedative",
     "takes_benzodiazepine",
     "takes_lamotrigine",
     "has_ride_home",
@@ -65,7 +73,12 @@ fn clean(id: &str) -> Vec<Vec<u8>> {
                 "Age" => "40",
                 "Primary_Diagnosis" => "major_depressive_disorder",
                 "failed_trials" => "2",
-                "CONSENT_CAPACITY" | "has_ride_home" | "can_stay_two_hours" => "yes",
+                "CONSENT_CAPACITY"
+                | "has_ride_home"
+                | "can_stay_two_hours"
+                | "uses_contraception"
+                | "takes_oral_antidepressant" => "yes",
+                "SpO2" => "97",
                 "PHQ9" => "18",
                 "SUD" => "none",
                 "Pregnancy_Status" => "not_pregnant",
@@ -245,7 +258,7 @@ fn brief(
     )
 }
 
-const QUESTION_ORDER: [&str; 35] = [
+const QUESTION_ORDER: [&str; 43] = [
     "age_years",
     "primary_diagnosis",
     "failed_antidepressant_trials",
@@ -253,30 +266,38 @@ const QUESTION_ORDER: [&str; 35] = [
     "systolic_bp",
     "diastolic_bp",
     "hypertension_treated",
+    "spo2_percent",
     "aneurysm_or_avm",
     "intracerebral_hemorrhage",
     "recent_cardiac_event",
     "unstable_heart_disease",
     "stroke_or_tia",
+    "hypertensive_encephalopathy",
     "raised_intracranial_pressure",
     "ketamine_allergy",
     "current_psychosis",
     "psychosis_history",
     "current_mania",
     "suicidal_intent_or_plan",
+    "recent_suicidal_behavior",
+    "cognitive_impairment",
     "phq9_total",
     "substance_use_disorder",
     "nonmedical_ketamine_use",
     "intoxicated_today",
     "pregnancy_status",
     "breastfeeding",
+    "uses_contraception",
     "severe_liver_disease",
+    "moderate_liver_disease",
     "uncontrolled_hyperthyroidism",
     "glaucoma",
     "bladder_symptoms",
     "lung_disease_or_sleep_apnea",
+    "takes_oral_antidepressant",
     "takes_maoi",
     "takes_stimulant",
+    "takes_opioid_or_sedative",
     "takes_benzodiazepine",
     "takes_lamotrigine",
     "has_ride_home",
@@ -293,6 +314,9 @@ fn every_decisive_question() -> Vec<String> {
                 **q,
                 "hypertension_treated"
                     | "phq9_total"
+                    | "uses_contraception"
+                    | "moderate_liver_disease"
+                    | "takes_oral_antidepressant"
                     | "takes_benzodiazepine"
                     | "takes_lamotrigine"
                     | "has_ride_home"
@@ -362,7 +386,7 @@ fn expected_messy(
             false,
             none.clone(),
             every_decisive_question(),
-            strings(&["(row) | 10 fields | line 7: 10 fields where the header has 38; none of this row's answers were read, as its cells may be in the wrong columns"]),
+            strings(&["(row) | 10 fields | line 7: 10 fields where the header has 46; none of this row's answers were read, as its cells may be in the wrong columns"]),
         ),
         (
             6,
@@ -460,9 +484,9 @@ fn messy_file_gives_one_exact_record_per_row() {
             "rule": "older_adult",
             "severity": "note",
             "urgent": false,
-            "message": "Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose; blood-pressure rises are more likely.",
+            "message": "Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose. Rises in blood pressure and falls are more likely.",
             "answers": {"age_years": 70},
-            "source": "spravato-pi"
+            "source": "spravato-smpc"
         })
     );
 }
@@ -571,7 +595,7 @@ fn every_format_carries_the_same_records() {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        assert_eq!(&row[7], "ketamine-default@1.0.0");
+        assert_eq!(&row[7], "ketamine-default@2.0.0");
     }
     assert!(!csv.contains("Doe"));
 }
@@ -583,18 +607,18 @@ fn example_intake_as_csv_and_table() {
     assert_eq!(
         run.stdout,
         "row,id,verdict,urgent,reasons,missing,errors,ruleset
-1,P-1001,eligible,false,,,,ketamine-default@1.0.0
-2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@1.0.0
-3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@1.0.0
-4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@1.0.0
-5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@1.0.0
-6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@1.0.0
-7,P-1007,incomplete,false,,pregnancy_status,,ketamine-default@1.0.0
-8,P-1008,ineligible,false,under_18,,,ketamine-default@1.0.0
-9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@1.0.0
-10,P-1010,review,false,substance_use_history,,,ketamine-default@1.0.0
-11,P-1011,eligible,false,no_ride_home,,,ketamine-default@1.0.0
-12,P-1012,review,false,bipolar_depression,,,ketamine-default@1.0.0
+1,P-1001,eligible,false,,,,ketamine-default@2.0.0
+2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0
+3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@2.0.0
+4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@2.0.0
+5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@2.0.0
+6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@2.0.0
+7,P-1007,incomplete,false,,pregnancy_status,,ketamine-default@2.0.0
+8,P-1008,ineligible,false,under_18,,,ketamine-default@2.0.0
+9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@2.0.0
+10,P-1010,review,false,substance_use_history,,,ketamine-default@2.0.0
+11,P-1011,eligible,false,no_ride_home,,,ketamine-default@2.0.0
+12,P-1012,review,false,bipolar_depression,,,ketamine-default@2.0.0
 "
     );
     assert_eq!(
@@ -887,7 +911,7 @@ fn no_id_column_and_missing_columns_are_named_once() {
     assert_eq!(run.code, 0, "{run:?}");
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stderr);
-    assert!(lines[0].starts_with("ketascreen: warning: no column for 33 questions, unanswered in every row: age_years, primary_diagnosis, "));
+    assert!(lines[0].starts_with("ketascreen: warning: no column for 41 questions, unanswered in every row: age_years, primary_diagnosis, "));
     assert_eq!(lines[1], "ketascreen: note: no id column ('id', 'patient_id' or --id-column): records are known by their row number only");
     let records = ndjson(&run);
     assert_eq!(records[0]["id"], Value::Null);

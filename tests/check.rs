@@ -57,7 +57,7 @@ fn example_patient_is_review_with_its_basis() {
     assert_eq!(doc["errors"], json!([]));
     assert_eq!(
         doc["ruleset"],
-        json!({"id": "ketamine-default", "version": "1.0.0", "sha256": sha256_of("rules/ketamine.yaml")})
+        json!({"id": "ketamine-default", "version": "2.0.0", "sha256": sha256_of("rules/ketamine.yaml")})
     );
 }
 
@@ -168,7 +168,7 @@ fn csv_and_ndjson_formats() {
     let run = ks(["check", "examples/patient.json", "--format", "csv"]).run();
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@1.0.0\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0\n"
     );
     let run = ks(["check", "examples/patient.json", "--format", "ndjson"]).run();
     assert_eq!(run.stdout.lines().count(), 1);

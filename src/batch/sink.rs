@@ -477,7 +477,7 @@ mod tests {
             "     1  P,1\"x         ineligible  URGENT  severe_hypertension, current_psychosis\n",
             "     2  -             incomplete          note: older_adult, below_moderate_severity; ",
             "needs primary_diagnosis, failed_antidepressant_trials, consent_capacity, systolic_bp, ",
-            "diastolic_bp and 23 more; 1 input error\n",
+            "diastolic_bp and 28 more; 1 input error\n",
         );
         assert_eq!(table, expected);
     }
