@@ -42,6 +42,8 @@ pub struct Summary {
     /// Rows per verdict, in `Status::ALL` order.
     pub by_status: [u64; 4],
     pub urgent: u64,
+    /// Rows where an urgent rule is undecided and none fired: urgency not known.
+    pub urgent_undecided: u64,
     pub with_errors: u64,
 }
 
@@ -56,6 +58,7 @@ impl Summary {
             *mine += theirs;
         }
         self.urgent += other.urgent;
+        self.urgent_undecided += other.urgent_undecided;
         self.with_errors += other.with_errors;
     }
 }
@@ -210,6 +213,7 @@ impl<'r> Screener<'r> {
             summary.rows += 1;
             summary.by_status[verdict.status as usize] += 1;
             summary.urgent += u64::from(verdict.urgent);
+            summary.urgent_undecided += u64::from(verdict.urgent_undecided);
             summary.with_errors += u64::from(!self.errors.is_empty());
             self.renderer.record(
                 &mut job.out,

@@ -46,6 +46,7 @@ struct CsvCells {
     missing: Vec<u8>,
     errors: Vec<u8>,
     ruleset: Vec<u8>,
+    ignored: Vec<u8>,
     slots: Vec<Slot>,
     /// No rule or question id contains a character CSV must quote, so cells made of ids are
     /// written as they are.
@@ -70,6 +71,7 @@ impl<'r> Renderer<'r> {
                 missing: Vec::new(),
                 errors: Vec::new(),
                 ruleset: format!("{}@{}", ruleset.id, ruleset.version).into_bytes(),
+                ignored: Vec::new(),
                 slots: Vec::new(),
                 plain_ids: !ruleset
                     .rules
@@ -165,6 +167,12 @@ impl<'r> Renderer<'r> {
                 csv_field(out, &cells.errors, false);
                 out.push(b',');
                 csv_field(out, &cells.ruleset, false);
+                out.extend_from_slice(if verdict.urgent_undecided {
+                    b",true,"
+                } else {
+                    b",false,"
+                });
+                csv_field(out, &cells.ignored, plain);
                 out.push(b'\n');
             }
             Kind::Table {
@@ -235,6 +243,14 @@ impl CsvCells {
             self.missing
                 .extend_from_slice(ruleset.questions[slot].id.as_bytes());
         }
+        self.ignored.clear();
+        for (i, ignored) in row.verdict.ignored.iter().enumerate() {
+            if i > 0 {
+                self.ignored.push(b';');
+            }
+            self.ignored
+                .extend_from_slice(ruleset.questions[ignored.question].id.as_bytes());
+        }
         self.errors.clear();
         for (i, e) in row.errors.iter().enumerate() {
             if i > 0 {
@@ -281,7 +297,7 @@ fn table_line(
     use std::fmt::Write as _;
     line.clear();
     let _ = write!(line, "{row:>6}  {id:<12}  ");
-    for ((text, code), width) in [(verdict, 10), (urgent, 6)] {
+    for ((text, code), width) in [(verdict, 10), (urgent, 9)] {
         match code {
             Some(code) => {
                 let _ = write!(line, "\x1b[{code}m{text:<width$}\x1b[0m  ");
@@ -335,12 +351,36 @@ fn table_row(
             details.push_str(&format!(" and {} more", missing.len() - NEEDS_SHOWN));
         }
     }
+    if !v.ignored.is_empty() {
+        if !details.is_empty() {
+            details.push_str("; ");
+        }
+        details.push_str("ignored: ");
+        for (i, ignored) in v.ignored.iter().enumerate() {
+            if i > 0 {
+                details.push_str(", ");
+            }
+            details.push_str(&ruleset.questions[ignored.question].id);
+        }
+    }
     if !row.errors.is_empty() {
         if !details.is_empty() {
             details.push_str("; ");
         }
         let n = row.errors.len();
         details.push_str(&format!("{n} input error{}", if n == 1 { "" } else { "s" }));
+    }
+    if v.urgent_undecided {
+        // Said first, as loudly as URGENT: what to ask today to know.
+        let ask = format!(
+            "ask today: {}",
+            crate::output::table::urgent_unknown_questions(ruleset, v).join(", ")
+        );
+        details = if details.is_empty() {
+            ask
+        } else {
+            format!("{ask}; {details}")
+        };
     }
     if details.is_empty() {
         details.push('-');
@@ -361,6 +401,8 @@ fn table_row(
         (status, paint(status_color(v.status))),
         if v.urgent {
             ("URGENT", paint("1;41;97"))
+        } else if v.urgent_undecided {
+            ("NOT KNOWN", paint("1;41;97"))
         } else {
             ("", None)
         },
@@ -473,9 +515,10 @@ mod tests {
         let rs = builtin().expect("loads");
         let table = write_all(&rs, Format::Table, &records(&rs)[..2]);
         let expected = concat!(
-            "   row  id            verdict     urgent  reasons\n",
-            "     1  P,1\"x         ineligible  URGENT  severe_hypertension, current_psychosis\n",
-            "     2  -             incomplete          note: older_adult, below_moderate_severity; ",
+            "   row  id            verdict     urgent     reasons\n",
+            "     1  P,1\"x         ineligible  URGENT     severe_hypertension, current_psychosis\n",
+            "     2  -             incomplete  NOT KNOWN  ask today: current_psychosis, current_mania, ",
+            "suicidal_intent_or_plan, recent_suicidal_behavior; note: older_adult, below_moderate_severity; ",
             "needs primary_diagnosis, failed_antidepressant_trials, consent_capacity, systolic_bp, ",
             "diastolic_bp and 28 more; 1 input error\n",
         );

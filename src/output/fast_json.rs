@@ -19,7 +19,7 @@ pub struct RecordWriter {
     reason_head: Vec<Vec<u8>>,
     /// `,"source":"…"}` for each rule.
     reason_tail: Vec<Vec<u8>>,
-    /// `{"rule":"…","questions":[` for each rule.
+    /// `{"rule":"…","severity":"…","urgent":…,"questions":[` for each rule.
     missing_head: Vec<Vec<u8>>,
     /// `"question_id"` for each question (a key, or a value in `questions`).
     question: Vec<Vec<u8>>,
@@ -64,6 +64,13 @@ impl RecordWriter {
             reason_tail.push(tail);
             let mut missing = b"{\"rule\":".to_vec();
             missing.extend(quoted(&rule.id));
+            missing.extend(b",\"severity\":");
+            missing.extend(quoted(rule.severity.as_str()));
+            missing.extend(if rule.urgent {
+                &b",\"urgent\":true"[..]
+            } else {
+                &b",\"urgent\":false"[..]
+            });
             missing.extend(b",\"questions\":[");
             missing_head.push(missing);
         }
@@ -117,9 +124,14 @@ impl RecordWriter {
         out.write_all(b",\"verdict\":\"")?;
         out.write_all(verdict.status.as_str().as_bytes())?;
         out.write_all(if verdict.urgent {
-            b"\",\"urgent\":true,\"reasons\":["
+            b"\",\"urgent\":true"
         } else {
-            b"\",\"urgent\":false,\"reasons\":["
+            b"\",\"urgent\":false"
+        })?;
+        out.write_all(if verdict.urgent_undecided {
+            b",\"urgent_undecided\":true,\"reasons\":["
+        } else {
+            b",\"urgent_undecided\":false,\"reasons\":["
         })?;
         for (i, reason) in verdict.reasons.iter().enumerate() {
             if i > 0 {
@@ -152,6 +164,24 @@ impl RecordWriter {
                 out.write_all(&self.question[*slot])?;
             }
             out.write_all(b"]}")?;
+        }
+        out.write_all(b"],\"ignored\":[")?;
+        for (i, ignored) in verdict.ignored.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(b"{\"question\":")?;
+            out.write_all(&self.question[ignored.question])?;
+            out.write_all(b",\"value\":")?;
+            // Rare (an answer the skip logic set aside): a clone costs nothing that matters.
+            self.seen(
+                out,
+                ignored.question,
+                &Seen::Answered(ignored.value.clone()),
+            )?;
+            out.write_all(b",\"because\":")?;
+            string(out, &ignored.because)?;
+            out.write_all(b"}")?;
         }
         out.write_all(b"],\"errors\":[")?;
         for (i, e) in errors.iter().enumerate() {

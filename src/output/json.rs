@@ -16,8 +16,10 @@ struct JsonRecord<'a> {
     id: Option<&'a str>,
     verdict: &'static str,
     urgent: bool,
+    urgent_undecided: bool,
     reasons: Vec<JsonReason<'a>>,
     missing: Vec<JsonMissing<'a>>,
+    ignored: Vec<JsonIgnored<'a>>,
     errors: &'a [InputError],
     ruleset: JsonRuleset<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +39,16 @@ struct JsonReason<'a> {
 #[derive(Serialize)]
 struct JsonMissing<'a> {
     rule: &'a str,
+    severity: &'static str,
+    urgent: bool,
     questions: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonIgnored<'a> {
+    question: &'a str,
+    value: Json,
+    because: &'a str,
 }
 
 #[derive(Serialize)]
@@ -83,6 +94,7 @@ pub fn to_value(ruleset: &Ruleset, record: &Record, answers: Option<&Answers>) -
         id: record.id.as_deref(),
         verdict: verdict.status.as_str(),
         urgent: verdict.urgent,
+        urgent_undecided: verdict.urgent_undecided,
         reasons: verdict
             .reasons
             .iter()
@@ -112,11 +124,25 @@ pub fn to_value(ruleset: &Ruleset, record: &Record, answers: Option<&Answers>) -
             .iter()
             .map(|m| JsonMissing {
                 rule: &ruleset.rules[m.rule].id,
+                severity: ruleset.rules[m.rule].severity.as_str(),
+                urgent: ruleset.rules[m.rule].urgent,
                 questions: m
                     .questions
                     .iter()
                     .map(|&s| ruleset.questions[s].id.as_str())
                     .collect(),
+            })
+            .collect(),
+        ignored: verdict
+            .ignored
+            .iter()
+            .map(|i| {
+                let q = &ruleset.questions[i.question];
+                JsonIgnored {
+                    question: &q.id,
+                    value: i.value.to_json(q),
+                    because: &i.because,
+                }
             })
             .collect(),
         errors: &record.errors,

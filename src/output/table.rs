@@ -1,12 +1,14 @@
-//! The human view of a verdict, for a terminal: a banner (with URGENT when set), a table of
-//! the exclusions and referrals that fired with what was found and the source, the missing
-//! answers, the notes, input errors, and the ruleset it was decided by.
+//! The human view of a verdict, for a terminal: a banner (with URGENT when set, or URGENT NOT
+//! KNOWN when an urgent rule is undecided), a table of the exclusions and referrals that fired
+//! with what was found and the source, the missing answers, the notes, the answers that were
+//! ignored because their question does not apply, input errors, and the ruleset it was decided
+//! by.
 
 use comfy_table::{presets, ContentArrangement, Table};
 
 use super::json::seen_json;
 use super::Record;
-use crate::engine::{Reason, Status};
+use crate::engine::{Reason, Status, Verdict};
 use crate::ruleset::{Ruleset, Severity};
 
 /// The one-line meaning of each verdict.
@@ -45,6 +47,38 @@ fn answers_read(ruleset: &Ruleset, reason: &Reason) -> String {
     parts.join(", ")
 }
 
+/// The questions that would decide the undecided urgent rules, once each, in ruleset order.
+pub fn urgent_unknown_questions<'r>(ruleset: &'r Ruleset, verdict: &Verdict) -> Vec<&'r str> {
+    let mut slots: Vec<usize> = verdict
+        .missing
+        .iter()
+        .filter(|m| ruleset.rules[m.rule].urgent)
+        .flat_map(|m| m.questions.iter().copied())
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+        .into_iter()
+        .map(|s| ruleset.questions[s].id.as_str())
+        .collect()
+}
+
+/// The banner line for a verdict whose urgency is not known:
+/// `URGENT NOT KNOWN: suicidal_intent_or_plan unanswered — ask today`.
+pub fn urgent_unknown_banner(ruleset: &Ruleset, verdict: &Verdict) -> String {
+    format!(
+        "URGENT NOT KNOWN: {} unanswered — ask today",
+        urgent_unknown_questions(ruleset, verdict).join(", ")
+    )
+}
+
+/// Text from input, made safe for a terminal: control characters become `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// Renders the record for a terminal. `color` allows ANSI colour.
 pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
     let v = &record.verdict;
@@ -66,6 +100,10 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
             "1;41;97",
             color,
         ));
+        out.push('\n');
+    }
+    if v.urgent_undecided {
+        out.push_str(&paint(&urgent_unknown_banner(ruleset, v), "1;41;97", color));
         out.push('\n');
     }
 
@@ -106,9 +144,11 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
                 .iter()
                 .map(|&s| ruleset.questions[s].id.as_str())
                 .collect();
+            let rule = &ruleset.rules[m.rule];
             out.push_str(&format!(
-                "  - {}: needs {}\n",
-                ruleset.rules[m.rule].id,
+                "  - {}{}: needs {}\n",
+                rule.id,
+                if rule.urgent { " (urgent)" } else { "" },
                 qs.join(", ")
             ));
         }
@@ -126,6 +166,21 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
             out.push_str(&format!(
                 "  - {}: {} [{}]\n",
                 rule.id, r.message, rule.source
+            ));
+        }
+    }
+
+    if !v.ignored.is_empty() {
+        out.push_str(
+            "\nIgnored answers (their questions do not apply to this patient; never used):\n",
+        );
+        for i in &v.ignored {
+            let q = &ruleset.questions[i.question];
+            out.push_str(&format!(
+                "  - {} = {}: {}\n",
+                q.id,
+                printable(&i.value.display(q).to_string()),
+                i.because
             ));
         }
     }
