@@ -466,8 +466,10 @@ fn messy_file_gives_one_exact_record_per_row() {
             "id": "P-01",
             "verdict": "eligible",
             "urgent": false,
+            "urgent_undecided": false,
             "reasons": [],
             "missing": [],
+            "ignored": [],
             "errors": [{
                 "question": "(id)",
                 "value": "P-01",
@@ -489,6 +491,28 @@ fn messy_file_gives_one_exact_record_per_row() {
             "source": "spravato-smpc"
         })
     );
+    // Urgency is not known where an urgent rule's question is unanswered and none fired: the
+    // row that was not read (5) and the empty row (10).
+    let not_known: Vec<u64> = records
+        .iter()
+        .filter(|r| r["urgent_undecided"] == true)
+        .map(|r| r["row"].as_u64().expect("row"))
+        .collect();
+    assert_eq!(not_known, [5, 10]);
+    // A missing entry names the rule's severity and whether it is urgent.
+    assert_eq!(
+        records[4]["missing"]
+            .as_array()
+            .expect("missing")
+            .iter()
+            .find(|m| m["rule"] == "acute_suicide_risk"),
+        Some(&json!({
+            "rule": "acute_suicide_risk",
+            "severity": "review",
+            "urgent": true,
+            "questions": ["suicidal_intent_or_plan"]
+        }))
+    );
 }
 
 #[test]
@@ -501,7 +525,7 @@ fn stderr_names_ignored_columns_but_never_their_values() {
     assert_eq!(lines[0], UNMAPPED);
     assert_eq!(
         summary(&run.stderr),
-        "ketascreen: 10 rows screened: 1 ineligible, 4 incomplete, 1 review, 4 eligible; 1 urgent; 5 rows with input errors"
+        "ketascreen: 10 rows screened: 1 ineligible, 4 incomplete, 1 review, 4 eligible; 1 urgent; 2 urgent not known; 5 rows with input errors"
     );
     for secret in ["Doe", "Jane", "Brien", "Zo", "called twice"] {
         assert!(!run.stderr.contains(secret), "{secret} leaked to stderr");
@@ -558,7 +582,18 @@ fn every_format_carries_the_same_records() {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         reader.headers().expect("header"),
-        vec!["row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset"]
+        vec![
+            "row",
+            "id",
+            "verdict",
+            "urgent",
+            "reasons",
+            "missing",
+            "errors",
+            "ruleset",
+            "urgent_undecided",
+            "ignored"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 10);
@@ -596,6 +631,8 @@ fn every_format_carries_the_same_records() {
                 .join("; ")
         );
         assert_eq!(&row[7], "ketamine-default@2.0.0");
+        assert_eq!(&row[8], record["urgent_undecided"].to_string());
+        assert_eq!(&row[9], ids(&record["ignored"], Some("question")).join(";"));
     }
     assert!(!csv.contains("Doe"));
 }
@@ -606,19 +643,19 @@ fn example_intake_as_csv_and_table() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset
-1,P-1001,eligible,false,,,,ketamine-default@2.0.0
-2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0
-3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@2.0.0
-4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@2.0.0
-5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@2.0.0
-6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@2.0.0
-7,P-1007,incomplete,false,,pregnancy_status,,ketamine-default@2.0.0
-8,P-1008,ineligible,false,under_18,,,ketamine-default@2.0.0
-9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@2.0.0
-10,P-1010,review,false,substance_use_history,,,ketamine-default@2.0.0
-11,P-1011,eligible,false,no_ride_home,,,ketamine-default@2.0.0
-12,P-1012,review,false,bipolar_depression,,,ketamine-default@2.0.0
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored
+1,P-1001,eligible,false,,,,ketamine-default@2.0.0,false,
+2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,
+3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@2.0.0,false,
+4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@2.0.0,false,
+5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@2.0.0,false,
+6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@2.0.0,false,
+7,P-1007,incomplete,false,,recent_suicidal_behavior;pregnancy_status,,ketamine-default@2.0.0,true,
+8,P-1008,ineligible,false,under_18,,,ketamine-default@2.0.0,false,
+9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@2.0.0,false,
+10,P-1010,review,false,substance_use_history,,,ketamine-default@2.0.0,false,
+11,P-1011,eligible,false,no_ride_home,,,ketamine-default@2.0.0,false,breastfeeding
+12,P-1012,review,false,bipolar_depression,,,ketamine-default@2.0.0,false,
 "
     );
     assert_eq!(
@@ -627,26 +664,26 @@ fn example_intake_as_csv_and_table() {
     );
     assert_eq!(
         summary(&run.stderr),
-        "ketascreen: 12 rows screened: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 row with input errors"
+        "ketascreen: 12 rows screened: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 urgent not known; 1 row with input errors"
     );
 
     let run = ks(["batch", "examples/intake.csv", "--format", "table"]).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "   row  id            verdict     urgent  reasons
-     1  P-1001        eligible            -
-     2  P-1002        eligible            note: older_adult, continue_antihypertensives, benzodiazepine_may_blunt_response
-     3  P-1003        review              elevated_blood_pressure
-     4  P-1004        review      URGENT  acute_suicide_risk
-     5  P-1005        ineligible  URGENT  current_psychosis
-     6  P-1006        ineligible          pregnancy
-     7  P-1007        incomplete          needs pregnancy_status
-     8  P-1008        ineligible          under_18
-     9  P-1009        incomplete          note: continue_antihypertensives; needs systolic_bp; 1 input error
-    10  P-1010        review              substance_use_history
-    11  P-1011        eligible            note: no_ride_home
-    12  P-1012        review              bipolar_depression
+        "   row  id            verdict     urgent     reasons
+     1  P-1001        eligible               -
+     2  P-1002        eligible               note: older_adult, continue_antihypertensives, benzodiazepine_may_blunt_response
+     3  P-1003        review                 elevated_blood_pressure
+     4  P-1004        review      URGENT     acute_suicide_risk
+     5  P-1005        ineligible  URGENT     current_psychosis
+     6  P-1006        ineligible             pregnancy
+     7  P-1007        incomplete  NOT KNOWN  ask today: recent_suicidal_behavior; needs recent_suicidal_behavior, pregnancy_status
+     8  P-1008        ineligible             under_18
+     9  P-1009        incomplete             note: continue_antihypertensives; needs systolic_bp; 1 input error
+    10  P-1010        review                 substance_use_history
+    11  P-1011        eligible               note: no_ride_home; ignored: breastfeeding
+    12  P-1012        review                 bipolar_depression
 "
     );
 }

@@ -221,7 +221,7 @@ fn a_malformed_case_file_is_reported_at_its_line_and_column() {
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stderr,
-        "ketascreen: typo.tests.yaml:4:5: cases[0]: unknown field `fird`, expected one of `name`, `answers`, `verdict`, `fired`, `urgent`, `missing`\n"
+        "ketascreen: typo.tests.yaml:4:5: cases[0]: unknown field `fird`, expected one of `name`, `answers`, `verdict`, `fired`, `urgent`, `urgent_undecided`, `missing`, `ignored`\n"
     );
 }
 
