@@ -126,7 +126,7 @@ fn line(cells: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// The messy export: a UTF-8 BOM, CRLF line ends, and one row for each kind of mess.
-fn messy() -> Vec<u8> {
+pub(crate) fn messy() -> Vec<u8> {
     let header: Vec<Vec<u8>> = HEADER.iter().map(|h| h.as_bytes().to_vec()).collect();
     let mut file = b"\xef\xbb\xbf".to_vec();
     file.extend(line(&header));

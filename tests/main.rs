@@ -10,4 +10,5 @@ mod hostile;
 mod interview;
 mod lint;
 mod properties;
+mod schema;
 mod toolkit;
