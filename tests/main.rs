@@ -13,3 +13,4 @@ mod lint;
 mod properties;
 mod schema;
 mod toolkit;
+mod walls;
