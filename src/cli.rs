@@ -109,6 +109,22 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = TemplateFormat::Yaml)]
         format: TemplateFormat,
     },
+    /// Write the ruleset's questions in another system's format (fhir: a FHIR R4
+    /// Questionnaire, whose QuestionnaireResponses `check` and `batch` read).
+    Export {
+        /// Ruleset file [default: --rules, or the built-in ruleset]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A FHIR R4 Questionnaire (JSON).
+    Fhir,
 }
 
 #[derive(Debug, Args)]
