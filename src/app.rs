@@ -206,8 +206,9 @@ fn read_patient(ruleset: &Ruleset, file: &str, text: &str) -> Result<patient::Pa
         (Some("Bundle"), _) => {
             let responses = crate::fhir::response::bundle_responses(&doc);
             match responses.as_slice() {
-                [one] => crate::fhir::response::read(ruleset, one)
-                    .with_context(|| format!("cannot read answers from {name} (its one QuestionnaireResponse)")),
+                [one] => crate::fhir::response::read(ruleset, one).with_context(|| {
+                    format!("cannot read answers from {name} (its one QuestionnaireResponse)")
+                }),
                 [] => anyhow::bail!(
                     "{name} is a FHIR Bundle with no QuestionnaireResponse: nothing to screen"
                 ),

@@ -393,6 +393,14 @@ fn clauses(ruleset: &Ruleset, cond: &Cond, negate: bool) -> Option<(Vec<EnableWh
     }
 }
 
+/// An operator as FHIR (enableWhen and FHIRPath alike) spells it: `=` where we write `==`.
+fn fhir_operator(op: CmpOp) -> &'static str {
+    match op {
+        CmpOp::Eq => "=",
+        other => other.as_str(),
+    }
+}
+
 fn inverse(op: CmpOp) -> CmpOp {
     match op {
         CmpOp::Eq => CmpOp::Ne,
@@ -426,8 +434,7 @@ fn clause(ruleset: &Ruleset, question: &Question, op: CmpOp, lit: &Lit) -> Optio
     };
     Some(EnableWhen {
         question: question.id.clone(),
-        // FHIR's enableWhen operators are spelt like ours.
-        operator: op.as_str(),
+        operator: fhir_operator(op),
         answer,
     })
 }
@@ -449,7 +456,9 @@ fn fhirpath(ruleset: &Ruleset, cond: &Cond) -> String {
             let question = &ruleset.questions[*slot];
             let value = answer_path(question);
             match test {
-                Test::Cmp(op, lit) => format!("{value} {} {}", op.as_str(), literal(question, lit)),
+                Test::Cmp(op, lit) => {
+                    format!("{value} {} {}", fhir_operator(*op), literal(question, lit))
+                }
                 Test::In { negated, lits } => {
                     let (op, glue) = if *negated {
                         ("!=", " and ")

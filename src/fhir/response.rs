@@ -189,9 +189,7 @@ impl Reader<'_> {
                     .ruleset
                     .suggest_question(&item.link_id)
                     .map(str::to_string);
-                self.patient
-                    .unknown_keys
-                    .push((item.link_id.clone(), hint));
+                self.patient.unknown_keys.push((item.link_id.clone(), hint));
             }
             return;
         };

@@ -16,7 +16,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::app::{load_ruleset, UsageError};
-use crate::cli::{ExportFormat, LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat};
+use crate::cli::{
+    ExportFormat, LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat,
+};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
