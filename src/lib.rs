@@ -10,6 +10,7 @@ pub mod app;
 pub mod batch;
 pub mod cases;
 pub mod cli;
+pub mod color;
 pub mod engine;
 pub mod expr;
 pub mod fhir;

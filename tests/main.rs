@@ -6,6 +6,8 @@ mod support;
 mod batch;
 mod cases;
 mod check;
+mod color;
+mod conventions;
 mod fhir;
 mod hostile;
 mod interview;

@@ -411,7 +411,8 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         Some(path) => Destination::create(path)?,
         None => Destination::Stdout(io::stdout().lock()),
     };
-    let color = to_terminal && output::color_allowed(term.stdout);
+    // Colour follows the one policy (`--color always` colours a table piped to `less -R`).
+    let color = output.is_none() && output::color_allowed(term.stdout);
     // A bar only where someone watches, and not over a table being printed to the same screen.
     let bar =
         (term.stderr && regular && size >= LARGE_INPUT && !to_terminal).then(|| progress_bar(size));

@@ -268,9 +268,7 @@ pub fn review_table(interview: &Interview<'_>, width: Option<u16>) -> String {
         }
         None => {
             table.use_stderr();
-            if table.width().is_none() {
-                table.set_width(100);
-            }
+            crate::output::fit_width(&mut table, 100);
         }
     }
     let mut section = "";

@@ -80,9 +80,7 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
             .load_preset(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(vec!["Severity", "Rule", "What was found", "Source"]);
-        if table.width().is_none() {
-            table.set_width(110);
-        }
+        crate::output::fit_width(&mut table, 110);
         for r in decisive {
             let rule = &ruleset.rules[r.rule];
             let severity = if r.urgent {
