@@ -123,3 +123,89 @@ fn man_page_has_exit_status_environment_files_and_examples() {
     assert_eq!(written, page);
     assert!(dir.path().join("ketascreen-batch.1").exists());
 }
+
+/// The `rust-version` numbers as comparable tuples: "1.88" and "1.88.0" are the same.
+fn version_key(v: &str) -> (u64, u64, u64) {
+    let mut parts = v.split('.').map(|p| p.parse::<u64>().unwrap_or(0));
+    (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    )
+}
+
+#[test]
+fn rust_version_and_the_readme_minimum_match_the_newest_locked_dependency() {
+    // Regression: the README said 1.85 while the locked proptest needs 1.88 for `cargo test`.
+    let root = crate::support::root();
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .current_dir(&root)
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let members: Vec<&str> = meta["workspace_members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    let (newest, needed_by) = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| !members.contains(&p["id"].as_str().unwrap_or("")))
+        .filter_map(|p| Some((p["rust_version"].as_str()?, p["name"].as_str()?)))
+        .max_by_key(|(v, _)| version_key(v))
+        .expect("some dependency declares a rust-version");
+    let ours = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == "ketascreen")
+        .and_then(|p| p["rust_version"].as_str())
+        .expect("Cargo.toml declares rust-version");
+    assert_eq!(
+        version_key(ours),
+        version_key(newest),
+        "Cargo.toml rust-version {ours}, but {needed_by} needs {newest}"
+    );
+    // Every "Rust ... X or newer" in the README and the guide says the same.
+    let mut docs = vec![root.join("README.md")];
+    if let Ok(dir) = std::fs::read_dir(root.join("docs")) {
+        docs.extend(dir.filter_map(|e| e.ok()).map(|e| e.path()));
+    }
+    let mut stated = Vec::new();
+    for doc in docs
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
+        let text = std::fs::read_to_string(doc).expect("readable");
+        for (at, _) in text.match_indices(" or newer") {
+            let before = &text[..at];
+            let start = before
+                .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .map_or(0, |i| i + 1);
+            let version = &before[start..];
+            if version.starts_with("1.") && before[..start].contains("Rust") {
+                stated.push((doc.display().to_string(), version.to_string()));
+            }
+        }
+    }
+    assert!(
+        !stated.is_empty(),
+        "no 'Rust ... 1.NN or newer' in the README"
+    );
+    for (doc, version) in stated {
+        assert_eq!(
+            version_key(&version),
+            version_key(newest),
+            "{doc} says Rust {version} or newer; {needed_by} needs {newest}"
+        );
+    }
+}
