@@ -1024,3 +1024,18 @@ fn check_names_documents_that_are_not_one_patients_answers() {
         "ketascreen: <stdin> holds NDJSON (2 JSON documents, one per line), not one patient's answers: screen them with 'ketascreen batch FILE --input-format ndjson'\n"
     );
 }
+
+#[test]
+fn the_example_response_gets_the_same_verdict_as_the_example_answers() {
+    let (run, from_fhir) = ks([
+        "check",
+        "examples/questionnaire-response.json",
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let (_, from_answers) = ks(["check", "examples/patient.json", "--format", "json"]).json();
+    assert_eq!(from_fhir, from_answers);
+}
