@@ -8,6 +8,7 @@ mod cases;
 mod check;
 mod color;
 mod conventions;
+mod docs;
 mod fhir;
 mod hostile;
 mod interview;
