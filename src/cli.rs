@@ -25,6 +25,14 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `batch --input-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Csv,
+    Ndjson,
+    Json,
+}
+
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorArg {
@@ -65,7 +73,8 @@ pub enum Command {
     /// interview). Bare `ketascreen` on a terminal starts it too.
     #[command(display_order = 1)]
     Interview(InterviewArgs),
-    /// Screen a CSV export of intake forms: one verdict per row, streamed.
+    /// Screen many patients — a CSV export of intake forms, NDJSON, a JSON array, a FHIR
+    /// Bundle: one verdict per row, streamed.
     #[command(display_order = 3)]
     Batch(BatchArgs),
 }
@@ -295,9 +304,16 @@ pub struct InterviewArgs {
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// CSV file of intake forms, header row first; `-` reads stdin.
+    /// Intake forms: a CSV file (header row first), NDJSON (one patient per line: an answers
+    /// object or a FHIR QuestionnaireResponse), a JSON array of them, or a FHIR Bundle of
+    /// QuestionnaireResponses; `-` reads stdin.
     #[arg(value_name = "FILE")]
     pub file: String,
+
+    /// How FILE is laid out [default: from its extension (.csv, .ndjson/.jsonl, .json), else
+    /// from its first line]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
 
     /// Output format [default: table on a terminal, ndjson otherwise; with --output, from the
     /// file's extension (.csv, .json, .ndjson/.jsonl), else ndjson]

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod expr;
 pub mod fhir;
 pub mod interview;
+pub mod json_input;
 pub mod output;
 pub mod patient;
 pub mod ruleset;
