@@ -18,6 +18,7 @@ pub mod interview;
 pub mod json_input;
 pub mod output;
 pub mod patient;
+pub mod platform;
 pub mod ruleset;
 pub mod suggest;
 pub mod toolkit;

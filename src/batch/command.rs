@@ -7,8 +7,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -81,29 +79,9 @@ impl Input {
     fn metadata(&self) -> Option<std::fs::Metadata> {
         match self {
             Input::File { file, .. } => file.metadata().ok(),
-            Input::Stdin => {
-                let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
-                File::from(fd).metadata().ok()
-            }
+            Input::Stdin => crate::platform::stdin_metadata(),
         }
     }
-}
-
-/// On Ctrl-C (or SIGTERM) while an `--output` file is being written, removes the temporary
-/// file — it holds patient data and would never become the output — and exits 130. The output
-/// itself is only ever the renamed, complete file, so nothing partial is left behind.
-fn remove_on_interrupt(temp: PathBuf) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
-        return; // without a handler the default applies: the process ends, the output is untouched
-    };
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = std::fs::remove_file(&temp);
-            eprintln!("ketascreen: interrupted: no output written");
-            std::process::exit(130);
-        }
-    });
 }
 
 /// Where the records go.
@@ -161,14 +139,14 @@ impl Destination {
         let temp = tempfile::Builder::new()
             .prefix(".ketascreen-")
             .suffix(".tmp")
-            .permissions(std::fs::Permissions::from_mode(0o600))
             .tempfile_in(dir)
             .with_context(|| format!("cannot write {}", path.display()))?;
-        // The umask cannot widen it, but say so explicitly: patient data, owner only.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
+        // tempfile creates it 0600 on Unix; say so explicitly: patient data, owner only.
+        crate::platform::make_private(temp.as_file())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        remove_on_interrupt(temp.path().to_path_buf());
+        // Ctrl-C (or SIGTERM) while it is written removes the temporary file, which holds
+        // patient data and would never become the output, and exits 130.
+        crate::platform::remove_on_interrupt(temp.path().to_path_buf());
         Ok(Destination::File {
             temp,
             path: path.to_path_buf(),
@@ -234,7 +212,7 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
     };
     let same_inode = input
         .metadata()
-        .is_some_and(|m| m.is_file() && m.dev() == out_meta.dev() && m.ino() == out_meta.ino());
+        .is_some_and(|m| m.is_file() && crate::platform::same_file(&m, &out_meta));
     let same_path = match input {
         Input::File { path, .. } => {
             std::fs::canonicalize(path).ok().is_some()
