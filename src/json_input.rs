@@ -137,7 +137,10 @@ pub enum Document {
 pub fn document<R: Read>(input: R) -> Result<Document, String> {
     let mut reader = io::BufReader::new(input);
     // A BOM is not JSON; Excel and Windows tools put one in front.
-    if reader.fill_buf().is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf")) {
+    if reader
+        .fill_buf()
+        .is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf"))
+    {
         reader.consume(3);
     }
     let doc: Json = serde_json::from_reader(reader).map_err(|e| {
@@ -207,8 +210,14 @@ mod tests {
         assert_eq!(layout_of_name("bundle.json"), Some(Layout::Json));
         assert_eq!(layout_of_name("intake.csv"), Some(Layout::Csv));
         assert_eq!(layout_of_name("-"), None);
-        assert_eq!(layout_of_content(b"\xef\xbb\xbf[{\"id\": 1}]"), Layout::Json);
-        assert_eq!(layout_of_content(b"  {\"id\": 1}\n{\"id\": 2}\n"), Layout::Ndjson);
+        assert_eq!(
+            layout_of_content(b"\xef\xbb\xbf[{\"id\": 1}]"),
+            Layout::Json
+        );
+        assert_eq!(
+            layout_of_content(b"  {\"id\": 1}\n{\"id\": 2}\n"),
+            Layout::Ndjson
+        );
         assert_eq!(
             layout_of_content(b"{\n  \"resourceType\": \"Bundle\"\n}\n"),
             Layout::Json

@@ -14,6 +14,7 @@ pub mod color;
 pub mod engine;
 pub mod expr;
 pub mod fhir;
+pub mod front;
 pub mod interview;
 pub mod json_input;
 pub mod output;

@@ -738,7 +738,7 @@ fn response_to(q: &Json, rs: &Ruleset, answers: &Map<String, Json>, subject: &st
                 Json::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let typed = ketascreen::answers::parse_json(question, raw);
+            let typed = ketascreen::patient::parse_json(question, raw);
             let value = match (typed, &question.kind) {
                 (Ok(Some(ketascreen::answers::Value::YesNo(b))), _) => json!({"valueBoolean": b}),
                 (Ok(Some(ketascreen::answers::Value::Integer(n))), _) => json!({"valueInteger": n}),

@@ -15,3 +15,4 @@ mod interview;
 mod lint;
 mod properties;
 mod toolkit;
+mod walls;

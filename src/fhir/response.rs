@@ -1,7 +1,7 @@
 //! A FHIR R4 `QuestionnaireResponse` read as one patient's answers. Answers are matched to
 //! questions by `linkId` (exactly the question id), found at any depth (groups, nested items);
 //! each `value[x]` is checked against the question's type and then read by the same
-//! `answers::parse_json` every other front end uses. A response to another questionnaire (url
+//! `patient::parse_json` every other JSON front end uses. A response to another questionnaire (url
 //! or version) is refused outright: its linkIds may mean something else.
 
 use serde::Deserialize;
@@ -228,7 +228,7 @@ impl Reader<'_> {
                 return;
             }
         };
-        match answers::parse_json(question, &raw) {
+        match crate::patient::parse_json(question, &raw) {
             Ok(value) => self.patient.answers.set(slot, value),
             Err(e) => {
                 let shown = match &raw {
@@ -241,7 +241,7 @@ impl Reader<'_> {
     }
 }
 
-/// The answer's `value[x]` as the JSON `answers::parse_json` reads, or the rejected value and
+/// The answer's `value[x]` as the JSON `patient::parse_json` reads, or the rejected value and
 /// why it was rejected.
 fn value_of(
     ruleset: &Ruleset,
