@@ -45,6 +45,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 id_column: args.id_column,
                 delimiter: args.delimiter,
                 strict: args.strict,
+                input_format: args.input_format.map(|f| match f {
+                    crate::cli::InputFormatArg::Csv => crate::json_input::Layout::Csv,
+                    crate::cli::InputFormatArg::Ndjson => crate::json_input::Layout::Ndjson,
+                    crate::cli::InputFormatArg::Json => crate::json_input::Layout::Json,
+                }),
             },
             term,
         ),

@@ -4,6 +4,7 @@
 mod support;
 
 mod batch;
+mod batch_json;
 mod cases;
 mod check;
 mod color;

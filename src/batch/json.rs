@@ -170,14 +170,15 @@ pub fn screen<R: BufRead, W: Write>(
             json_input::ndjson(input, |item| screen.item(item))?;
         }
         Layout::Json => {
-            let (items, place) = match json_input::document(input).map_err(JsonBatchError::Document)? {
-                Document::Array(items) => (items, "item"),
-                Document::Bundle { responses, others } => {
-                    screen.outcome.other_entries = others;
-                    (responses, "QuestionnaireResponse")
-                }
-                Document::One(doc) => (vec![doc], "document"),
-            };
+            let (items, place) =
+                match json_input::document(input).map_err(JsonBatchError::Document)? {
+                    Document::Array(items) => (items, "item"),
+                    Document::Bundle { responses, others } => {
+                        screen.outcome.other_entries = others;
+                        (responses, "QuestionnaireResponse")
+                    }
+                    Document::One(doc) => (vec![doc], "document"),
+                };
             for (i, doc) in items.into_iter().enumerate() {
                 let row = i as u64 + 1;
                 screen.item(Item {
