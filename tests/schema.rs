@@ -1,8 +1,8 @@
 //! The published JSON Schema `schema/verdict.v1.json`: it is a valid draft 2020-12 schema; the
 //! record of every shipped rule case (as `check --explain` prints it, and as a saved interview
-//! holds it) and every record of the batch tests' files validate against it; with every object
-//! closed to undeclared properties they still do (the schema names every field we write); and
-//! wrong records fail.
+//! holds it) and every record of the batch tests' files (CSV, and NDJSON with a FHIR
+//! QuestionnaireResponse) validate against it; with every object closed to undeclared
+//! properties they still do (the schema names every field we write); and wrong records fail.
 
 use serde_json::{json, Value};
 
@@ -121,7 +121,11 @@ fn every_batch_test_record_validates() {
     std::fs::write(&messy, crate::batch::messy()).expect("written");
     let messy = messy.display().to_string();
     let mut checked = 0;
-    for file in [messy.as_str(), "examples/intake.csv"] {
+    for file in [
+        messy.as_str(),
+        "examples/intake.csv",
+        "examples/patients.ndjson",
+    ] {
         let run = ks(["batch", file, "--format", "ndjson"]).run();
         assert_eq!(run.code, 0, "{run:?}");
         for line in run.stdout.lines() {
@@ -140,7 +144,7 @@ fn every_batch_test_record_validates() {
             assert_valid(&validators, record, file);
         }
     }
-    assert_eq!(checked, 10 + 12);
+    assert_eq!(checked, 10 + 12 + 4);
 }
 
 #[test]
