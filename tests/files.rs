@@ -468,10 +468,10 @@ fn semicolon_file_with_our_ids_needs_no_flags() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,exclude,review,note,missing,error_count,errors,ruleset\n\
-         1,P1,eligible,false,,,,,0,,files-test@1.0.0\n\
-         3,P2,review,false,,elevated_blood_pressure,low_weight,,0,,files-test@1.0.0\n\
-         4,P3,ineligible,true,under_18;current_mania,,,,0,,files-test@1.0.0\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored,exclude,review,note,error_count\n\
+         1,P1,eligible,false,,,,files-test@1.0.0,false,,,,,0\n\
+         3,P2,review,false,elevated_blood_pressure;low_weight,,,files-test@1.0.0,false,,,elevated_blood_pressure,low_weight,0\n\
+         4,P3,ineligible,true,under_18;current_mania,,,files-test@1.0.0,false,,under_18;current_mania,,,0\n"
     );
     let name = file.display();
     assert_eq!(
@@ -601,12 +601,12 @@ fn xlsx_output_is_a_workbook_of_verdicts_reasons_and_summary() {
         rows(&mut book, "Verdicts"),
         [
             "row|id|verdict|urgent|urgent_undecided|exclude|review|note|missing|error_count|errors|ruleset",
-            "1|00123|eligible|false||||||0||files-test@1.0.0",
-            "2|00124|review|false|||elevated_blood_pressure|low_weight||0||files-test@1.0.0",
-            "3|00125|ineligible|false||pregnancy||||0||files-test@1.0.0",
-            "4|00126|ineligible|true||severe_hypertension;current_mania||||0||files-test@1.0.0",
-            "5|00127|incomplete|false|||||systolic_bp|0||files-test@1.0.0",
-            "6|00128|incomplete|false|||||systolic_bp|1|systolic_bp: column 'Tension systolique': expected a whole number between 50 and 300 mmHg|files-test@1.0.0",
+            "1|00123|eligible|false|false|||||0||files-test@1.0.0",
+            "2|00124|review|false|false||elevated_blood_pressure|low_weight||0||files-test@1.0.0",
+            "3|00125|ineligible|false|false|pregnancy||||0||files-test@1.0.0",
+            "4|00126|ineligible|true|false|severe_hypertension;current_mania||||0||files-test@1.0.0",
+            "5|00127|incomplete|false|true||||systolic_bp|0||files-test@1.0.0",
+            "6|00128|incomplete|false|true||||systolic_bp|1|systolic_bp: column 'Tension systolique': expected a whole number between 50 and 300 mmHg|files-test@1.0.0",
         ]
     );
     assert_eq!(
@@ -643,7 +643,7 @@ fn xlsx_output_is_a_workbook_of_verdicts_reasons_and_summary() {
             "review|1".into(),
             "eligible|1".into(),
             "urgent|1".into(),
-            "urgent undecided|0".into(),
+            "urgent undecided|2".into(),
             "rows with input errors|1".into(),
             "empty rows not screened|3".into(),
         ]
@@ -714,10 +714,10 @@ fn excel_csv_output_has_a_bom_and_the_chosen_separator() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "\u{FEFF}row;id;verdict;urgent;exclude;review;note;missing;error_count;errors;ruleset\n\
-         1;P1;eligible;false;;;;;0;;files-test@1.0.0\n\
-         3;P2;review;false;;elevated_blood_pressure;low_weight;;0;;files-test@1.0.0\n\
-         4;P3;ineligible;true;\"under_18;current_mania\";;;;0;;files-test@1.0.0\n"
+        "\u{FEFF}row;id;verdict;urgent;reasons;missing;errors;ruleset;urgent_undecided;ignored;exclude;review;note;error_count\n\
+         1;P1;eligible;false;;;;files-test@1.0.0;false;;;;;0\n\
+         3;P2;review;false;\"elevated_blood_pressure;low_weight\";;;files-test@1.0.0;false;;;elevated_blood_pressure;low_weight;0\n\
+         4;P3;ineligible;true;\"under_18;current_mania\";;;files-test@1.0.0;false;;\"under_18;current_mania\";;;0\n"
     );
     let comma = with(&["--excel"]).stdout;
     assert!(comma.starts_with("\u{FEFF}row,id,verdict,"), "{comma}");

@@ -4,13 +4,18 @@
 mod support;
 
 mod batch;
+mod batch_json;
 mod cases;
 mod check;
+mod color;
+mod conventions;
 mod docs;
+mod fhir;
 mod files;
 mod hostile;
 mod interview;
 mod lint;
 mod properties;
+mod schema;
 mod toolkit;
 mod walls;

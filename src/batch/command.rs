@@ -5,8 +5,7 @@
 //! `--output` is written to a temporary file in the same directory, mode 0600, renamed into
 //! place only when the whole batch is written.
 
-use std::io::{self, Read, Write};
-use std::os::unix::fs::MetadataExt;
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,6 +17,7 @@ use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
 use crate::front::{self, Destination, Input, Terminal, UsageError};
 use crate::input::{self, InputOptions};
+use crate::json_input::{self, Layout};
 use crate::output::csv::CsvStyle;
 use crate::output::xlsx::{RunInfo, XlsxWriter};
 use crate::output::{self, Format};
@@ -91,7 +91,7 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
     };
     let same_inode = input
         .metadata()
-        .is_some_and(|m| m.is_file() && m.dev() == out_meta.dev() && m.ino() == out_meta.ino());
+        .is_some_and(|m| m.is_file() && crate::platform::same_file(&m, &out_meta));
     let same_path = match input {
         Input::File { path, .. } => {
             std::fs::canonicalize(path).ok().is_some()
@@ -172,10 +172,11 @@ fn summary_line(summary: &Summary, seconds: f64) -> String {
         .map(|&s| format!("{} {s}", summary.count(s)))
         .collect();
     format!(
-        "ketascreen: {} screened in {seconds:.2} s: {}; {} urgent; {} with input errors",
+        "ketascreen: {} screened in {seconds:.2} s: {}; {} urgent; {} urgent not known; {} with input errors",
         plural(summary.rows, "row", "rows"),
         counts.join(", "),
         summary.urgent,
+        summary.urgent_undecided,
         plural(summary.with_errors, "row", "rows"),
     )
 }
@@ -237,6 +238,8 @@ pub struct Options {
     /// Name every ignored column and empty row.
     pub verbose: bool,
     pub strict: bool,
+    /// How the input is laid out; `None`: from the file's extension, else its first line.
+    pub input_format: Option<Layout>,
 }
 
 /// Runs `ketascreen batch`.
@@ -287,7 +290,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let input = Input::open(
         &args.file,
         term,
-        "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
+        "no input given: name a FILE (CSV, NDJSON or JSON), or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
     )?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
@@ -307,6 +310,53 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         ),
         Input::Stdin => Box::new(io::stdin()),
     };
+    let mut source = io::BufReader::with_capacity(1 << 16, source);
+    let layout = match args.input_format {
+        Some(layout) => layout,
+        None => match json_input::layout_of_name(&args.file) {
+            Some(layout) => layout,
+            None => json_input::layout_of_content(
+                source
+                    .fill_buf()
+                    .with_context(|| format!("cannot read {name}"))?,
+            ),
+        },
+    };
+    if layout != Layout::Csv {
+        if args.excel.is_some() || chosen == Output::Xlsx {
+            return Err(UsageError(
+                "--excel and --format xlsx are for CSV and spreadsheet input; for JSON answers use --format csv"
+                    .into(),
+            )
+            .into());
+        }
+        if !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "auto" {
+            return Err(UsageError(
+                "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
+                 by question id (or alias) and carry their id in `id` or `patient_id`"
+                    .into(),
+            )
+            .into());
+        }
+        let destination = match &output {
+            Some(path) => Destination::create(path)?,
+            None => Destination::Stdout(io::stdout().lock()),
+        };
+        let color = output.is_none() && output::color_allowed(term.stdout);
+        return run_json(
+            &ruleset,
+            JsonRun {
+                layout,
+                source,
+                name: &name,
+                format,
+                color,
+                destination,
+                strict: args.strict,
+                started,
+            },
+        );
+    }
     let input_path = match &input {
         Input::File { path, .. } => Some(path.as_path()),
         Input::Stdin => None,
@@ -316,7 +366,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         columns::resolve(&ruleset, names.iter().map(|n| n.as_bytes()), &mapping)
             .map_or(0, |c| c.questions.len())
     };
-    let mut opened = input::open(source, input_path, &options, &maps).map_err(|e| {
+    let mut opened = input::open(Box::new(source), input_path, &options, &maps).map_err(|e| {
         let message = format!("cannot read {name}: {e}");
         if e.is_usage() {
             anyhow::Error::from(UsageError(message))
@@ -364,7 +414,8 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         Some(path) => Destination::create(path)?,
         None => Destination::Stdout(io::stdout().lock()),
     };
-    let color = to_terminal && output::color_allowed(term.stdout);
+    // Colour follows the one policy (`--color always` colours a table piped to `less -R`).
+    let color = output.is_none() && output::color_allowed(term.stdout);
     // A bar only where someone watches, and not over a table being printed to the same screen.
     // Its position counts the bytes read, which are the file's only when they are not
     // decoded or taken from a workbook.
@@ -463,6 +514,93 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// A JSON batch, resolved.
+struct JsonRun<'a, R> {
+    layout: Layout,
+    source: R,
+    name: &'a str,
+    format: Format,
+    color: bool,
+    destination: Destination,
+    strict: bool,
+    started: Instant,
+}
+
+/// `batch` over NDJSON, a JSON array or a FHIR Bundle (`super::json`): the same destination,
+/// summary and `--strict` as for CSV.
+fn run_json<R: BufRead>(ruleset: &Ruleset, run: JsonRun<'_, R>) -> Result<ExitCode> {
+    let JsonRun {
+        layout,
+        source,
+        name,
+        format,
+        color,
+        mut destination,
+        strict,
+        started,
+    } = run;
+    let outcome = super::json::screen(ruleset, layout, source, format, color, &mut destination)
+        .map_err(|e| match e {
+            super::json::JsonBatchError::Read(source) => {
+                anyhow::Error::new(source).context(format!("cannot read {name}"))
+            }
+            super::json::JsonBatchError::Document(message) => {
+                anyhow::anyhow!("cannot read {name}: {message}")
+            }
+            e => anyhow::Error::new(e),
+        })?;
+    destination.commit()?;
+    let summary = outcome.summary;
+    if !outcome.ignored.is_empty() {
+        let total = outcome.ignored.len();
+        let mut named: Vec<String> = outcome
+            .ignored
+            .iter()
+            .take(NAMED_COLUMNS)
+            .map(|(key, records)| {
+                let key = crate::answers::echo(key).escape_debug().to_string();
+                match ruleset.suggest_question(&key) {
+                    Some(q) => format!(
+                        "'{key}' ({}; did you mean '{q}'?)",
+                        plural(*records, "record", "records")
+                    ),
+                    None => format!("'{key}' ({})", plural(*records, "record", "records")),
+                }
+            })
+            .collect();
+        if total > NAMED_COLUMNS {
+            named.push(format!("and {} more", total - NAMED_COLUMNS));
+        }
+        eprintln!(
+            "ketascreen: warning: ignoring {} no question (never read, never echoed): {}",
+            plural(total as u64, "key that matches", "keys that match"),
+            named.join(", ")
+        );
+    }
+    if outcome.other_entries > 0 {
+        eprintln!(
+            "ketascreen: note: {name}: {}, not screened",
+            plural(
+                outcome.other_entries as u64,
+                "Bundle entry is not a QuestionnaireResponse",
+                "Bundle entries are not QuestionnaireResponses"
+            )
+        );
+    }
+    eprintln!(
+        "{}",
+        summary_line(&summary, started.elapsed().as_secs_f64())
+    );
+    if strict && summary.with_errors > 0 {
+        eprintln!(
+            "ketascreen: error: {} input errors (--strict)",
+            plural(summary.with_errors, "row has", "rows have")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Screens a whole CSV document held in memory, comma-delimited, with no column mapping: the
 /// same header resolution, duplicate check and screening as `run`, without files, terminals
 /// or stderr. For fuzzing and tests; `threads` as `KETASCREEN_THREADS`.
@@ -536,12 +674,13 @@ mod tests {
             rows: 12,
             by_status: [3, 2, 4, 3],
             urgent: 2,
+            urgent_undecided: 1,
             with_errors: 1,
             ..Summary::default()
         };
         assert_eq!(
             summary_line(&s, 0.0123),
-            "ketascreen: 12 rows screened in 0.01 s: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 row with input errors"
+            "ketascreen: 12 rows screened in 0.01 s: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 urgent not known; 1 row with input errors"
         );
     }
 }

@@ -1,9 +1,12 @@
-//! The CSV verdict: one line per patient with the verdict, urgency, the fired rule ids by
-//! severity (exclude, review, note: a column each, so a spreadsheet filters on them), missing
-//! question ids, and the input errors with their count. No answers are echoed, so no
-//! identifying column leaks through; text that came from the input is made safe to open in a
-//! spreadsheet (`spreadsheet::formula_safe`). `CsvStyle` says how it is written: commas, or
-//! for Excel a byte-order mark and commas or semicolons.
+//! The CSV verdict: one line per patient with the verdict, urgency, fired rule ids, missing
+//! question ids, input errors, whether urgency is not known, and the ids of the questions whose
+//! answers were ignored (they do not apply), then the fired rule ids by severity (exclude,
+//! review, note: a column each, so a spreadsheet filters on them) and the number of input
+//! errors. No answers are echoed, so no identifying column leaks through; text that came from
+//! the input is made safe to open in a spreadsheet (`spreadsheet::formula_safe`). Columns are
+//! only ever added, at the end, so a spreadsheet or script that reads them by position keeps
+//! working. `CsvStyle` says how it is written: commas, or for Excel a byte-order mark and
+//! commas or semicolons.
 
 use super::spreadsheet::formula_safe;
 use super::Record;
@@ -12,18 +15,21 @@ use crate::engine::Verdict;
 use crate::ruleset::{Ruleset, Severity};
 
 /// The header row of CSV output.
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 14] = [
     "row",
     "id",
     "verdict",
     "urgent",
+    "reasons",
+    "missing",
+    "errors",
+    "ruleset",
+    "urgent_undecided",
+    "ignored",
     "exclude",
     "review",
     "note",
-    "missing",
     "error_count",
-    "errors",
-    "ruleset",
 ];
 
 /// How CSV output is written.
@@ -60,7 +66,7 @@ impl Default for CsvStyle {
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
-pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 11] {
+pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 14] {
     fields_of(
         ruleset,
         record.row,
@@ -77,7 +83,7 @@ pub fn fields_of(
     id: Option<&str>,
     v: &Verdict,
     errors: &[InputError],
-) -> [String; 11] {
+) -> [String; 14] {
     let fired = |severity: Severity| {
         v.reasons
             .iter()
@@ -86,10 +92,20 @@ pub fn fields_of(
             .collect::<Vec<_>>()
             .join(";")
     };
+    let reasons: Vec<&str> = v
+        .reasons
+        .iter()
+        .map(|r| ruleset.rules[r.rule].id.as_str())
+        .collect();
     let missing: Vec<&str> = v
         .missing_questions()
         .into_iter()
         .map(|s| ruleset.questions[s].id.as_str())
+        .collect();
+    let ignored: Vec<&str> = v
+        .ignored
+        .iter()
+        .map(|i| ruleset.questions[i.question].id.as_str())
         .collect();
     let error_text: Vec<String> = errors
         .iter()
@@ -100,12 +116,15 @@ pub fn fields_of(
         formula_safe(id.unwrap_or_default()).into_owned(),
         v.status.as_str().to_string(),
         v.urgent.to_string(),
+        reasons.join(";"),
+        missing.join(";"),
+        formula_safe(&error_text.join("; ")).into_owned(),
+        format!("{}@{}", ruleset.id, ruleset.version),
+        v.urgent_undecided.to_string(),
+        ignored.join(";"),
         fired(Severity::Exclude),
         fired(Severity::Review),
         fired(Severity::Note),
-        missing.join(";"),
         errors.len().to_string(),
-        formula_safe(&error_text.join("; ")).into_owned(),
-        format!("{}@{}", ruleset.id, ruleset.version),
     ]
 }
