@@ -15,6 +15,7 @@ pub mod expr;
 pub mod interview;
 pub mod output;
 pub mod patient;
+pub mod profile;
 pub mod ruleset;
 pub mod suggest;
 pub mod toolkit;

@@ -194,6 +194,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
         let question = &ruleset.questions[slot];
         if let Some(first) = given_as[slot] {
             patient.errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value: answers::echo(&scalar_text(raw)),
                 message: format!(
@@ -207,6 +208,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
         match answers::parse_json(question, raw) {
             Ok(value) => patient.answers.set(slot, value),
             Err(e) => patient.errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value: answers::echo(&scalar_text(raw)),
                 message: e.message,

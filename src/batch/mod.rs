@@ -267,6 +267,7 @@ fn read_row(
             Err(_) => {
                 id.push_str(&String::from_utf8_lossy(raw));
                 errors.push(InputError {
+                    form: None,
                     question: ID_ERROR.to_string(),
                     value: id.to_string(),
                     message: format!(
@@ -279,6 +280,7 @@ fn read_row(
     }
     if let Some(message) = duplicate {
         errors.push(InputError {
+            form: None,
             question: ID_ERROR.to_string(),
             value: id.to_string(),
             message,
@@ -290,6 +292,7 @@ fn read_row(
         reads.iter_mut().for_each(memo::Column::forget_last);
         let line = line();
         errors.push(InputError {
+            form: None,
             question: ROW_ERROR.to_string(),
             value: format!("{} fields", record.len()),
             message: format!(
@@ -322,6 +325,7 @@ fn read_row(
                 ),
             };
             errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value,
                 message: format!("column '{}': {message}", columns.names[read.column]),

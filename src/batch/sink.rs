@@ -398,6 +398,7 @@ mod tests {
                     verdict: evaluate(rs, &answers),
                     errors: vec![
                         InputError {
+                            form: None,
                             question: "systolic_bp".into(),
                             value: "400".into(),
                             message: "column 'sbp': 400 is out of range".into(),

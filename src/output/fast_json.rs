@@ -260,6 +260,7 @@ mod tests {
             }
             let errors = (0..rng.next(3))
                 .map(|i| InputError {
+                    form: None,
                     question: tricky[(i + n as usize) % tricky.len()].to_string(),
                     value: tricky[rng.next(tricky.len())].to_string(),
                     message: "expected yes or no (y/n, true/false, 1/0)".to_string(),
