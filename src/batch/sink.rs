@@ -393,6 +393,7 @@ mod tests {
                     answers.set(slot, parse_text(&rs.questions[slot], raw).expect("valid"));
                 }
                 Record {
+                    profile: None,
                     id: [Some("P,1\"x".to_string()), None, Some("a\r\nb\"".into())][i % 3].clone(),
                     row: Some(i as u64 + 1),
                     verdict: evaluate(rs, &answers),

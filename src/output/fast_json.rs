@@ -267,6 +267,7 @@ mod tests {
                 })
                 .collect();
             let record = Record {
+                profile: None,
                 id: [None, Some(tricky[rng.next(tricky.len())].to_string())][rng.next(2)].clone(),
                 row: [None, Some(n + 1)][rng.next(2)],
                 verdict: evaluate(&rs, &answers),
@@ -304,6 +305,7 @@ rules:
                 answers.set(slot, parse_text(&rs.questions[slot], raw).expect("valid"));
             }
             let record = Record {
+                profile: None,
                 id: Some("P\u{0}".into()),
                 row: Some(3),
                 verdict: evaluate(&rs, &answers),

@@ -21,6 +21,8 @@ struct JsonRecord<'a> {
     errors: &'a [InputError],
     ruleset: JsonRuleset<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<&'a super::ProfileId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     answers: Option<Map<String, Json>>,
 }
 
@@ -125,6 +127,7 @@ pub fn to_value(ruleset: &Ruleset, record: &Record, answers: Option<&Answers>) -
             version: &ruleset.version,
             sha256: &ruleset.sha256,
         },
+        profile: record.profile.as_ref(),
         answers: answers.map(|a| answers_json(ruleset, a)),
     };
     serde_json::to_value(doc).unwrap_or(Json::Null)

@@ -133,10 +133,11 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
     if !record.errors.is_empty() {
         out.push_str("\nInput errors (these answers were treated as unanswered):\n");
         for e in &record.errors {
-            out.push_str(&format!(
-                "  - {} = {:?}: {}\n",
-                e.question, e.value, e.message
-            ));
+            let what = match &e.form {
+                Some(form) => format!("form {form}"),
+                None => e.question.clone(),
+            };
+            out.push_str(&format!("  - {what} = {:?}: {}\n", e.value, e.message));
         }
     }
 
@@ -159,8 +160,19 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
             ));
         }
     }
+    let profile = record
+        .profile
+        .as_ref()
+        .map(|p| {
+            format!(
+                ", answers read through profile {} (sha256 {})",
+                p.id,
+                p.sha256.get(..12).unwrap_or(&p.sha256)
+            )
+        })
+        .unwrap_or_default();
     out.push_str(&format!(
-        "\nRuleset {} {} (sha256 {}). Decision support only: the prescriber makes the treatment decision.\n",
+        "\nRuleset {} {} (sha256 {}){profile}. Decision support only: the prescriber makes the treatment decision.\n",
         ruleset.id,
         ruleset.version,
         ruleset.sha256.get(..12).unwrap_or(&ruleset.sha256)

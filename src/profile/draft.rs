@@ -50,7 +50,7 @@ impl Grounds {
 }
 
 /// Words below this score are no match.
-const WORDS_THRESHOLD: f64 = 0.5;
+const WORDS_THRESHOLD: f64 = 0.6;
 
 const STOP_WORDS: [&str; 22] = [
     "the", "a", "an", "of", "or", "and", "is", "are", "does", "do", "has", "have", "to", "in",
@@ -84,7 +84,7 @@ pub fn normalize(name: &str) -> String {
 
 /// Dice coefficient of two word lists, words compared whole (or one a prefix of the other,
 /// at least 4 letters long: `hypertens` / `hypertension`).
-fn dice(a: &[String], b: &[String]) -> f64 {
+pub fn dice(a: &[String], b: &[String]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }

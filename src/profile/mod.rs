@@ -8,8 +8,10 @@
 //! located (file:line:col, "did you mean") with the ruleset's own locating machinery; `plan`
 //! compiles a loaded profile against one file's header into a per-column plan that the batch
 //! loop and `check` apply row after row; `draft` and `redcap` write profiles (and REDCap data
-//! dictionaries) for people to review. Nothing here reads files or prints: callers do.
+//! dictionaries) for people to review. Those read no files and print nothing; `command` is
+//! the command layer that does (`profile lint|init|redcap`, and loading `--profile`).
 
+pub mod command;
 pub mod draft;
 mod load;
 pub mod plan;

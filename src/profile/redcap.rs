@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::draft::{comment_text, id_from_name, match_question, normalize, quote, words, Grounds};
+use super::draft::{
+    comment_text, dice, id_from_name, match_question, normalize, quote, words, Grounds,
+};
 use super::REDCAP_MISSING_CODES;
 use crate::answers;
 use crate::expr::{self, Ast, Atom, CmpOp};
@@ -159,11 +161,7 @@ fn read_label(question: &Question, label: &str) -> Option<Option<String>> {
         let label_words = words(label);
         let mut best: Option<(usize, f64)> = None;
         for (i, o) in options.iter().enumerate() {
-            let mut ow = words(&o.label);
-            ow.extend(words(&o.id));
-            let shared = label_words.iter().filter(|w| ow.contains(w)).count();
-            let score =
-                2.0 * shared as f64 / (label_words.len() + words(&o.label).len()).max(1) as f64;
+            let score = dice(&label_words, &words(&o.label)).max(dice(&label_words, &words(&o.id)));
             if score >= 0.6 && best.is_none_or(|(_, s)| score > s) {
                 best = Some((i, score));
             }
@@ -182,14 +180,9 @@ struct Claim {
     grounds: Grounds,
 }
 
-/// Drafts a profile from a data dictionary. `event`: for longitudinal projects, the unique
-/// event name whose rows are the screening.
-pub fn draft_profile(
-    ruleset: &Ruleset,
-    fields: &[Field],
-    name: &str,
-    event: Option<&str>,
-) -> String {
+/// Drafts a profile from a data dictionary. `events`: for longitudinal projects, the unique
+/// event names whose rows are the screening.
+pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[String]) -> String {
     let record_id = fields
         .first()
         .map(|f| f.name.as_str())
@@ -220,7 +213,13 @@ pub fn draft_profile(
                 let mut any = false;
                 for (code, label) in &f.choices {
                     let column = checkbox_column(&f.name, code);
-                    let matched = match_question(ruleset, &column, Some(label))
+                    // The export column by id or alias, else the choice's label alone (the
+                    // field's label is about the whole list, not this choice).
+                    let by_name = ruleset.resolve_name(&column).map(|s| {
+                        let exact = ruleset.questions[s].id.eq_ignore_ascii_case(&column);
+                        (s, if exact { Grounds::Id } else { Grounds::Alias })
+                    });
+                    let matched = by_name
                         .or_else(|| match_question(ruleset, label, None))
                         .filter(|(s, _)| ruleset.questions[*s].kind == Kind::YesNo);
                     match matched {
@@ -284,19 +283,20 @@ pub fn draft_profile(
     );
     out.push_str("input:\n");
     let _ = writeln!(out, "  id_column: {}", quote(record_id));
-    match event {
-        Some(e) => {
-            let _ = writeln!(
-                out,
-                "  rows: {{column: redcap_event_name, equals: [{}]}}",
-                quote(e)
-            );
-        }
-        None => out.push_str(
+    match events {
+        [] => out.push_str(
             "  # Longitudinal project? One row per event: keep only the event holding the screening\n\
              \x20 # forms (its unique event name), or every other event's row is screened as a patient.\n\
              \x20 # rows: {column: redcap_event_name, equals: [EVENT_NAME]}\n",
         ),
+        events => {
+            let names: Vec<String> = events.iter().map(|e| quote(e)).collect();
+            let _ = writeln!(
+                out,
+                "  rows: {{column: redcap_event_name, equals: [{}]}}",
+                names.join(", ")
+            );
+        }
     }
     if claims
         .values()
@@ -394,12 +394,15 @@ pub fn draft_profile(
         } else {
             format!("{}, {}", f.kind, f.validation)
         };
+        let label = match c.grounds {
+            Grounds::Words(_) => format!(" \"{}\"", comment_text(&words(&f.label).join(" "))),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {}: {entry}   # field '{}' ({kind}) \"{}\": {}",
+            "  {}: {entry}   # field '{}' ({kind}){label}: {}",
             q.id,
             f.name,
-            comment_text(&words(&f.label).join(" ")),
             c.grounds.describe()
         );
         if !unmatched.is_empty() {
@@ -616,16 +619,12 @@ pub fn template(ruleset: &Ruleset) -> String {
             Kind::Choice(_) => ("radio", "", None, None),
             Kind::Text => ("notes", "", None, None),
         };
-        let mut note = String::new();
-        if let Some(unit) = &q.unit {
-            note.push_str(unit);
-        }
-        if let Some(help) = &q.help {
-            if !note.is_empty() {
-                note.push_str(". ");
-            }
-            note.push_str(help.trim());
-        }
+        let help = q.help.as_deref().map(str::trim).unwrap_or_default();
+        let note = match (&q.unit, help.is_empty()) {
+            (Some(unit), true) => format!("Unit: {unit}"),
+            (Some(unit), false) => format!("{help} Unit: {unit}"),
+            (None, _) => help.to_string(),
+        };
         let logic = q
             .ask_if_text
             .as_deref()
