@@ -30,7 +30,8 @@ impl Grounds {
             Grounds::Id => 1.0,
             Grounds::Alias => 0.99,
             Grounds::Spelling => 0.95,
-            Grounds::Words(s) => s,
+            // Shared words never beat a name: below `Spelling` even when every word matches.
+            Grounds::Words(s) => s * 0.9,
         }
     }
 

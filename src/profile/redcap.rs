@@ -176,7 +176,8 @@ struct Claim {
     field: usize,
     /// The export column (the field name, or `field___code` for a checkbox choice).
     column: String,
-    checkbox: bool,
+    /// For a checkbox choice: its code and label.
+    choice: Option<(String, String)>,
     grounds: Grounds,
 }
 
@@ -230,7 +231,7 @@ pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[
                                 Claim {
                                     field: i,
                                     column,
-                                    checkbox: true,
+                                    choice: Some((code.clone(), label.clone())),
                                     grounds,
                                 },
                                 &mut left_out,
@@ -252,7 +253,7 @@ pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[
                     Claim {
                         field: i,
                         column: f.name.clone(),
-                        checkbox: false,
+                        choice: None,
                         grounds,
                     },
                     &mut left_out,
@@ -345,7 +346,7 @@ pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[
             format!(", form: {}", f.form)
         };
         let mut unmatched: Vec<String> = Vec::new();
-        let entry = if c.checkbox {
+        let entry = if c.choice.is_some() {
             format!("{{checkbox: {}{form}}}", quote(&c.column))
         } else {
             let table: Vec<(String, Option<String>)> = match f.kind.as_str() {
@@ -389,10 +390,10 @@ pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[
                 )
             }
         };
-        let kind = if f.validation.is_empty() {
-            f.kind.clone()
-        } else {
-            format!("{}, {}", f.kind, f.validation)
+        let kind = match &c.choice {
+            Some((code, label)) => format!("checkbox, choice {code} '{}'", comment_text(label)),
+            None if f.validation.is_empty() => f.kind.clone(),
+            None => format!("{}, {}", f.kind, f.validation),
         };
         let label = match c.grounds {
             Grounds::Words(_) => format!(" \"{}\"", comment_text(&words(&f.label).join(" "))),
