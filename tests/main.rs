@@ -10,5 +10,6 @@ mod docs;
 mod hostile;
 mod interview;
 mod lint;
+mod profiles;
 mod properties;
 mod toolkit;

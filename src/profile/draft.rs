@@ -181,6 +181,18 @@ pub struct Sample {
 /// How many distinct unreadable values a draft names per column.
 const NAMED_VALUES: usize = 8;
 
+/// The unit text after a number that reads as an answer once the text is set aside:
+/// `146 mm Hg` → `mm Hg`.
+fn unit_of(question: &crate::ruleset::Question, value: &str) -> Option<String> {
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .filter(|&i| i > 0)?;
+    let (number, unit) = value.split_at(split);
+    let unit = unit.trim();
+    (!unit.is_empty() && matches!(answers::parse_text(question, number.trim()), Ok(Some(_))))
+        .then(|| unit.to_string())
+}
+
 /// Drafts a profile from a file's header and first rows.
 pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
     let mut out = String::new();
@@ -218,7 +230,7 @@ pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
             && (crate::patient::ID_KEYS.contains(&lowered.as_str())
                 || matches!(
                     normalize(name).as_str(),
-                    "record_id" | "patient_id" | "mrn" | "study_id"
+                    "id" | "record_id" | "patient_id" | "mrn" | "study_id"
                 ))
         {
             id_column = Some(i);
@@ -265,6 +277,7 @@ pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
     // like missing-data codes.
     let mut unreadable: BTreeMap<Slot, Vec<String>> = BTreeMap::new();
     let mut code_columns: BTreeMap<String, usize> = BTreeMap::new();
+    let mut units: BTreeMap<Slot, String> = BTreeMap::new();
     for (&slot, &(column, _)) in &claims {
         let question = &ruleset.questions[slot];
         let mut seen: Vec<String> = Vec::new();
@@ -278,6 +291,16 @@ pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
             }
             if answers::parse_text(question, t).is_err() {
                 seen.push(t.to_string());
+            }
+        }
+        // `146 mm Hg` in a numeric column: the export's own unit text, read with `unit:`.
+        if matches!(question.kind, Kind::Integer { .. } | Kind::Number { .. }) {
+            let suffixes: Vec<Option<String>> = seen.iter().map(|v| unit_of(question, v)).collect();
+            if let Some(Some(unit)) = suffixes.first() {
+                if suffixes.iter().all(|s| s.as_deref() == Some(unit.as_str())) {
+                    units.insert(slot, unit.clone());
+                    seen.clear();
+                }
             }
         }
         for v in &seen {
@@ -308,9 +331,13 @@ pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
     by_column.sort_by_key(|(_, (c, _))| *c);
     for (&slot, &(column, grounds)) in by_column {
         let q = &ruleset.questions[slot];
+        let unit = units
+            .get(&slot)
+            .map(|u| format!(", unit: {}", quote(u)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {}: {{column: {}}}   # {}: \"{}\"",
+            "  {}: {{column: {}{unit}}}   # {}: \"{}\"",
             q.id,
             quote(sample.header[column].trim()),
             grounds.describe(),

@@ -1,0 +1,757 @@
+//! Intake profiles: `profile lint` with located errors, `profile redcap` and `profile init`
+//! drafts, `rules template --format redcap` and its round trip, and exports screened through a
+//! profile — a synthetic REDCap project (tests/fixtures/redcap) and REDCap's own demo projects
+//! (../shared/external-suites/redcap, skipped when absent) — each record asserted exactly and
+//! equal to the record of the same patient given as clean JSON to `check`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::support::{ks, path, Run};
+
+const DEMO_RULES: &str = "tests/fixtures/redcap-demo.yaml";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A CSV file as a header and rows of cells.
+fn read_csv(file: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(file).expect("readable CSV");
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("record").iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+/// One export row as the JSON object REDCap's API would give for it (every value a string).
+fn row_json(header: &[String], row: &[String]) -> Value {
+    Value::Object(
+        header
+            .iter()
+            .zip(row)
+            .map(|(h, c)| (h.clone(), Value::String(c.clone())))
+            .collect(),
+    )
+}
+
+/// Writes a profile drafted by `profile redcap` (checked to succeed) into `dir`.
+fn draft_redcap(dir: &Path, rules: Option<&str>, dictionary: &Path, events: &[&str]) -> PathBuf {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(r) = rules {
+        args.extend(["--rules".into(), r.into()]);
+    }
+    args.extend(["profile".into(), "redcap".into()]);
+    args.push(dictionary.display().to_string());
+    for e in events {
+        args.extend(["--event".into(), e.to_string()]);
+    }
+    let run = ks(&args).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let file = dir.join("profile.yaml");
+    std::fs::write(&file, &run.stdout).expect("written");
+    file
+}
+
+/// `check --format json` of one document, through a profile or not.
+fn check(rules: Option<&str>, profile: Option<&Path>, doc: &Value) -> (Run, Value) {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(r) = rules {
+        args.extend(["--rules".into(), r.into()]);
+    }
+    args.extend(["check".into(), "-".into(), "--format".into(), "json".into()]);
+    if let Some(p) = profile {
+        args.extend(["--profile".into(), p.display().to_string()]);
+    }
+    ks(&args).stdin(doc.to_string()).json()
+}
+
+/// A record without the parts that name the profile or the ruleset build, and without the
+/// profile's form errors: what a clean `check` of the same patient must also say.
+fn decision(record: &Value) -> Value {
+    let mut r = record.clone();
+    if let Some(o) = r.as_object_mut() {
+        o.remove("profile");
+        o.remove("ruleset");
+        if let Some(Value::Array(errors)) = o.get_mut("errors") {
+            errors.retain(|e| e.get("form").is_none());
+        }
+    }
+    r
+}
+
+/// A form error as records carry it.
+fn form_error(form: &str, value: &str, status_column: &str, questions: usize) -> Value {
+    let shown = if value.is_empty() {
+        "blank".to_string()
+    } else {
+        format!("'{value}'")
+    };
+    json!({
+        "question": null, "form": form, "value": value,
+        "message": format!(
+            "form '{form}' is not complete ('{status_column}' is {shown}, complete is '2'): its {}",
+            if questions == 1 { "question is unanswered".to_string() } else { format!("{questions} questions are unanswered") }
+        )
+    })
+}
+
+fn reason(
+    rule: &str,
+    severity: &str,
+    urgent: bool,
+    message: &str,
+    answers: Value,
+    source: &str,
+) -> Value {
+    json!({"rule": rule, "severity": severity, "urgent": urgent, "message": message, "answers": answers, "source": source})
+}
+
+/// Asserts a record equals `expected` (a record without `ruleset`), with the profile's id and
+/// sha256.
+fn assert_record(actual: &Value, expected: &Value, profile_id: &str, profile_sha: &str) {
+    let mut want = expected.clone();
+    want["profile"] = json!({"id": profile_id, "sha256": profile_sha});
+    let mut got = actual.clone();
+    if let Some(o) = got.as_object_mut() {
+        o.remove("ruleset");
+    }
+    assert_eq!(got, want, "record of {}", actual["id"]);
+}
+
+// --- profile lint -----------------------------------------------------------------------------
+
+/// Runs `profile lint clinic.yaml` on `text` with the built-in ruleset.
+fn lint(text: &str) -> Run {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("clinic.yaml"), text).expect("written");
+    ks(["profile", "lint", "clinic.yaml"]).dir(dir.path()).run()
+}
+
+#[test]
+fn lint_places_every_problem_with_did_you_mean() {
+    let text = "\
+profile: {id: riverside, ruleset: ketamine-default}
+input:
+  encoding: windows1251
+  rows: {column: redcap_event_name, equals: [screening_arm_1]}
+forms:
+  intake: {status_column: intake_complete}
+columns:
+  systolic_bpp: {column: \"Systolic BP\", form: intake}
+  primary_diagnosis: {column: dx, values: {\"1\": major_depresive_disorder, \"2\": bipolar_depression}, form: intak}
+  takes_maoi: {checkbox: meds___3}
+  age_years: {column: Age, unit: years, form: intake}
+  glaucoma: {column: Age}
+";
+    let run = lint(text);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "\
+clinic.yaml:3:13: unknown encoding 'windows1251': expected one of auto, utf-8, windows-1252, iso-8859-1, utf-16le, utf-16be (did you mean 'windows-1252'?)
+   |
+ 3 |   encoding: windows1251
+   |             ^
+clinic.yaml:8:3: no question 'systolic_bpp' in ruleset 'ketamine-default' (did you mean 'systolic_bp'?)
+   |
+ 8 |   systolic_bpp: {column: \"Systolic BP\", form: intake}
+   |   ^
+clinic.yaml:9:49: code '1' reads as 'major_depresive_disorder', not an answer to 'primary_diagnosis': expected one of: major_depressive_disorder, bipolar_depression, other (did you mean 'major_depressive_disorder'?)
+   |
+ 9 |   primary_diagnosis: {column: dx, values: {\"1\": major_depresive_disorder, \"2\": bipolar_depression}, form: intak}
+   |                                                 ^
+clinic.yaml:9:107: question 'primary_diagnosis': no form 'intak' (did you mean 'intake'?)
+   |
+ 9 |   primary_diagnosis: {column: dx, values: {\"1\": major_depresive_disorder, \"2\": bipolar_depression}, form: intak}
+   |                                                                                                           ^
+clinic.yaml:10:26: checkbox 'takes_maoi' needs 'form': an unfilled form exports its checkboxes as 0, which must not read as 'no' (without a completion status, use {column: ..., values: {\"1\": yes, \"0\": no}} and accept that risk)
+    |
+ 10 |   takes_maoi: {checkbox: meds___3}
+    |                          ^
+clinic.yaml:12:13: column 'Age' already answers question 'age_years'
+    |
+ 12 |   glaucoma: {column: Age}
+    |             ^
+clinic.yaml: 6 errors found; the profile was not loaded
+"
+    );
+}
+
+#[test]
+fn lint_reports_unknown_keys_like_the_ruleset_loader() {
+    let run = lint("profile: {id: x}\ncolums: {}\n");
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "\
+clinic.yaml:2:1: unknown field `colums`, expected one of `profile`, `input`, `missing_codes`, `forms`, `columns` (did you mean 'columns'?)
+   |
+ 2 | colums: {}
+   | ^
+clinic.yaml: 1 error found; the profile was not loaded
+"
+    );
+}
+
+#[test]
+fn lint_of_a_good_profile_names_it_and_its_hash_and_checks_it_against_an_export() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(
+        dir.path(),
+        None,
+        &path("tests/fixtures/redcap/dictionary.csv"),
+        &["screening_arm_1"],
+    );
+    let sha = sha256_hex(&std::fs::read(&profile).expect("read"));
+    let run = ks([
+        "profile",
+        "lint",
+        &profile.display().to_string(),
+        "--against",
+        "tests/fixtures/redcap/export.csv",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{}: ok: profile 'dictionary' for ruleset 'ketamine-default' 1.0.0: 35 questions mapped, 3 forms, 18 missing-data codes\n\
+             sha256 {sha}\n\
+             fits tests/fixtures/redcap/export.csv: 35 questions read, id column 'record_id'\n\
+             2 columns left out (never read): 'first_name', 'meds___5'\n",
+            profile.display()
+        )
+    );
+}
+
+#[test]
+fn a_profile_for_another_ruleset_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("p.yaml"),
+        "profile: {id: x, ruleset: redcap-demo}\n",
+    )
+    .expect("written");
+    let run = ks(["check", "-", "--profile", "p.yaml"])
+        .dir(dir.path())
+        .stdin("{}")
+        .run();
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: p.yaml:1:27: this profile is for ruleset 'redcap-demo', and the ruleset in use is 'ketamine-default' (rules/ketamine.yaml (built-in))\n   |\n 1 | profile: {id: x, ruleset: redcap-demo}\n   |                           ^\np.yaml: 1 error found; the profile was not loaded\n"
+    );
+}
+
+// --- the synthetic REDCap project -------------------------------------------------------------
+
+/// The synthetic export's screening rows, each checked through the drafted profile (and the
+/// same through `KETASCREEN_PROFILE`), equal exactly the expected records, and — form errors
+/// aside — the record of the same patient as clean JSON.
+#[test]
+fn synthetic_redcap_export_screens_row_by_row_as_clean_json_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(
+        dir.path(),
+        None,
+        &path("tests/fixtures/redcap/dictionary.csv"),
+        &["screening_arm_1"],
+    );
+    let sha = sha256_hex(&std::fs::read(&profile).expect("read"));
+    let (header, rows) = read_csv(&path("tests/fixtures/redcap/export.csv"));
+    let screening: Vec<Value> = rows
+        .iter()
+        .map(|r| row_json(&header, r))
+        .filter(|r| r["redcap_event_name"] == "screening_arm_1")
+        .collect();
+    let patients: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(path("tests/fixtures/redcap/patients.json")).expect("read"),
+    )
+    .expect("JSON");
+    assert_eq!(screening.len(), patients.len());
+
+    let empty = json!([]);
+    let expected = [
+        json!({"schema": "ketascreen.verdict/v1", "id": "1001", "verdict": "eligible", "urgent": false,
+               "reasons": empty, "missing": empty, "errors": empty}),
+        json!({"schema": "ketascreen.verdict/v1", "id": "1002", "verdict": "incomplete", "urgent": false,
+               "reasons": empty,
+               "missing": [{"rule": "takes_maoi", "questions": ["takes_maoi"]},
+                           {"rule": "takes_stimulant", "questions": ["takes_stimulant"]}],
+               "errors": [form_error("medications", "0", "medications_complete", 4)]}),
+        json!({"schema": "ketascreen.verdict/v1", "id": "1003", "verdict": "incomplete", "urgent": false,
+               "reasons": [reason("bipolar_depression", "review", false,
+                   "Diagnosis is bipolar depression: refer to the prescriber before treatment (not an approved indication; risk of switching into mania).",
+                   json!({"primary_diagnosis": "bipolar_depression"}), "spravato-smpc")],
+               "missing": [{"rule": "severe_hypertension", "questions": ["systolic_bp"]},
+                           {"rule": "elevated_blood_pressure", "questions": ["systolic_bp"]}],
+               "errors": empty}),
+        json!({"schema": "ketascreen.verdict/v1", "id": "1004", "verdict": "ineligible", "urgent": false,
+               "reasons": [
+                   reason("ketamine_allergy", "exclude", false,
+                       "Past allergic reaction to ketamine or esketamine: contraindicated. Do not proceed.",
+                       json!({"ketamine_allergy": "yes"}), "spravato-pi"),
+                   reason("takes_maoi", "review", false,
+                       "Takes an MAOI: refer to the prescriber (MAOIs can raise blood pressure further with esketamine).",
+                       json!({"takes_maoi": "yes"}), "spravato-pi")],
+               "missing": empty, "errors": empty}),
+        json!({"schema": "ketascreen.verdict/v1", "id": "1005", "verdict": "incomplete", "urgent": false,
+               "reasons": empty,
+               "missing": [{"rule": "severe_hypertension", "questions": ["systolic_bp", "diastolic_bp"]},
+                           {"rule": "elevated_blood_pressure", "questions": ["systolic_bp", "diastolic_bp"]}],
+               "errors": [form_error("vitals", "1", "vitals_complete", 3)]}),
+        json!({"schema": "ketascreen.verdict/v1", "id": "1006", "verdict": "review", "urgent": true,
+               "reasons": [
+                   reason("acute_suicide_risk", "review", true,
+                       "Suicidal intent or plan in the past month. URGENT: arrange a same-day clinical risk assessment. This does not by itself rule out treatment; refer to the prescriber.",
+                       json!({"suicidal_intent_or_plan": "yes"}), "spravato-pi"),
+                   reason("benzodiazepine_may_blunt_response", "note", false,
+                       "Takes a benzodiazepine: tell the prescriber. More than about 8 mg diazepam-equivalent a day may weaken the response.",
+                       json!({"takes_benzodiazepine": "yes"}), "andrashko-2020")],
+               "missing": empty, "errors": empty}),
+    ];
+    for ((row, patient), want) in screening.iter().zip(&patients).zip(&expected) {
+        let (run, record) = check(None, Some(&profile), row);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_record(&record, want, "dictionary", &sha);
+        let (_, clean) = check(None, None, patient);
+        assert_eq!(
+            decision(&record),
+            decision(&clean),
+            "row {}",
+            row["record_id"]
+        );
+    }
+
+    // KETASCREEN_PROFILE does what --profile does.
+    let run = ks(["check", "-", "--format", "json"])
+        .env("KETASCREEN_PROFILE", &profile)
+        .stdin(screening[1].to_string())
+        .run();
+    let record: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_record(&record, &expected[1], "dictionary", &sha);
+
+    // A follow-up event's row is no patient by this profile.
+    let followup = rows
+        .iter()
+        .map(|r| row_json(&header, r))
+        .find(|r| r["redcap_event_name"] == "followup_arm_1")
+        .expect("a follow-up row");
+    let run = check_run(&profile, &followup);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: <stdin>: not a patient by the profile's input.rows: 'redcap_event_name' is 'followup_arm_1'\n"
+    );
+}
+
+fn check_run(profile: &Path, doc: &Value) -> Run {
+    ks([
+        "check",
+        "-",
+        "--format",
+        "json",
+        "--profile",
+        &profile.display().to_string(),
+    ])
+    .stdin(doc.to_string())
+    .run()
+}
+
+#[test]
+fn redcap_draft_of_the_synthetic_dictionary_is_as_reviewed() {
+    let run = ks([
+        "profile",
+        "redcap",
+        "tests/fixtures/redcap/dictionary.csv",
+        "--event",
+        "screening_arm_1",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let expected = std::fs::read_to_string(path("tests/snapshots/profile-redcap-synthetic.yaml"))
+        .expect("snapshot");
+    assert_eq!(run.stdout, expected);
+}
+
+// --- the round trip ---------------------------------------------------------------------------
+
+/// A clean patient's answer as the REDCap field built from its question would export it.
+fn redcap_cell(field_type: &str, choices: &str, answer: &Value) -> String {
+    match (field_type, answer) {
+        (_, Value::Null) => String::new(),
+        ("yesno", Value::String(s)) => if s == "yes" { "1" } else { "0" }.to_string(),
+        ("radio", Value::String(s)) => {
+            // Choices are `1, label | 2, label`, in option order; find the option by its id
+            // through the ruleset's option order, as written in the choices' labels.
+            let ruleset = ketascreen::ruleset::builtin().expect("built-in");
+            let q = ruleset
+                .questions
+                .iter()
+                .find(|q| q.kind.option_index(s).is_some())
+                .expect("a choice question with this option");
+            let i = q.kind.option_index(s).expect("option");
+            let code = choices.split('|').nth(i).expect("choice").trim();
+            code.split(',').next().expect("code").trim().to_string()
+        }
+        (_, Value::Number(n)) => n.to_string(),
+        (_, Value::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// template → dictionary → an export of clean patients → profile redcap → check: every
+/// patient's record equals its clean record, with no edit to the drafted profile.
+#[test]
+fn redcap_round_trip_from_the_ruleset_to_verdicts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = ks(["rules", "template", "--format", "redcap"]).run();
+    assert_eq!(run.code, 0);
+    let dictionary = dir.path().join("dictionary.csv");
+    std::fs::write(&dictionary, &run.stdout).expect("written");
+    let (dict_header, fields) = read_csv(&dictionary);
+    assert_eq!(dict_header.len(), 18);
+    let form = fields[0][1].clone();
+
+    // The export REDCap would give: record_id, every field, the form's status.
+    let patients: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(path("tests/fixtures/redcap/patients.json")).expect("read"),
+    )
+    .expect("JSON");
+    let profile = draft_redcap(dir.path(), None, &dictionary, &[]);
+    let draft = std::fs::read_to_string(&profile).expect("read");
+    assert!(!draft.contains("Fields left out"), "{draft}");
+    assert!(!draft.contains("Questions no field answers"), "{draft}");
+    let sha = sha256_hex(draft.as_bytes());
+    for patient in &patients {
+        let mut row = serde_json::Map::new();
+        for f in &fields {
+            let value = if f[0] == "record_id" {
+                patient["id"].as_str().unwrap_or_default().to_string()
+            } else {
+                redcap_cell(&f[3], &f[5], patient.get(&f[0]).unwrap_or(&Value::Null))
+            };
+            row.insert(f[0].clone(), Value::String(value));
+        }
+        row.insert(format!("{form}_complete"), json!("2"));
+        let (run, record) = check(None, Some(&profile), &Value::Object(row));
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_eq!(
+            record["profile"],
+            json!({"id": "dictionary", "sha256": sha})
+        );
+        let (_, clean) = check(None, None, patient);
+        assert_eq!(
+            decision(&record),
+            decision(&clean),
+            "patient {}",
+            patient["id"]
+        );
+    }
+}
+
+#[test]
+fn redcap_template_is_a_data_dictionary_with_types_bounds_and_branching() {
+    let run = ks(["rules", "template", "--format", "redcap"]).run();
+    let (header, fields) = {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("d.csv");
+        std::fs::write(&f, &run.stdout).expect("written");
+        read_csv(&f)
+    };
+    assert_eq!(header[0], "Variable / Field Name");
+    assert_eq!(header[17], "Field Annotation");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f[0] == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
+            .clone()
+    };
+    assert_eq!(field("record_id")[3], "text");
+    let sbp = field("systolic_bp");
+    assert_eq!(
+        (&sbp[3][..], &sbp[7][..], &sbp[8][..], &sbp[9][..]),
+        ("text", "integer", "50", "300")
+    );
+    assert_eq!(field("glaucoma")[3], "yesno");
+    let preg = field("pregnancy_status");
+    assert_eq!(preg[3], "radio");
+    assert_eq!(
+        preg[5],
+        "1, Not applicable (the patient cannot become pregnant) | 2, Not pregnant | 3, Pregnant"
+    );
+    assert_eq!(field("breastfeeding")[11], "[pregnancy_status] <> '1'");
+    assert_eq!(field("psychosis_history")[11], "[current_psychosis] = '0'");
+    // Every field name is a valid REDCap variable name, on one instrument.
+    for f in &fields {
+        assert!(
+            f[0].chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && f[0].len() <= 100,
+            "{}",
+            f[0]
+        );
+        assert_eq!(f[1], "ketamine_default");
+    }
+}
+
+// --- profile init -----------------------------------------------------------------------------
+
+#[test]
+fn init_matches_headers_says_how_sure_and_lists_what_it_left_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("Riverside Intake.csv");
+    std::fs::write(
+        &file,
+        "Patient ID;Name;Age;Systolic BP;Diastolic  BP;Glaucoma?;Takes an MAOI antidepressant;Notes\n\
+         P1;Ann;45;146 mm Hg;UNK;Y;N;x\n\
+         P2;Bo;52;130;-999;N;UNK;y\n",
+    )
+    .expect("written");
+    let run = ks(["profile", "init", "Riverside Intake.csv"])
+        .dir(dir.path())
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let expected =
+        std::fs::read_to_string(path("tests/snapshots/profile-init.yaml")).expect("snapshot");
+    assert_eq!(run.stdout, expected);
+}
+
+// --- REDCap's own demo projects (public test data, not in this repository) -------------------
+
+/// A file of the shared REDCap suites: `$KETASCREEN_EXTERNAL_SUITES`, else `../shared` beside
+/// the checkout (or beside the worktrees' folder); `None`, and the test skips, when absent.
+fn external(relative: &str) -> Option<PathBuf> {
+    let mut roots: Vec<PathBuf> = std::env::var_os("KETASCREEN_EXTERNAL_SUITES")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    roots.push(path("../shared/external-suites"));
+    roots.push(path("../../shared/external-suites"));
+    let found = roots
+        .iter()
+        .map(|r| r.join("redcap").join(relative))
+        .find(|p| p.exists());
+    if found.is_none() {
+        eprintln!("skipped: the shared REDCap suites are absent ({relative})");
+    }
+    found
+}
+
+/// REDCap's longitudinal demo project: 18 rows over 3 records and 12 events, 125 columns,
+/// checkboxes. Only the enrollment events are patients.
+#[test]
+fn redcap_longitudinal_demo_export_screens_row_by_row() {
+    let (Some(dictionary), Some(data)) = (
+        external("longitudinal/dictionary.csv"),
+        external("longitudinal/data.csv"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(
+        dir.path(),
+        Some(DEMO_RULES),
+        &dictionary,
+        &["enrollment_arm_1", "enrollment_arm_2"],
+    );
+    let sha = sha256_hex(&std::fs::read(&profile).expect("read"));
+    let (header, rows) = read_csv(&data);
+    assert_eq!((header.len(), rows.len()), (125, 18));
+    let patients: Vec<Value> = rows
+        .iter()
+        .map(|r| row_json(&header, r))
+        .filter(|r| {
+            r["redcap_event_name"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("enrollment_"))
+        })
+        .collect();
+    let empty = json!([]);
+    let two_ssris = reason(
+        "two_ssris",
+        "review",
+        false,
+        "Takes both Lexapro and Celexa.",
+        json!({"takes_lexapro": "yes", "takes_celexa": "yes"}),
+        "test",
+    );
+    let minor = |age: i64| {
+        reason(
+            "minor",
+            "exclude",
+            false,
+            &format!("Age {age}: under 18."),
+            json!({"age_years": age}),
+            "test",
+        )
+    };
+    let expected = [
+        (
+            json!({"schema": "ketascreen.verdict/v1", "id": "100", "verdict": "eligible", "urgent": false,
+                   "reasons": empty, "missing": empty, "errors": empty}),
+            json!({"id": "100", "age_years": 31, "sex": "male", "takes_lexapro": "no", "takes_celexa": "yes",
+                   "takes_prozac": "no", "height_cm": 160, "weight_kg": 80}),
+        ),
+        (
+            json!({"schema": "ketascreen.verdict/v1", "id": "220", "verdict": "ineligible", "urgent": false,
+                   "reasons": [minor(4), two_ssris.clone()], "missing": empty, "errors": empty}),
+            json!({"id": "220", "age_years": 4, "sex": "female", "given_birth": "no", "takes_lexapro": "yes",
+                   "takes_celexa": "yes", "takes_prozac": "no", "height_cm": 156, "weight_kg": 66}),
+        ),
+        (
+            json!({"schema": "ketascreen.verdict/v1", "id": "304", "verdict": "ineligible", "urgent": false,
+                   "reasons": [minor(9), two_ssris.clone()], "missing": empty, "errors": empty}),
+            json!({"id": "304", "age_years": 9, "sex": "female", "given_birth": "no", "takes_lexapro": "yes",
+                   "takes_celexa": "yes", "takes_prozac": "no", "height_cm": 199, "weight_kg": 88}),
+        ),
+    ];
+    assert_eq!(patients.len(), expected.len());
+    for (row, (want, clean_answers)) in patients.iter().zip(&expected) {
+        let (run, record) = check(Some(DEMO_RULES), Some(&profile), row);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_record(&record, want, "dictionary", &sha);
+        let (_, clean) = check(Some(DEMO_RULES), None, clean_answers);
+        assert_eq!(decision(&record), decision(&clean));
+    }
+}
+
+/// REDCap's blank-for-gray-status project: forms never opened export blank cells and 0
+/// checkboxes; Unverified (1) and Incomplete (0) forms make their questions unanswered.
+#[test]
+fn redcap_gray_status_forms_are_unanswered_never_no() {
+    let (Some(dictionary), Some(data)) = (
+        external("blank-for-gray-status/dictionary.csv"),
+        external("blank-for-gray-status/data.csv"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(dir.path(), Some(DEMO_RULES), &dictionary, &[]);
+    let sha = sha256_hex(&std::fs::read(&profile).expect("read"));
+    let (header, rows) = read_csv(&data);
+    let missing_meds = json!([
+        {"rule": "two_ssris", "questions": ["takes_lexapro", "takes_celexa"]},
+        {"rule": "prozac", "questions": ["takes_prozac"]}
+    ]);
+    let mut missing_weight = missing_meds.clone();
+    if let Some(a) = missing_weight.as_array_mut() {
+        a.push(json!({"rule": "underweight", "questions": ["weight_kg"]}));
+    }
+    let minor = reason(
+        "minor",
+        "exclude",
+        false,
+        "Age 11: under 18.",
+        json!({"age_years": 11}),
+        "test",
+    );
+    let health = |v: &str| form_error("health", v, "health_complete", 2);
+    let race = form_error("race_and_ethnicity", "0", "race_and_ethnicity_complete", 2);
+    let rec = |id: &str, verdict: &str, reasons: Value, missing: &Value, errors: Value| {
+        json!({"schema": "ketascreen.verdict/v1", "id": id, "verdict": verdict, "urgent": false,
+               "reasons": reasons, "missing": missing, "errors": errors})
+    };
+    let expected = [
+        (
+            rec(
+                "1",
+                "ineligible",
+                json!([minor]),
+                &missing_weight,
+                json!([health("1")]),
+            ),
+            json!({"id": "1", "age_years": 11, "sex": "female", "asian": "no", "interpreter_needed": "no"}),
+        ),
+        (
+            rec(
+                "2",
+                "ineligible",
+                json!([minor]),
+                &missing_weight,
+                json!([health("0"), race.clone()]),
+            ),
+            json!({"id": "2", "age_years": 11, "sex": "male"}),
+        ),
+        (
+            rec(
+                "3",
+                "incomplete",
+                json!([reason(
+                    "interpreter",
+                    "note",
+                    false,
+                    "Book an interpreter.",
+                    json!({"interpreter_needed": "yes"}),
+                    "test"
+                )]),
+                &missing_meds,
+                json!([]),
+            ),
+            json!({"id": "3", "age_years": 80, "sex": "male", "height_cm": 180, "weight_kg": 80, "asian": "no", "interpreter_needed": "yes"}),
+        ),
+        (
+            rec("4", "incomplete", json!([]), &missing_meds, json!([])),
+            json!({"id": "4", "age_years": 61, "sex": "female", "height_cm": 165, "weight_kg": 54, "asian": "yes"}),
+        ),
+        (
+            rec(
+                "5",
+                "incomplete",
+                json!([]),
+                &missing_weight,
+                json!([health("0")]),
+            ),
+            json!({"id": "5", "age_years": 59, "sex": "male", "asian": "no", "interpreter_needed": "no"}),
+        ),
+        (
+            {
+                let mut all = missing_weight.clone();
+                if let Some(a) = all.as_array_mut() {
+                    a.insert(0, json!({"rule": "minor", "questions": ["age_years"]}));
+                }
+                rec(
+                    "6",
+                    "incomplete",
+                    json!([]),
+                    &all,
+                    json!([
+                        form_error("demographics", "0", "demographics_complete", 2),
+                        health("0"),
+                        race.clone()
+                    ]),
+                )
+            },
+            json!({"id": "6"}),
+        ),
+    ];
+    assert_eq!(rows.len(), expected.len());
+    for (row, (want, clean_answers)) in rows.iter().zip(&expected) {
+        let doc = row_json(&header, row);
+        let (run, record) = check(Some(DEMO_RULES), Some(&profile), &doc);
+        assert_eq!(run.code, 0, "{run:?}");
+        assert_record(&record, want, "dictionary", &sha);
+        let (_, clean) = check(Some(DEMO_RULES), None, clean_answers);
+        assert_eq!(
+            decision(&record),
+            decision(&clean),
+            "record {}",
+            doc["record_id"]
+        );
+    }
+}
