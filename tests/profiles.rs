@@ -158,9 +158,9 @@ columns:
 ";
     let run = lint(text);
     assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr, "");
     assert_eq!(
-        run.stderr,
+        run.stdout,
         "\
 clinic.yaml:3:13: unknown encoding 'windows1251': expected one of auto, utf-8, windows-1252, iso-8859-1, utf-16le, utf-16be (did you mean 'windows-1252'?)
    |
@@ -196,7 +196,7 @@ fn lint_reports_unknown_keys_like_the_ruleset_loader() {
     let run = lint("profile: {id: x}\ncolums: {}\n");
     assert_eq!(run.code, 1);
     assert_eq!(
-        run.stderr,
+        run.stdout,
         "\
 clinic.yaml:2:1: unknown field `colums`, expected one of `profile`, `input`, `missing_codes`, `forms`, `columns` (did you mean 'columns'?)
    |

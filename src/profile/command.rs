@@ -110,7 +110,8 @@ pub fn run(rules: Option<&Path>, command: ProfileCommand) -> Result<ExitCode> {
             let profile = match load(&file, &ruleset) {
                 Ok(p) => p,
                 Err(e) => {
-                    eprintln!("{e:#}");
+                    // The report is the command's output, as with `rules lint`.
+                    print(&format!("{e:#}\n"))?;
                     return Ok(ExitCode::from(1));
                 }
             };
@@ -134,8 +135,7 @@ pub fn run(rules: Option<&Path>, command: ProfileCommand) -> Result<ExitCode> {
                 let plan = match Plan::compile(&profile, &ruleset, &header, None, &name) {
                     Ok(plan) => plan,
                     Err(e) => {
-                        print(&report)?;
-                        eprintln!("{e}");
+                        print(&format!("{report}{e}\n"))?;
                         return Ok(ExitCode::from(1));
                     }
                 };
