@@ -72,6 +72,10 @@ pub enum ProfileCommand {
         /// The export (CSV; the delimiter is detected).
         #[arg(value_name = "FILE")]
         file: PathBuf,
+
+        /// The profile's id [default: from the file's name]
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
     },
     /// Draft a profile from a REDCap data dictionary, printed on stdout.
     Redcap {
@@ -83,6 +87,10 @@ pub enum ProfileCommand {
         /// (e.g. screening_arm_1; repeatable, one per arm); other events' rows are left out.
         #[arg(long, value_name = "EVENT")]
         event: Vec<String>,
+
+        /// The profile's id [default: from the dictionary's file name]
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
     },
 }
 

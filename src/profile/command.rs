@@ -144,17 +144,23 @@ pub fn run(rules: Option<&Path>, command: ProfileCommand) -> Result<ExitCode> {
             print(&report)?;
             Ok(ExitCode::SUCCESS)
         }
-        ProfileCommand::Init { file } => {
+        ProfileCommand::Init { file, id } => {
             let sample = sample(&file, None, SAMPLE_ROWS)?;
-            print(&draft::init(&ruleset, &sample))?;
+            print(&draft::init(&ruleset, &sample, id.as_deref()))?;
             Ok(ExitCode::SUCCESS)
         }
-        ProfileCommand::Redcap { file, event } => {
+        ProfileCommand::Redcap { file, event, id } => {
             let text = read_text(&file)?;
             let fields = redcap::read_dictionary(&text)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let name = file.display().to_string();
-            print(&redcap::draft_profile(&ruleset, &fields, &name, &event))?;
+            print(&redcap::draft_profile(
+                &ruleset,
+                &fields,
+                &name,
+                &event,
+                id.as_deref(),
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -193,8 +193,9 @@ fn unit_of(question: &crate::ruleset::Question, value: &str) -> Option<String> {
         .then(|| unit.to_string())
 }
 
-/// Drafts a profile from a file's header and first rows.
-pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
+/// Drafts a profile from a file's header and first rows; `id` names it (default: from the
+/// file's name).
+pub fn init(ruleset: &Ruleset, sample: &Sample, id: Option<&str>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -210,7 +211,10 @@ pub fn init(ruleset: &Ruleset, sample: &Sample) -> String {
     let _ = writeln!(
         out,
         "profile: {{id: {}, ruleset: {}}}",
-        quote(&id_from_name(&sample.name)),
+        quote(
+            &id.map(str::to_string)
+                .unwrap_or_else(|| id_from_name(&sample.name))
+        ),
         quote(&ruleset.id)
     );
     out.push_str("input:\n");

@@ -471,6 +471,142 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
+    const RULES: &str = "\
+ruleset: {id: t, version: 1, title: T, sources: {s: S}}
+questions:
+  - {id: temp, section: A, text: Temperature, type: number, unit: C, min: 30, max: 45}
+  - {id: dx, section: A, text: Diagnosis, type: choice, options: [{id: mdd, label: MDD}, {id: bp, label: Bipolar}]}
+  - {id: maoi, section: A, text: MAOI?, type: yes_no}
+  - {id: glaucoma, section: A, text: Glaucoma?, type: yes_no}
+rules:
+  - {id: r, severity: review, when: maoi or glaucoma or dx == bp or temp > 38, message: m, source: s}
+";
+
+    const PROFILE: &str = "\
+profile: {id: p}
+input: {id_column: ID, decimal: \",\", rows: {column: event, equals: [screen]}}
+missing_codes: [UNK, \"-999\"]
+forms:
+  meds: {status_column: meds_complete}
+columns:
+  temp: {column: \"Temp (C)\", unit: \"deg C\"}
+  dx: {column: Diagnosis, values: {\"1\": mdd, \"2\": bp, \"9\": null}}
+  maoi: {checkbox: meds___1, form: meds}
+";
+
+    /// Reads one row of `cells` (for the header below) through the test profile.
+    fn read(cells: &[&str]) -> (Vec<String>, Vec<String>) {
+        let rs = crate::ruleset::load_str(RULES, "t.yaml").expect("ruleset");
+        let profile = super::super::load_str(PROFILE, "p.yaml", &rs).expect("profile");
+        let header = [
+            "ID",
+            "event",
+            "Temp (C)",
+            "Diagnosis",
+            "meds___1",
+            "meds_complete",
+            "Glaucoma",
+            "Name",
+        ];
+        let plan = Plan::compile(&profile, &rs, &header, None, "f.csv").expect("fits");
+        assert_eq!(plan.unmapped, vec![7]);
+        assert_eq!(plan.id, Some(0));
+        let mut answers = Answers::new(&rs);
+        let mut errors = Vec::new();
+        plan.reader()
+            .read(&rs, |i| cells[i].as_bytes(), &mut answers, &mut errors);
+        let shown = (0..rs.questions.len())
+            .map(|s| match answers.get(s) {
+                Some(v) => v.display(&rs.questions[s]).to_string(),
+                None => "-".to_string(),
+            })
+            .collect();
+        let errors = errors
+            .iter()
+            .map(|e| format!("{}|{}|{}", e.question, e.value, e.message))
+            .collect();
+        (shown, errors)
+    }
+
+    #[test]
+    fn cells_read_through_units_decimal_commas_codes_and_checkboxes() {
+        let (answers, errors) = read(&[
+            "P1",
+            "screen",
+            "38,5 deg C",
+            "2",
+            "Checked",
+            "2",
+            "no",
+            "Ann",
+        ]);
+        assert_eq!(answers, ["38.5", "bp", "yes", "no"]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (answers, errors) = read(&["P1", "screen", "-999", "9", "0", "2", "UNK", "Ann"]);
+        assert_eq!(answers, ["-", "-", "no", "-"]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (answers, errors) = read(&["P1", "screen", "38 F", "3", "x", "2", "", ""]);
+        assert_eq!(answers, ["-", "-", "-", "-"]);
+        assert_eq!(
+            errors,
+            [
+                "temp|38 F|column 'Temp (C)': expected a number between 30 and 45 C",
+                "dx|3|column 'Diagnosis': '3' is not one of this column's codes (1, 2, 9)",
+                "maoi|x|column 'meds___1': expected a checkbox: 1 or Checked, 0 or Unchecked",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_incomplete_form_makes_its_checkboxes_unanswered_and_says_so_once() {
+        let (answers, errors) = read(&["P1", "screen", "", "", "0", "0", "", ""]);
+        assert_eq!(answers[2], "-");
+        assert_eq!(
+            errors,
+            ["|0|form 'meds' is not complete ('meds_complete' is '0', complete is '2'): its question is unanswered"]
+        );
+        let (_, errors) = read(&["P1", "screen", "", "", "1", "", "", ""]);
+        assert_eq!(
+            errors,
+            ["||form 'meds' is not complete ('meds_complete' is blank, complete is '2'): its question is unanswered"]
+        );
+    }
+
+    #[test]
+    fn a_profile_that_does_not_fit_the_header_is_placed_in_the_profile() {
+        let rs = crate::ruleset::load_str(RULES, "t.yaml").expect("ruleset");
+        let profile = super::super::load_str(PROFILE, "p.yaml", &rs).expect("profile");
+        let header = [
+            "ID",
+            "event",
+            "Temp C",
+            "Diagnosis",
+            "meds___1",
+            "meds_complete",
+        ];
+        let e = Plan::compile(&profile, &rs, &header, None, "f.csv").expect_err("does not fit");
+        assert_eq!(
+            e.to_string(),
+            "p.yaml:7:18: column 'Temp (C)' is not in the header of f.csv (did you mean 'Temp C'?)\n   |\n 7 |   temp: {column: \"Temp (C)\", unit: \"deg C\"}\n   |                  ^\np.yaml: 1 error found; the profile does not fit this file"
+        );
+        assert!(!Plan::compile(
+            &profile,
+            &rs,
+            &[
+                "ID",
+                "event",
+                "Temp (C)",
+                "Diagnosis",
+                "meds___1",
+                "meds_complete"
+            ],
+            None,
+            "f"
+        )
+        .expect("fits")
+        .is_patient(b"follow_up"));
+    }
+
     #[test]
     fn units_are_stripped_in_any_case() {
         assert_eq!(strip_unit("146 mm Hg", "mm Hg"), "146");

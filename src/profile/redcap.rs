@@ -182,8 +182,15 @@ struct Claim {
 }
 
 /// Drafts a profile from a data dictionary. `events`: for longitudinal projects, the unique
-/// event names whose rows are the screening.
-pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[String]) -> String {
+/// event names whose rows are the screening; `id` names the profile (default: from the
+/// dictionary's file name).
+pub fn draft_profile(
+    ruleset: &Ruleset,
+    fields: &[Field],
+    name: &str,
+    events: &[String],
+    id: Option<&str>,
+) -> String {
     let record_id = fields
         .first()
         .map(|f| f.name.as_str())
@@ -279,7 +286,7 @@ pub fn draft_profile(ruleset: &Ruleset, fields: &[Field], name: &str, events: &[
     let _ = writeln!(
         out,
         "profile: {{id: {}, ruleset: {}}}",
-        quote(&id_from_name(name)),
+        quote(&id.map(str::to_string).unwrap_or_else(|| id_from_name(name))),
         quote(&ruleset.id)
     );
     out.push_str("input:\n");
