@@ -291,6 +291,11 @@ impl Plan {
         self.names.is_empty()
     }
 
+    /// (column, question slot) of every column read as an answer, in column order.
+    pub fn question_columns(&self) -> impl Iterator<Item = (usize, Slot)> + '_ {
+        self.reads.iter().map(|r| (r.column, r.slot))
+    }
+
     /// The `input.rows` column, when the profile says which rows are patients.
     pub fn rows_column(&self) -> Option<usize> {
         self.rows.as_ref().map(|(c, _)| *c)
