@@ -159,7 +159,15 @@ impl RecordWriter {
                 out.write_all(b",")?;
             }
             out.write_all(b"{\"question\":")?;
-            string(out, &e.question)?;
+            if e.question.is_empty() {
+                out.write_all(b"null")?;
+            } else {
+                string(out, &e.question)?;
+            }
+            if let Some(form) = &e.form {
+                out.write_all(b",\"form\":")?;
+                string(out, form)?;
+            }
             out.write_all(b",\"value\":")?;
             string(out, &e.value)?;
             out.write_all(b",\"message\":")?;
