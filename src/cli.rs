@@ -103,6 +103,17 @@ pub enum FormatArg {
     Csv,
 }
 
+impl From<FormatArg> for crate::output::Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Table => Self::Table,
+            FormatArg::Json => Self::Json,
+            FormatArg::Ndjson => Self::Ndjson,
+            FormatArg::Csv => Self::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Answers file (JSON or YAML); `-` reads stdin.
@@ -243,6 +254,12 @@ pub struct InterviewArgs {
     /// the answers given are kept and the questions not gone through yet are asked.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+
+    /// Start a new visit from a previous visit's saved answers: each section is shown with
+    /// its answers and confirmed as unchanged in one step, or asked again question by
+    /// question (each answer filled in). The previous file is not changed.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -13,3 +13,4 @@ mod lint;
 mod profiles;
 mod properties;
 mod toolkit;
+mod walls;

@@ -755,3 +755,221 @@ fn redcap_gray_status_forms_are_unanswered_never_no() {
         );
     }
 }
+
+// --- batch --profile ----------------------------------------------------------------------------
+
+/// `batch FILE --profile P --format ndjson`: the records, one per line, and stderr.
+fn batch(rules: Option<&str>, file: &Path, profile: &Path, extra: &[&str]) -> (Run, Vec<Value>) {
+    let mut args: Vec<String> = Vec::new();
+    if let Some(r) = rules {
+        args.extend(["--rules".into(), r.into()]);
+    }
+    args.extend(["batch".into(), file.display().to_string()]);
+    args.extend(["--profile".into(), profile.display().to_string()]);
+    args.extend(["--format".into(), "ndjson".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let run = ks(&args).run();
+    let records = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    (run, records)
+}
+
+/// The summary line with its time blanked.
+fn without_time(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(|l| match (l.find(" screened in "), l.find(" s: ")) {
+            (Some(a), Some(b)) if a < b => format!("{} screened in _{}", &l[..a], &l[b..]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The synthetic REDCap export through `batch --profile`: follow-up events are no patients
+/// (counted on stderr, no record, their repeated ids no duplicates), each screening row's
+/// record is the one `check --profile` gives for it, with its data-row number.
+#[test]
+fn batch_through_a_redcap_profile_equals_check_row_by_row() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(
+        dir.path(),
+        None,
+        &path("tests/fixtures/redcap/dictionary.csv"),
+        &["screening_arm_1"],
+    );
+    let export = path("tests/fixtures/redcap/export.csv");
+    let (run, records) = batch(None, &export, &profile, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        without_time(&run.stderr),
+        "ketascreen: warning: ignoring 2 columns that match no question (never read, never echoed): 'first_name', 'meds___5'\n\
+         ketascreen: 3 rows left out by the profile ('redcap_event_name' not screening_arm_1): not patients, no records\n\
+         ketascreen: 6 rows screened in _ s: 1 ineligible, 3 incomplete, 1 review, 1 eligible; 1 urgent; 2 rows with input errors"
+    );
+    let (header, rows) = read_csv(&export);
+    let screening: Vec<(u64, Value)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u64 + 1, row_json(&header, r)))
+        .filter(|(_, r)| r["redcap_event_name"] == "screening_arm_1")
+        .collect();
+    assert_eq!(records.len(), screening.len());
+    for (record, (number, row)) in records.iter().zip(&screening) {
+        let (_, mut checked) = check(None, Some(&profile), row);
+        checked["row"] = json!(number);
+        let mut want = serde_json::Map::new();
+        // `row` comes second in a batch record, as the contract orders it.
+        for (k, v) in checked.as_object().expect("object") {
+            want.insert(k.clone(), v.clone());
+        }
+        assert_eq!(record, &Value::Object(want), "row {number}");
+        assert_eq!(record["row"], json!(number));
+    }
+}
+
+/// REDCap's longitudinal demo through `batch`: 18 rows, 3 patients; ids repeat across events
+/// and are no duplicates.
+#[test]
+fn batch_of_the_redcap_longitudinal_demo_screens_the_enrollment_events() {
+    let (Some(dictionary), Some(data)) = (
+        external("longitudinal/dictionary.csv"),
+        external("longitudinal/data.csv"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(
+        dir.path(),
+        Some(DEMO_RULES),
+        &dictionary,
+        &["enrollment_arm_1", "enrollment_arm_2"],
+    );
+    let (run, records) = batch(Some(DEMO_RULES), &data, &profile, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let summary: Vec<(u64, &str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_u64().unwrap_or(0),
+                r["id"].as_str().unwrap_or(""),
+                r["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "100", "eligible"),
+            (7, "220", "ineligible"),
+            (13, "304", "ineligible")
+        ]
+    );
+    assert!(
+        records.iter().all(|r| r["errors"] == json!([])),
+        "{records:?}"
+    );
+    assert!(
+        run.stderr.contains(
+            "ketascreen: 15 rows left out by the profile ('redcap_event_name' not enrollment_arm_1 or enrollment_arm_2): not patients, no records\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn batch_refuses_map_with_a_profile_and_a_profile_that_does_not_fit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profile = draft_redcap(
+        dir.path(),
+        None,
+        &path("tests/fixtures/redcap/dictionary.csv"),
+        &["screening_arm_1"],
+    );
+    let export = path("tests/fixtures/redcap/export.csv");
+    let (run, _) = batch(None, &export, &profile, &["--map", "sbp=systolic_bp"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: --map and --profile do not go together: map the columns under the profile's 'columns:'\n"
+    );
+    let other = dir.path().join("other.csv");
+    std::fs::write(
+        &other,
+        "record_id,redcap_event_name,age_year\n1,screening_arm_1,40\n",
+    )
+    .expect("written");
+    let (run, records) = batch(None, &other, &profile, &[]);
+    assert_eq!(run.code, 1);
+    assert!(records.is_empty());
+    assert!(
+        run.stderr.starts_with(&format!(
+            "ketascreen: {}:15:27: the status column 'intake_complete' is not in the header of ",
+            profile.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("column 'age_years' is not in the header of ")
+            && run.stderr.contains(" (did you mean 'age_year'?)")
+            && run
+                .stderr
+                .ends_with("errors found; the profile does not fit this file\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The round trip through `batch`: an export of the template's dictionary, screened with the
+/// drafted profile, gives each clean patient's verdict.
+#[test]
+fn redcap_round_trip_through_batch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = ks(["rules", "template", "--format", "redcap"]).run();
+    let dictionary = dir.path().join("dictionary.csv");
+    std::fs::write(&dictionary, &run.stdout).expect("written");
+    let (_, fields) = read_csv(&dictionary);
+    let form = fields[0][1].clone();
+    let patients: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(path("tests/fixtures/redcap/patients.json")).expect("read"),
+    )
+    .expect("JSON");
+    let mut w = csv::Writer::from_path(dir.path().join("export.csv")).expect("export");
+    let mut header: Vec<String> = fields.iter().map(|f| f[0].clone()).collect();
+    header.push(format!("{form}_complete"));
+    w.write_record(&header).expect("header");
+    for patient in &patients {
+        let mut row: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                if f[0] == "record_id" {
+                    patient["id"].as_str().unwrap_or_default().to_string()
+                } else {
+                    redcap_cell(&f[3], &f[5], patient.get(&f[0]).unwrap_or(&Value::Null))
+                }
+            })
+            .collect();
+        row.push("2".into());
+        w.write_record(&row).expect("row");
+    }
+    w.flush().expect("flushed");
+    drop(w);
+    let profile = draft_redcap(dir.path(), None, &dictionary, &[]);
+    let (run, records) = batch(None, &dir.path().join("export.csv"), &profile, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(records.len(), patients.len());
+    for (record, patient) in records.iter().zip(&patients) {
+        let (_, clean) = check(None, None, patient);
+        let mut got = decision(record);
+        if let Some(o) = got.as_object_mut() {
+            o.remove("row");
+        }
+        assert_eq!(got, decision(&clean), "patient {}", patient["id"]);
+    }
+}

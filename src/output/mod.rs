@@ -3,9 +3,10 @@
 
 pub mod csv;
 pub mod explain;
-pub mod fast_json;
 pub mod json;
+pub mod stream;
 pub mod table;
+pub mod wrap;
 
 use crate::answers::InputError;
 use crate::engine::Verdict;

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::{draft, load_str, redcap, Plan, Profile};
-use crate::app::load_ruleset;
 use crate::cli::ProfileCommand;
+use crate::front::load_ruleset;
 use crate::ruleset::Ruleset;
 
 /// Reads and checks a profile file against the ruleset in use.
