@@ -519,7 +519,7 @@ fn init_matches_headers_says_how_sure_and_lists_what_it_left_out() {
     std::fs::write(
         &file,
         "Patient ID;Name;Age;Systolic BP;Diastolic  BP;Glaucoma?;Takes an MAOI antidepressant;Notes\n\
-         P1;Ann;45;146 mm Hg;UNK;Y;N;x\n\
+         P1;Ann;45;146 mm[Hg];UNK;Y;N;x\n\
          P2;Bo;52;130;-999;N;UNK;y\n",
     )
     .expect("written");
