@@ -418,6 +418,25 @@ impl InputError {
     }
 }
 
+/// What an input error is about, as text output names it: the question, or `form NAME`.
+pub struct Subject<'a>(&'a InputError);
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.form {
+            Some(form) => write!(f, "form {form}"),
+            None => f.write_str(&self.0.question),
+        }
+    }
+}
+
+impl InputError {
+    /// What the error is about, for text output: the question, or `form NAME`.
+    pub fn subject(&self) -> Subject<'_> {
+        Subject(self)
+    }
+}
+
 fn question_or_null<S: serde::Serializer>(question: &str, s: S) -> Result<S::Ok, S::Error> {
     if question.is_empty() {
         s.serialize_none()

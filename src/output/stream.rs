@@ -179,7 +179,7 @@ fn csv_record(
         if i > 0 {
             cell.extend_from_slice(b"; ");
         }
-        let _ = write!(cell, "{}: {}", e.question, e.message);
+        let _ = write!(cell, "{}: {}", e.subject(), e.message);
     }
     let _ = writer.write_field(&cell);
     cell.clear();

@@ -159,12 +159,8 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
     if !record.errors.is_empty() {
         out.push_str("\nInput errors (these answers were treated as unanswered):\n");
         for e in &record.errors {
-            let what = match &e.form {
-                Some(form) => format!("form {form}"),
-                None => e.question.clone(),
-            };
             out.push_str(&wrap_block(
-                &format!("{what} = {:?}: {}", e.value, e.message),
+                &format!("{} = {:?}: {}", e.subject(), e.value, e.message),
                 w,
                 "  - ",
                 "    ",
