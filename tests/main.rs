@@ -4,9 +4,13 @@
 mod support;
 
 mod batch;
+mod batch_json;
 mod cases;
 mod check;
+mod color;
+mod conventions;
 mod docs;
+mod fhir;
 mod hostile;
 mod interview;
 mod lint;
