@@ -16,5 +16,6 @@ mod interview;
 mod lint;
 mod profiles;
 mod properties;
+mod schema;
 mod toolkit;
 mod walls;

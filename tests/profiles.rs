@@ -92,43 +92,35 @@ fn decision(record: &Value) -> Value {
     r
 }
 
-/// A form error as records carry it.
-fn form_error(form: &str, value: &str, status_column: &str, questions: usize) -> Value {
-    let shown = if value.is_empty() {
-        "blank".to_string()
-    } else {
-        format!("'{value}'")
-    };
-    json!({
-        "question": null, "form": form, "value": value,
-        "message": format!(
-            "form '{form}' is not complete ('{status_column}' is {shown}, complete is '2'): its {}",
-            if questions == 1 { "question is unanswered".to_string() } else { format!("{questions} questions are unanswered") }
-        )
-    })
-}
-
-fn reason(
-    rule: &str,
-    severity: &str,
-    urgent: bool,
-    message: &str,
-    answers: Value,
-    source: &str,
-) -> Value {
-    json!({"rule": rule, "severity": severity, "urgent": urgent, "message": message, "answers": answers, "source": source})
-}
-
-/// Asserts a record equals `expected` (a record without `ruleset`), with the profile's id and
-/// sha256.
-fn assert_record(actual: &Value, expected: &Value, profile_id: &str, profile_sha: &str) {
-    let mut want = expected.clone();
-    want["profile"] = json!({"id": profile_id, "sha256": profile_sha});
+/// A record as the reviewed snapshots hold it: without `ruleset` (which changes with every
+/// ruleset edit), after checking that it names the profile by id and sha256.
+fn record_of(actual: &Value, profile_id: &str, profile_sha: &str) -> Value {
+    assert_eq!(
+        actual["profile"],
+        json!({"id": profile_id, "sha256": profile_sha}),
+        "{actual}"
+    );
     let mut got = actual.clone();
     if let Some(o) = got.as_object_mut() {
         o.remove("ruleset");
+        o.remove("profile");
     }
-    assert_eq!(got, want, "record of {}", actual["id"]);
+    got
+}
+
+/// Exact records, one per line, compared with a reviewed file `tests/snapshots/NAME.ndjson`;
+/// `KETASCREEN_UPDATE_SNAPSHOTS=1` rewrites it (review the diff).
+fn assert_golden(name: &str, records: &[Value]) {
+    let file = path(&format!("tests/snapshots/{name}.ndjson"));
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    if std::env::var_os("KETASCREEN_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&file, &text).expect("snapshot written");
+    }
+    let expected = std::fs::read_to_string(&file).expect("snapshot");
+    for (got, want) in text.lines().zip(expected.lines()) {
+        assert_eq!(got, want, "{name}");
+    }
+    assert_eq!(text.lines().count(), expected.lines().count(), "{name}");
 }
 
 // --- profile lint -----------------------------------------------------------------------------
@@ -229,9 +221,9 @@ fn lint_of_a_good_profile_names_it_and_its_hash_and_checks_it_against_an_export(
     assert_eq!(
         run.stdout,
         format!(
-            "{}: ok: profile 'dictionary' for ruleset 'ketamine-default' 1.0.0: 35 questions mapped, 3 forms, 18 missing-data codes\n\
+            "{}: ok: profile 'dictionary' for ruleset 'ketamine-default' 2.0.0: 43 questions mapped, 3 forms, 18 missing-data codes\n\
              sha256 {sha}\n\
-             fits tests/fixtures/redcap/export.csv: 35 questions read, id column 'record_id'\n\
+             fits tests/fixtures/redcap/export.csv: 43 questions read, id column 'record_id'\n\
              2 columns left out (never read): 'first_name', 'meds___5'\n",
             profile.display()
         )
@@ -284,50 +276,11 @@ fn synthetic_redcap_export_screens_row_by_row_as_clean_json_does() {
     .expect("JSON");
     assert_eq!(screening.len(), patients.len());
 
-    let empty = json!([]);
-    let expected = [
-        json!({"schema": "ketascreen.verdict/v1", "id": "1001", "verdict": "eligible", "urgent": false,
-               "reasons": empty, "missing": empty, "errors": empty}),
-        json!({"schema": "ketascreen.verdict/v1", "id": "1002", "verdict": "incomplete", "urgent": false,
-               "reasons": empty,
-               "missing": [{"rule": "takes_maoi", "questions": ["takes_maoi"]},
-                           {"rule": "takes_stimulant", "questions": ["takes_stimulant"]}],
-               "errors": [form_error("medications", "0", "medications_complete", 4)]}),
-        json!({"schema": "ketascreen.verdict/v1", "id": "1003", "verdict": "incomplete", "urgent": false,
-               "reasons": [reason("bipolar_depression", "review", false,
-                   "Diagnosis is bipolar depression: refer to the prescriber before treatment (not an approved indication; risk of switching into mania).",
-                   json!({"primary_diagnosis": "bipolar_depression"}), "spravato-smpc")],
-               "missing": [{"rule": "severe_hypertension", "questions": ["systolic_bp"]},
-                           {"rule": "elevated_blood_pressure", "questions": ["systolic_bp"]}],
-               "errors": empty}),
-        json!({"schema": "ketascreen.verdict/v1", "id": "1004", "verdict": "ineligible", "urgent": false,
-               "reasons": [
-                   reason("ketamine_allergy", "exclude", false,
-                       "Past allergic reaction to ketamine or esketamine: contraindicated. Do not proceed.",
-                       json!({"ketamine_allergy": "yes"}), "spravato-pi"),
-                   reason("takes_maoi", "review", false,
-                       "Takes an MAOI: refer to the prescriber (MAOIs can raise blood pressure further with esketamine).",
-                       json!({"takes_maoi": "yes"}), "spravato-pi")],
-               "missing": empty, "errors": empty}),
-        json!({"schema": "ketascreen.verdict/v1", "id": "1005", "verdict": "incomplete", "urgent": false,
-               "reasons": empty,
-               "missing": [{"rule": "severe_hypertension", "questions": ["systolic_bp", "diastolic_bp"]},
-                           {"rule": "elevated_blood_pressure", "questions": ["systolic_bp", "diastolic_bp"]}],
-               "errors": [form_error("vitals", "1", "vitals_complete", 3)]}),
-        json!({"schema": "ketascreen.verdict/v1", "id": "1006", "verdict": "review", "urgent": true,
-               "reasons": [
-                   reason("acute_suicide_risk", "review", true,
-                       "Suicidal intent or plan in the past month. URGENT: arrange a same-day clinical risk assessment. This does not by itself rule out treatment; refer to the prescriber.",
-                       json!({"suicidal_intent_or_plan": "yes"}), "spravato-pi"),
-                   reason("benzodiazepine_may_blunt_response", "note", false,
-                       "Takes a benzodiazepine: tell the prescriber. More than about 8 mg diazepam-equivalent a day may weaken the response.",
-                       json!({"takes_benzodiazepine": "yes"}), "andrashko-2020")],
-               "missing": empty, "errors": empty}),
-    ];
-    for ((row, patient), want) in screening.iter().zip(&patients).zip(&expected) {
+    let mut got = Vec::new();
+    for (row, patient) in screening.iter().zip(&patients) {
         let (run, record) = check(None, Some(&profile), row);
         assert_eq!(run.code, 0, "{run:?}");
-        assert_record(&record, want, "dictionary", &sha);
+        got.push(record_of(&record, "dictionary", &sha));
         let (_, clean) = check(None, None, patient);
         assert_eq!(
             decision(&record),
@@ -343,7 +296,8 @@ fn synthetic_redcap_export_screens_row_by_row_as_clean_json_does() {
         .stdin(screening[1].to_string())
         .run();
     let record: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_record(&record, &expected[1], "dictionary", &sha);
+    assert_eq!(record_of(&record, "dictionary", &sha), got[1]);
+    assert_golden("profiles-synthetic-redcap", &got);
 
     // A follow-up event's row is no patient by this profile.
     let followup = rows
@@ -582,53 +536,24 @@ fn redcap_longitudinal_demo_export_screens_row_by_row() {
                 .is_some_and(|e| e.starts_with("enrollment_"))
         })
         .collect();
-    let empty = json!([]);
-    let two_ssris = reason(
-        "two_ssris",
-        "review",
-        false,
-        "Takes both Lexapro and Celexa.",
-        json!({"takes_lexapro": "yes", "takes_celexa": "yes"}),
-        "test",
-    );
-    let minor = |age: i64| {
-        reason(
-            "minor",
-            "exclude",
-            false,
-            &format!("Age {age}: under 18."),
-            json!({"age_years": age}),
-            "test",
-        )
-    };
-    let expected = [
-        (
-            json!({"schema": "ketascreen.verdict/v1", "id": "100", "verdict": "eligible", "urgent": false,
-                   "reasons": empty, "missing": empty, "errors": empty}),
-            json!({"id": "100", "age_years": 31, "sex": "male", "takes_lexapro": "no", "takes_celexa": "yes",
+    let clean = [
+        json!({"id": "100", "age_years": 31, "sex": "male", "takes_lexapro": "no", "takes_celexa": "yes",
                    "takes_prozac": "no", "height_cm": 160, "weight_kg": 80}),
-        ),
-        (
-            json!({"schema": "ketascreen.verdict/v1", "id": "220", "verdict": "ineligible", "urgent": false,
-                   "reasons": [minor(4), two_ssris.clone()], "missing": empty, "errors": empty}),
-            json!({"id": "220", "age_years": 4, "sex": "female", "given_birth": "no", "takes_lexapro": "yes",
+        json!({"id": "220", "age_years": 4, "sex": "female", "given_birth": "no", "takes_lexapro": "yes",
                    "takes_celexa": "yes", "takes_prozac": "no", "height_cm": 156, "weight_kg": 66}),
-        ),
-        (
-            json!({"schema": "ketascreen.verdict/v1", "id": "304", "verdict": "ineligible", "urgent": false,
-                   "reasons": [minor(9), two_ssris.clone()], "missing": empty, "errors": empty}),
-            json!({"id": "304", "age_years": 9, "sex": "female", "given_birth": "no", "takes_lexapro": "yes",
+        json!({"id": "304", "age_years": 9, "sex": "female", "given_birth": "no", "takes_lexapro": "yes",
                    "takes_celexa": "yes", "takes_prozac": "no", "height_cm": 199, "weight_kg": 88}),
-        ),
     ];
-    assert_eq!(patients.len(), expected.len());
-    for (row, (want, clean_answers)) in patients.iter().zip(&expected) {
+    assert_eq!(patients.len(), clean.len());
+    let mut got = Vec::new();
+    for (row, clean_answers) in patients.iter().zip(&clean) {
         let (run, record) = check(Some(DEMO_RULES), Some(&profile), row);
         assert_eq!(run.code, 0, "{run:?}");
-        assert_record(&record, want, "dictionary", &sha);
+        got.push(record_of(&record, "dictionary", &sha));
         let (_, clean) = check(Some(DEMO_RULES), None, clean_answers);
         assert_eq!(decision(&record), decision(&clean));
     }
+    assert_golden("profiles-redcap-longitudinal", &got);
 }
 
 /// REDCap's blank-for-gray-status project: forms never opened export blank cells and 0
@@ -645,107 +570,21 @@ fn redcap_gray_status_forms_are_unanswered_never_no() {
     let profile = draft_redcap(dir.path(), Some(DEMO_RULES), &dictionary, &[]);
     let sha = sha256_hex(&std::fs::read(&profile).expect("read"));
     let (header, rows) = read_csv(&data);
-    let missing_meds = json!([
-        {"rule": "two_ssris", "questions": ["takes_lexapro", "takes_celexa"]},
-        {"rule": "prozac", "questions": ["takes_prozac"]}
-    ]);
-    let mut missing_weight = missing_meds.clone();
-    if let Some(a) = missing_weight.as_array_mut() {
-        a.push(json!({"rule": "underweight", "questions": ["weight_kg"]}));
-    }
-    let minor = reason(
-        "minor",
-        "exclude",
-        false,
-        "Age 11: under 18.",
-        json!({"age_years": 11}),
-        "test",
-    );
-    let health = |v: &str| form_error("health", v, "health_complete", 2);
-    let race = form_error("race_and_ethnicity", "0", "race_and_ethnicity_complete", 2);
-    let rec = |id: &str, verdict: &str, reasons: Value, missing: &Value, errors: Value| {
-        json!({"schema": "ketascreen.verdict/v1", "id": id, "verdict": verdict, "urgent": false,
-               "reasons": reasons, "missing": missing, "errors": errors})
-    };
-    let expected = [
-        (
-            rec(
-                "1",
-                "ineligible",
-                json!([minor]),
-                &missing_weight,
-                json!([health("1")]),
-            ),
-            json!({"id": "1", "age_years": 11, "sex": "female", "asian": "no", "interpreter_needed": "no"}),
-        ),
-        (
-            rec(
-                "2",
-                "ineligible",
-                json!([minor]),
-                &missing_weight,
-                json!([health("0"), race.clone()]),
-            ),
-            json!({"id": "2", "age_years": 11, "sex": "male"}),
-        ),
-        (
-            rec(
-                "3",
-                "incomplete",
-                json!([reason(
-                    "interpreter",
-                    "note",
-                    false,
-                    "Book an interpreter.",
-                    json!({"interpreter_needed": "yes"}),
-                    "test"
-                )]),
-                &missing_meds,
-                json!([]),
-            ),
-            json!({"id": "3", "age_years": 80, "sex": "male", "height_cm": 180, "weight_kg": 80, "asian": "no", "interpreter_needed": "yes"}),
-        ),
-        (
-            rec("4", "incomplete", json!([]), &missing_meds, json!([])),
-            json!({"id": "4", "age_years": 61, "sex": "female", "height_cm": 165, "weight_kg": 54, "asian": "yes"}),
-        ),
-        (
-            rec(
-                "5",
-                "incomplete",
-                json!([]),
-                &missing_weight,
-                json!([health("0")]),
-            ),
-            json!({"id": "5", "age_years": 59, "sex": "male", "asian": "no", "interpreter_needed": "no"}),
-        ),
-        (
-            {
-                let mut all = missing_weight.clone();
-                if let Some(a) = all.as_array_mut() {
-                    a.insert(0, json!({"rule": "minor", "questions": ["age_years"]}));
-                }
-                rec(
-                    "6",
-                    "incomplete",
-                    json!([]),
-                    &all,
-                    json!([
-                        form_error("demographics", "0", "demographics_complete", 2),
-                        health("0"),
-                        race.clone()
-                    ]),
-                )
-            },
-            json!({"id": "6"}),
-        ),
+    let clean = [
+        json!({"id": "1", "age_years": 11, "sex": "female", "asian": "no", "interpreter_needed": "no"}),
+        json!({"id": "2", "age_years": 11, "sex": "male"}),
+        json!({"id": "3", "age_years": 80, "sex": "male", "height_cm": 180, "weight_kg": 80, "asian": "no", "interpreter_needed": "yes"}),
+        json!({"id": "4", "age_years": 61, "sex": "female", "height_cm": 165, "weight_kg": 54, "asian": "yes"}),
+        json!({"id": "5", "age_years": 59, "sex": "male", "asian": "no", "interpreter_needed": "no"}),
+        json!({"id": "6"}),
     ];
-    assert_eq!(rows.len(), expected.len());
-    for (row, (want, clean_answers)) in rows.iter().zip(&expected) {
+    assert_eq!(rows.len(), clean.len());
+    let mut got = Vec::new();
+    for (row, clean_answers) in rows.iter().zip(&clean) {
         let doc = row_json(&header, row);
         let (run, record) = check(Some(DEMO_RULES), Some(&profile), &doc);
         assert_eq!(run.code, 0, "{run:?}");
-        assert_record(&record, want, "dictionary", &sha);
+        got.push(record_of(&record, "dictionary", &sha));
         let (_, clean) = check(Some(DEMO_RULES), None, clean_answers);
         assert_eq!(
             decision(&record),
@@ -754,6 +593,7 @@ fn redcap_gray_status_forms_are_unanswered_never_no() {
             doc["record_id"]
         );
     }
+    assert_golden("profiles-redcap-gray-status", &got);
 }
 
 // --- batch --profile ----------------------------------------------------------------------------
@@ -808,7 +648,7 @@ fn batch_through_a_redcap_profile_equals_check_row_by_row() {
         without_time(&run.stderr),
         "ketascreen: warning: ignoring 2 columns that match no question (never read, never echoed): 'first_name', 'meds___5'\n\
          ketascreen: 3 rows left out by the profile ('redcap_event_name' not screening_arm_1): not patients, no records\n\
-         ketascreen: 6 rows screened in _ s: 1 ineligible, 3 incomplete, 1 review, 1 eligible; 1 urgent; 2 rows with input errors"
+         ketascreen: 6 rows screened in _ s: 1 ineligible, 3 incomplete, 1 review, 1 eligible; 1 urgent; 0 urgent not known; 2 rows with input errors"
     );
     let (header, rows) = read_csv(&export);
     let screening: Vec<(u64, Value)> = rows
