@@ -669,6 +669,8 @@ fn the_examples_excel_csv_and_workbook_screen_like_intake_csv() {
         "windows-1252",
         "--id-column",
         "Patient ID",
+        "--id-column",
+        "Patient ID",
         "--map",
         "Âge (ans)=age_years",
         "--map",
@@ -760,5 +762,53 @@ fn ids_that_a_spreadsheet_would_run_are_written_as_text() {
     assert_eq!(
         ids,
         ["'=HYPERLINK(\"http://x\")", "'+cmd|' /C calc'!A0", "-7"]
+    );
+}
+
+/// A profile's `input:` (delimiter, encoding) feeds the reader as the flags do: the example
+/// Excel export screens the same with examples/excel-profile.yaml as with the flags and maps.
+#[test]
+fn a_profiles_input_settings_read_the_file_as_the_flags_do() {
+    let with_profile = ks([
+        "batch",
+        "examples/excel-export.csv",
+        "--profile",
+        "examples/excel-profile.yaml",
+        "--format",
+        "csv",
+    ])
+    .run();
+    assert_eq!(with_profile.code, 0, "{with_profile:?}");
+    let with_flags = ks([
+        "batch",
+        "examples/excel-export.csv",
+        "--encoding",
+        "windows-1252",
+        "--delimiter",
+        ";",
+        "--map",
+        "Âge (ans)=age_years",
+        "--map",
+        "Systolic BP=systolic_bp",
+        "--map",
+        "Diastolic BP=diastolic_bp",
+        "--format",
+        "csv",
+    ])
+    .run();
+    assert_eq!(with_flags.code, 0, "{with_flags:?}");
+    assert_eq!(with_profile.stdout, with_flags.stdout);
+    assert_eq!(
+        with_profile.stdout.lines().count(),
+        13,
+        "{}",
+        with_profile.stdout
+    );
+    assert!(
+        with_profile
+            .stdout
+            .contains("\n8,P-1008,ineligible,false,under_18,"),
+        "the age column, read as Windows-1252: {}",
+        with_profile.stdout
     );
 }

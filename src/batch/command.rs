@@ -54,6 +54,19 @@ fn input_options(args: &Options) -> Result<InputOptions, UsageError> {
     })
 }
 
+/// A profile's `input.encoding` as the decoder to use (`None`: detect).
+fn profile_encoding(encoding: crate::profile::Encoding) -> Option<&'static encoding_rs::Encoding> {
+    use crate::profile::Encoding as E;
+    match encoding {
+        E::Auto => None,
+        E::Utf8 => Some(encoding_rs::UTF_8),
+        // WHATWG (and so encoding_rs) reads ISO-8859-1 as its superset Windows-1252.
+        E::Windows1252 | E::Iso8859_1 => Some(encoding_rs::WINDOWS_1252),
+        E::Utf16Le => Some(encoding_rs::UTF_16LE),
+        E::Utf16Be => Some(encoding_rs::UTF_16BE),
+    }
+}
+
 /// What the records become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Output {
@@ -240,6 +253,53 @@ pub struct Options {
     pub strict: bool,
     /// How the input is laid out; `None`: from the file's extension, else its first line.
     pub input_format: Option<Layout>,
+    /// An intake profile file.
+    pub profile: Option<PathBuf>,
+}
+
+/// Compiles the profile against the header; a profile that does not fit is an error placed
+/// in the profile file.
+fn profile_plan(
+    profile: &crate::profile::Profile,
+    ruleset: &Ruleset,
+    header: &csv::ByteRecord,
+    id_column: Option<&str>,
+    name: &str,
+) -> Result<crate::profile::Plan> {
+    if header.is_empty() {
+        anyhow::bail!("{name}: no header row: the input is empty");
+    }
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    Ok(crate::profile::Plan::compile(
+        profile, ruleset, &names, id_column, name,
+    )?)
+}
+
+/// The header as a profile resolved it, for the header report and the row-shape check.
+fn columns_of(plan: &crate::profile::Plan) -> columns::Columns {
+    let mut roles = vec![columns::Role::Ignored; plan.len()];
+    let mut questions: Vec<(usize, usize)> = plan.question_columns().collect();
+    questions.sort_unstable();
+    for &(c, slot) in &questions {
+        roles[c] = columns::Role::Question(slot);
+    }
+    for &c in &plan.unmapped {
+        roles[c] = columns::Role::Unmapped;
+    }
+    if let Some(id) = plan.id {
+        roles[id] = columns::Role::Id;
+    }
+    columns::Columns {
+        names: plan.names.clone(),
+        roles,
+        questions,
+        id: plan.id,
+        unasked: plan.unasked.clone(),
+    }
 }
 
 /// Runs `ketascreen batch`.
@@ -249,6 +309,32 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let ruleset = front::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
+    if args.profile.is_some() && !args.map.is_empty() {
+        return Err(UsageError(
+            "--map and --profile do not go together: map the columns under the profile's 'columns:'"
+                .into(),
+        )
+        .into());
+    }
+    let profile = match &args.profile {
+        Some(path) => Some(crate::profile::command::load(path, &ruleset)?),
+        None => None,
+    };
+    // The profile's `input:` settings, where the command line gives none.
+    let mut options = options;
+    if let Some(p) = &profile {
+        options.delimiter = options.delimiter.or(p.input.delimiter);
+        if options.encoding.is_none() {
+            options.encoding = profile_encoding(p.input.encoding);
+        }
+        if options.sheet.is_none() {
+            options.sheet.clone_from(&p.input.sheet);
+        }
+    }
+    let profile_id = profile.as_ref().map(|p| output::ProfileId {
+        id: p.id.clone(),
+        sha256: p.sha256.clone(),
+    });
     let output = args
         .output
         .as_deref()
@@ -330,6 +416,14 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             )
             .into());
         }
+        if profile.is_some() {
+            return Err(UsageError(
+                "--profile reads tabular exports (CSV); JSON answers are keyed by question id \
+                 (or alias): screen them without a profile"
+                    .into(),
+            )
+            .into());
+        }
         if !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "auto" {
             return Err(UsageError(
                 "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
@@ -363,8 +457,19 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     };
     // How many columns of a header, split one way or another, name a question.
     let maps = |names: &[String]| {
-        columns::resolve(&ruleset, names.iter().map(|n| n.as_bytes()), &mapping)
-            .map_or(0, |c| c.questions.len())
+        let ours = columns::resolve(&ruleset, names.iter().map(|n| n.as_bytes()), &mapping)
+            .map_or(0, |c| c.questions.len());
+        let profiled = profile.as_ref().map_or(0, |p| {
+            names
+                .iter()
+                .filter(|n| {
+                    p.columns
+                        .iter()
+                        .any(|c| c.source.column().eq_ignore_ascii_case(n.trim()))
+                })
+                .count()
+        });
+        ours + profiled
     };
     let mut opened = input::open(Box::new(source), input_path, &options, &maps).map_err(|e| {
         let message = format!("cannot read {name}: {e}");
@@ -381,16 +486,29 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let text = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
     let mut reader = csv_reader(text, delimiter);
     let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
-    let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
-        let message = format!("{name}: {e}");
-        if e.is_usage() {
-            anyhow::Error::from(UsageError(message))
-        } else if e == HeaderError::Empty {
-            anyhow::anyhow!("{name}: no header row: the input is empty")
-        } else {
-            anyhow::anyhow!(message)
-        }
-    })?;
+    let profile_plan = match &profile {
+        Some(p) => Some(profile_plan(
+            p,
+            &ruleset,
+            &header,
+            args.id_column.as_deref(),
+            &name,
+        )?),
+        None => None,
+    };
+    let columns = match &profile_plan {
+        Some(plan) => columns_of(plan),
+        None => columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
+            let message = format!("{name}: {e}");
+            if e.is_usage() {
+                anyhow::Error::from(UsageError(message))
+            } else if e == HeaderError::Empty {
+                anyhow::anyhow!("{name}: no header row: the input is empty")
+            } else {
+                anyhow::anyhow!(message)
+            }
+        })?,
+    };
     warn_about_header(&ruleset, &columns, args.verbose);
     if columns.questions.is_empty() {
         anyhow::bail!(
@@ -399,12 +517,20 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         );
     }
 
-    // Repeated ids: known before screening for a file, learnt on the way for stdin.
+    // Repeated ids: known before screening for a file, learnt on the way for stdin. Rows a
+    // profile leaves out are no patients: not part of the check.
+    let keep = |record: &csv::ByteRecord| match &profile_plan {
+        Some(plan) => plan
+            .rows_column()
+            .is_none_or(|c| plan.is_patient(record.get(c).unwrap_or_default())),
+        None => true,
+    };
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
-            let (d, rows) = Duplicates::prescan(|| opened.reopen(path), delimiter, id_column)
-                .with_context(|| format!("cannot read {name}"))?;
+            let (d, rows) =
+                Duplicates::prescan(|| opened.reopen(path), delimiter, id_column, &keep)
+                    .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }
         _ => (Duplicates::online(), None),
@@ -433,12 +559,15 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         verbose: args.verbose,
         decimal_comma: options.decimal_comma,
         csv,
+        profile: profile_plan.as_ref(),
+        profile_id: profile_id.as_ref(),
     };
     let mut destination = destination;
     let mut screening = |mut out: &mut dyn Write| {
         screen(
             plan,
-            Feeder::new(&mut reader, &mut duplicates, columns.id),
+            Feeder::new(&mut reader, &mut duplicates, columns.id)
+                .with_profile(profile_plan.as_ref()),
             &mut out,
             &|bytes| {
                 if let Some(bar) = &bar {
@@ -461,7 +590,9 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
                 ruleset.version.clone(),
                 ruleset.sha256.clone(),
             ),
-            profile: None,
+            profile: profile_id
+                .as_ref()
+                .map(|p| (p.id.clone(), p.sha256.clone())),
         };
         let mut book = XlsxWriter::new(&mut destination, info)?;
         let summary = screening(&mut book)?;
@@ -499,6 +630,16 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             "ketascreen: warning: {} an id from an earlier row; {name} can be read only once, so only the later row's record says so (naming the earlier row)",
             plural(unmarked, "row repeats", "rows repeat")
         );
+    }
+    if let (Some(plan), Some(profile)) = (&profile_plan, &profile) {
+        if let (Some(column), Some(rows)) = (plan.rows_column(), &profile.input.rows) {
+            eprintln!(
+                "ketascreen: {} left out by the profile ('{}' not {}): not patients, no records",
+                plural(summary.left_out, "row", "rows"),
+                plan.names[column],
+                rows.equals.join(" or ")
+            );
+        }
     }
     eprintln!(
         "{}",
@@ -630,6 +771,8 @@ pub fn screen_bytes(
         verbose: false,
         decimal_comma: false,
         csv: CsvStyle::PLAIN,
+        profile: None,
+        profile_id: None,
     };
     let mut out = Vec::new();
     let summary = screen(

@@ -47,6 +47,8 @@ pub struct Summary {
     pub with_errors: u64,
     /// Rows whose every cell is empty: not patients, so neither screened nor in `rows`.
     pub blank: BlankRows,
+    /// Rows that the profile's `input.rows` says are not patients: no record.
+    pub left_out: u64,
 }
 
 impl Summary {
@@ -73,6 +75,7 @@ impl Summary {
         self.urgent_undecided += other.urgent_undecided;
         self.with_errors += other.with_errors;
         self.blank.extend(&other.blank);
+        self.left_out += other.left_out;
     }
 }
 
@@ -100,6 +103,10 @@ pub struct Job {
     len: usize,
     /// The line each row starts on.
     lines: Vec<u64>,
+    /// Each row's data-row number (rows a profile leaves out keep their numbers).
+    numbers: Vec<u64>,
+    /// Rows the feeder left out (a profile's `input.rows`) while filling this job.
+    left_out: u64,
     /// A duplicate-id message per row, found by the feeder (which sees rows in order).
     duplicates: Vec<Option<String>>,
     /// The rendered records.
@@ -112,8 +119,10 @@ pub struct Job {
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    /// One per question column, in column order.
+    /// One per question column, in column order (none with a profile: it reads them).
     reads: Vec<memo::Column>,
+    /// With an intake profile, its plan's reader.
+    profile: Option<crate::profile::plan::Reader<'r>>,
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
@@ -136,15 +145,23 @@ pub struct Screener<'r> {
 impl<'r> Screener<'r> {
     pub fn new(plan: &Plan<'r>) -> Self {
         let (ruleset, columns) = (plan.ruleset, plan.columns);
-        let renderer = Renderer::new(ruleset, plan.format, plan.color, plan.csv);
+        let renderer =
+            Renderer::new(ruleset, plan.format, plan.color, plan.csv).with_profile(plan.profile_id);
+        let profile = plan.profile.map(crate::profile::Plan::reader);
         Screener {
             ruleset,
             columns,
-            reads: columns
-                .questions
-                .iter()
-                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
-                .collect(),
+            reads: match profile {
+                Some(_) => Vec::new(),
+                None => columns
+                    .questions
+                    .iter()
+                    .map(|&(column, slot)| {
+                        memo::Column::new(column, slot, &ruleset.questions[slot])
+                    })
+                    .collect(),
+            },
+            profile,
             answers: Answers::new(ruleset),
             errors: Vec::new(),
             id: String::new(),
@@ -166,11 +183,12 @@ impl<'r> Screener<'r> {
         job.out.clear();
         job.summary = Summary {
             blank: BlankRows::new(self.verbose),
+            left_out: job.left_out,
             ..Summary::default()
         };
         for i in 0..job.len {
             let record = &job.records[i];
-            let number = job.first_row + i as u64;
+            let number = job.numbers[i];
             let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
             // A row of empty cells (Excel's trailing `;;;;`) is no patient.
             if crate::input::is_blank(record.iter()) {
@@ -192,6 +210,17 @@ impl<'r> Screener<'r> {
                     decimal: self.decimal_comma.then_some(&mut self.cell),
                 },
             );
+            if let Some(reader) = &mut self.profile {
+                // A ragged row was already reported, with none of its answers read.
+                if record.len() == self.columns.len() {
+                    reader.read(
+                        self.ruleset,
+                        |c| record.get(c).unwrap_or_default(),
+                        &mut self.answers,
+                        &mut self.errors,
+                    );
+                }
+            }
             evaluate_into(
                 self.ruleset,
                 &self.answers,
@@ -252,6 +281,7 @@ fn read_row(
             Err(_) => {
                 id.push_str(&String::from_utf8_lossy(raw));
                 errors.push(InputError {
+                    form: None,
                     question: ID_ERROR.to_string(),
                     value: id.to_string(),
                     message: format!(
@@ -264,6 +294,7 @@ fn read_row(
     }
     if let Some(message) = duplicate {
         errors.push(InputError {
+            form: None,
             question: ID_ERROR.to_string(),
             value: id.to_string(),
             message,
@@ -275,6 +306,7 @@ fn read_row(
         reads.iter_mut().for_each(memo::Column::forget_last);
         let line = line();
         errors.push(InputError {
+            form: None,
             question: ROW_ERROR.to_string(),
             value: format!("{} fields", record.len()),
             message: format!(
@@ -317,6 +349,7 @@ fn read_row(
                 }
             };
             errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value: crate::answers::echo(&String::from_utf8_lossy(cell)),
                 message: format!("column '{}': {message}", columns.names[read.column]),
