@@ -5,6 +5,7 @@
 //! carry its question's own unit (`146 mmHg`, `146mmhg`); a decimal comma (`37,5`) is read
 //! only where it cannot be misread, which the caller says with a `Reading`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::ruleset::{Kind, Question, Ruleset, Slot};
@@ -165,6 +166,45 @@ fn check_bounds<T: PartialOrd + fmt::Display + Copy>(
     Ok(())
 }
 
+/// Excel's way of keeping leading zeros in a CSV cell: `="00123"` reads as `00123` (inner
+/// quotes doubled, as in any Excel string: `="a""b"` is `a"b`). Any other cell is returned as
+/// it is, including a formula that is not one plain string (`="a"&B2`).
+pub fn excel_text(cell: &[u8]) -> Cow<'_, [u8]> {
+    let t = cell.trim_ascii();
+    let Some(inner) = t
+        .strip_prefix(b"=\"")
+        .and_then(|rest| rest.strip_suffix(b"\""))
+    else {
+        return Cow::Borrowed(cell);
+    };
+    if !inner.contains(&b'"') {
+        return Cow::Borrowed(inner);
+    }
+    // Every quote inside must be doubled; a lone one means this is not one string literal.
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'"' {
+            if inner.get(i + 1) != Some(&b'"') {
+                return Cow::Borrowed(cell);
+            }
+            i += 1;
+        }
+        out.push(inner[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// `excel_text` for text.
+pub fn excel_text_str(cell: &str) -> Cow<'_, str> {
+    match excel_text(cell.as_bytes()) {
+        // Stripping ASCII bytes from valid UTF-8 leaves valid UTF-8.
+        Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).unwrap_or(cell)),
+        Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+    }
+}
+
 /// How lenient to be with a number's spelling, beyond what every front end accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Reading {
@@ -196,7 +236,14 @@ pub fn parse_text_with(
     raw: &str,
     reading: Reading,
 ) -> Result<Option<Value>, InvalidValue> {
-    let t = trim(raw);
+    let mut t = trim(raw);
+    // Excel's text-preserving `="00123"`, read as `00123` everywhere.
+    let unwrapped;
+    if t.starts_with("=\"") {
+        unwrapped = excel_text_str(t);
+        t = trim(&unwrapped);
+    }
+    let raw = if t.len() == raw.len() { raw } else { t };
     if is_unknown_trimmed(t) {
         return Ok(None);
     }
@@ -720,5 +767,45 @@ mod tests {
             }
         }
         assert_eq!(checked, pieces.len().pow(3));
+    }
+
+    fn text(c: Cow<'_, [u8]>) -> String {
+        String::from_utf8(c.into_owned()).expect("utf-8")
+    }
+
+    #[test]
+    fn excel_text_keeps_leading_zeros() {
+        assert_eq!(text(excel_text(b"=\"00123\"")), "00123");
+        assert_eq!(text(excel_text(b" =\"00123\" ")), "00123");
+        assert_eq!(text(excel_text(b"=\"a\"\"b\"")), "a\"b");
+        assert_eq!(text(excel_text(b"=\"\"")), "");
+        assert_eq!(excel_text_str("=\"P-7\""), "P-7");
+    }
+
+    #[test]
+    fn excel_text_leaves_everything_else() {
+        for cell in [
+            &b"00123"[..],
+            b"=A1",
+            b"=\"a\"&B2",
+            b"=\"a\"b\"",
+            b"\"00123\"",
+            b"=\"",
+            b"",
+        ] {
+            assert_eq!(excel_text(cell), Cow::Borrowed(cell), "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn excel_text_is_read_in_answers() {
+        let q = question(
+            Kind::Integer {
+                min: Some(0),
+                max: Some(120),
+            },
+            Some("years"),
+        );
+        assert_eq!(parse_text(&q, "=\"40\""), Ok(Some(Value::Integer(40))));
     }
 }

@@ -39,11 +39,31 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             cli.rules.as_deref(),
             crate::batch::command::Options {
                 file: args.file,
-                format: args.format.map(Format::from),
+                format: args.format.map(|f| {
+                    use crate::batch::command::Output;
+                    use crate::cli::BatchFormatArg as Arg;
+                    match f {
+                        Arg::Table => Output::Records(Format::Table),
+                        Arg::Json => Output::Records(Format::Json),
+                        Arg::Ndjson => Output::Records(Format::Ndjson),
+                        Arg::Csv => Output::Records(Format::Csv),
+                        Arg::Xlsx => Output::Xlsx,
+                    }
+                }),
+                excel: args.excel.map(|separator| {
+                    separator.map(|s| match s {
+                        crate::cli::ExcelSeparator::Comma => b',',
+                        crate::cli::ExcelSeparator::Semicolon => b';',
+                    })
+                }),
                 output: args.output,
                 map: args.map,
                 id_column: args.id_column,
                 delimiter: args.delimiter,
+                encoding: args.encoding,
+                sheet: args.sheet,
+                decimal: args.decimal,
+                verbose: args.verbose,
                 strict: args.strict,
                 profile: args.profile,
                 input_format: args.input_format.map(|f| match f {

@@ -147,6 +147,23 @@ impl From<FormatArg> for crate::output::Format {
     }
 }
 
+/// Output formats for `batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchFormatArg {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+    Xlsx,
+}
+
+/// The separator of `--excel` CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExcelSeparator {
+    Comma,
+    Semicolon,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Answers file (JSON or YAML); `-` reads stdin.
@@ -387,9 +404,16 @@ pub struct BatchArgs {
     pub input_format: Option<InputFormatArg>,
 
     /// Output format [default: table on a terminal, ndjson otherwise; with --output, from the
-    /// file's extension (.csv, .json, .ndjson/.jsonl), else ndjson]
+    /// file's extension (.csv, .json, .ndjson/.jsonl, .xlsx), else ndjson]. xlsx: a workbook
+    /// with sheets of verdicts, reasons and the run's summary.
     #[arg(long, value_enum)]
-    pub format: Option<FormatArg>,
+    pub format: Option<BatchFormatArg>,
+
+    /// CSV for Excel: UTF-8 with a byte-order mark, separated by commas or semicolons
+    /// (semicolon for locales that write decimal commas) [default: semicolon with
+    /// `--decimal ,`, else comma]. Implies `--format csv`.
+    #[arg(long, value_enum, value_name = "SEPARATOR", num_args = 0..=1, require_equals = true)]
+    pub excel: Option<Option<ExcelSeparator>>,
 
     /// Write the verdicts to FILE (atomically, mode 0600) instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -403,9 +427,27 @@ pub struct BatchArgs {
     #[arg(long, value_name = "NAME")]
     pub id_column: Option<String>,
 
-    /// Field delimiter: one ASCII character, e.g. ';' (or `tab`).
-    #[arg(long, value_name = "C", default_value = ",")]
+    /// Field delimiter: `auto` (one of `, ; tab |`, chosen by the header) or one ASCII
+    /// character, e.g. ';' (or `tab`).
+    #[arg(long, value_name = "C", default_value = "auto")]
     pub delimiter: String,
+
+    /// Text encoding: `auto` (UTF-8, or UTF-8/UTF-16 with a byte-order mark), `windows-1252`,
+    /// `iso-8859-1`, `utf-16le`, `utf-16be`.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub encoding: String,
+
+    /// The sheet of an .xlsx or .ods workbook to read [default: the first].
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+
+    /// The decimal mark of numbers in the file: `.` or `,` (`36,6`).
+    #[arg(long, value_name = "C", default_value = ".")]
+    pub decimal: String,
+
+    /// Name every ignored column and every empty row on stderr, not only the first 20.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 
     /// Exit with status 1 if any row had input errors.
     #[arg(long)]

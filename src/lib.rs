@@ -15,6 +15,7 @@ pub mod engine;
 pub mod expr;
 pub mod fhir;
 pub mod front;
+pub mod input;
 pub mod interview;
 pub mod json_input;
 pub mod output;

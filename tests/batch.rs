@@ -182,7 +182,7 @@ pub(crate) fn messy() -> Vec<u8> {
     let mut row = clean("P-01");
     set(&mut row, "current_mania", b"yes");
     file.extend(line(&row));
-    // 10: an empty row (every field blank).
+    // 10: an empty row (every field blank): not a patient, so no record (named on stderr).
     file.extend(line(&vec![Vec::new(); HEADER.len()]));
     file
 }
@@ -416,15 +416,6 @@ fn expected_messy(
             none.clone(),
             vec![DUPLICATE_OF_1.to_string()],
         ),
-        (
-            10,
-            Value::Null,
-            "incomplete".into(),
-            false,
-            none.clone(),
-            every_decisive_question(),
-            none,
-        ),
     ]
 }
 
@@ -453,8 +444,9 @@ fn messy_file_gives_one_exact_record_per_row() {
     .run();
     assert_eq!(run.code, 0, "{run:?}");
     let records = ndjson(&run);
-    // Ten data rows in (the quoted line break makes eleven lines), ten records out.
-    assert_eq!(records.len(), 10);
+    // Ten data rows in (the quoted line break makes eleven lines), nine records out: the
+    // empty row 10 is no patient.
+    assert_eq!(records.len(), 9);
     let got: Vec<_> = records.iter().map(brief).collect();
     assert_eq!(got, expected_messy(Some(DUPLICATE_OF_9)));
     // The first record in full: the shape every record has.
@@ -498,7 +490,7 @@ fn messy_file_gives_one_exact_record_per_row() {
         .filter(|r| r["urgent_undecided"] == true)
         .map(|r| r["row"].as_u64().expect("row"))
         .collect();
-    assert_eq!(not_known, [5, 10]);
+    assert_eq!(not_known, [5]);
     // A missing entry names the rule's severity and whether it is urgent.
     assert_eq!(
         records[4]["missing"]
@@ -521,11 +513,18 @@ fn stderr_names_ignored_columns_but_never_their_values() {
     let run = ks(["batch".as_ref(), file.as_os_str()]).run();
     assert_eq!(run.code, 0, "{run:?}");
     let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert_eq!(lines.len(), 3, "{}", run.stderr);
     assert_eq!(lines[0], UNMAPPED);
     assert_eq!(
+        lines[1],
+        format!(
+            "ketascreen: note: {}: 1 empty row not screened (no patient in it): row 10",
+            file.display()
+        )
+    );
+    assert_eq!(
         summary(&run.stderr),
-        "ketascreen: 10 rows screened: 1 ineligible, 4 incomplete, 1 review, 4 eligible; 1 urgent; 2 urgent not known; 5 rows with input errors"
+        "ketascreen: 9 rows screened: 1 ineligible, 3 incomplete, 1 review, 4 eligible; 1 urgent; 1 urgent not known; 5 rows with input errors"
     );
     for secret in ["Doe", "Jane", "Brien", "Zo", "called twice"] {
         assert!(!run.stderr.contains(secret), "{secret} leaked to stderr");
@@ -592,11 +591,15 @@ fn every_format_carries_the_same_records() {
             "errors",
             "ruleset",
             "urgent_undecided",
-            "ignored"
+            "ignored",
+            "exclude",
+            "review",
+            "note",
+            "error_count"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-    assert_eq!(rows.len(), 10);
+    assert_eq!(rows.len(), 9);
     for (row, record) in rows.iter().zip(&lines) {
         let (number, id, verdict, urgent, reasons, missing, errors) = brief(record);
         assert_eq!(&row[0], number.to_string());
@@ -643,19 +646,19 @@ fn example_intake_as_csv_and_table() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored
-1,P-1001,eligible,false,,,,ketamine-default@2.0.0,false,
-2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,
-3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@2.0.0,false,
-4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@2.0.0,false,
-5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@2.0.0,false,
-6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@2.0.0,false,
-7,P-1007,incomplete,false,,recent_suicidal_behavior;pregnancy_status,,ketamine-default@2.0.0,true,
-8,P-1008,ineligible,false,under_18,,,ketamine-default@2.0.0,false,
-9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@2.0.0,false,
-10,P-1010,review,false,substance_use_history,,,ketamine-default@2.0.0,false,
-11,P-1011,eligible,false,no_ride_home,,,ketamine-default@2.0.0,false,breastfeeding
-12,P-1012,review,false,bipolar_depression,,,ketamine-default@2.0.0,false,
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored,exclude,review,note,error_count
+1,P-1001,eligible,false,,,,ketamine-default@2.0.0,false,,,,,0
+2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,,,,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,0
+3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@2.0.0,false,,,elevated_blood_pressure,,0
+4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@2.0.0,false,,,acute_suicide_risk,,0
+5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@2.0.0,false,,current_psychosis,,,0
+6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@2.0.0,false,,pregnancy,,,0
+7,P-1007,incomplete,false,,recent_suicidal_behavior;pregnancy_status,,ketamine-default@2.0.0,true,,,,,0
+8,P-1008,ineligible,false,under_18,,,ketamine-default@2.0.0,false,,under_18,,,0
+9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@2.0.0,false,,,,continue_antihypertensives,1
+10,P-1010,review,false,substance_use_history,,,ketamine-default@2.0.0,false,,,substance_use_history,,0
+11,P-1011,eligible,false,no_ride_home,,,ketamine-default@2.0.0,false,breastfeeding,,,no_ride_home,0
+12,P-1012,review,false,bipolar_depression,,,ketamine-default@2.0.0,false,,,bipolar_depression,,0
 "
     );
     assert_eq!(
@@ -807,7 +810,7 @@ fn strict_fails_when_any_row_had_errors() {
     let (_dir, file) = file_with("messy.csv", &messy());
     let run = ks(["batch".as_ref(), file.as_os_str(), "--strict".as_ref()]).run();
     assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(ndjson(&run).len(), 10, "the records are still written");
+    assert_eq!(ndjson(&run).len(), 9, "the records are still written");
     assert_eq!(
         run.stderr.lines().last(),
         Some("ketascreen: error: 5 rows have input errors (--strict)")
@@ -1001,9 +1004,11 @@ fn threads_give_the_same_bytes_in_the_same_order() {
         .env("KETASCREEN_THREADS", "3")
         .run();
     let records = ndjson(&run);
-    assert_eq!(records.len(), 710);
+    // Every row but the messy file's empty row 10 has its record, numbered as in the file.
+    assert_eq!(records.len(), 709);
     for (i, record) in records.iter().enumerate() {
-        assert_eq!(record["row"], i as u64 + 1);
+        let row = if i < 9 { i as u64 + 1 } else { i as u64 + 2 };
+        assert_eq!(record["row"], row);
     }
 }
 

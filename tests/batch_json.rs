@@ -10,6 +10,22 @@ const RULES: &str = "tests/data/interview-rules.yaml";
 const HEADER: &str =
     "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n";
 
+/// CSV output cut to its first ten columns: the ones these tests are about (the severity
+/// columns after them are tested in tests/files.rs).
+fn first_ten(csv_text: &str) -> String {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes());
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    for record in reader.records() {
+        let record = record.expect("CSV");
+        writer.write_record(record.iter().take(10)).expect("write");
+    }
+    String::from_utf8(writer.into_inner().expect("flush")).expect("UTF-8")
+}
+
 /// stderr with the summary's elapsed time taken out.
 fn timeless(stderr: &str) -> String {
     stderr
@@ -68,13 +84,13 @@ fn ndjson_gives_one_record_per_line_and_a_bad_line_only_its_own_error() {
     let file = write(&dir, "patients.ndjson", NDJSON);
     let run = batch(&[&file, "--format", "csv"], None);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, format!("{HEADER}{NDJSON_RECORDS}"));
+    assert_eq!(first_ten(&run.stdout), format!("{HEADER}{NDJSON_RECORDS}"));
     assert_eq!(timeless(&run.stderr), NDJSON_STDERR);
 
     // --strict: every record still written, exit 1.
     let run = batch(&[&file, "--format", "csv", "--strict"], None);
     assert_eq!(run.code, 1);
-    assert_eq!(run.stdout, format!("{HEADER}{NDJSON_RECORDS}"));
+    assert_eq!(first_ten(&run.stdout), format!("{HEADER}{NDJSON_RECORDS}"));
     assert!(run
         .stderr
         .ends_with("ketascreen: error: 3 rows have input errors (--strict)\n"));
@@ -86,7 +102,11 @@ fn ndjson_gives_one_record_per_line_and_a_bad_line_only_its_own_error() {
     ] {
         let run = batch(args, Some(NDJSON));
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
-        assert_eq!(run.stdout, format!("{HEADER}{NDJSON_RECORDS}"), "{args:?}");
+        assert_eq!(
+            first_ten(&run.stdout),
+            format!("{HEADER}{NDJSON_RECORDS}"),
+            "{args:?}"
+        );
     }
 }
 
@@ -140,7 +160,7 @@ fn a_json_array_is_one_patient_per_item() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        run.stdout,
+        first_ten(&run.stdout),
         format!(
             "{HEADER}{}",
             concat!(
@@ -203,7 +223,7 @@ fn a_fhir_bundle_and_ndjson_of_questionnaire_responses() {
     let pretty = serde_json::to_string_pretty(&bundle).expect("json");
     let run = batch(&["-", "--format", "csv"], Some(&pretty));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, format!("{HEADER}{records}"));
+    assert_eq!(first_ten(&run.stdout), format!("{HEADER}{records}"));
     assert_eq!(
         timeless(&run.stderr),
         concat!(
@@ -223,7 +243,7 @@ fn a_fhir_bundle_and_ndjson_of_questionnaire_responses() {
     let run = batch(&["-", "--format", "csv"], Some(&ndjson));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
-        run.stdout,
+        first_ten(&run.stdout),
         format!(
             "{HEADER}{}",
             records.replace("QuestionnaireResponse 3: this", "line 3: this")

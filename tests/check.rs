@@ -207,7 +207,7 @@ fn csv_and_ndjson_formats() {
     let run = ks(["check", "examples/patient.json", "--format", "csv"]).run();
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored,exclude,review,note,error_count\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,,,elevated_blood_pressure,continue_antihypertensives;benzodiazepine_may_blunt_response,0\n"
     );
     let run = ks(["check", "examples/patient.json", "--format", "ndjson"]).run();
     assert_eq!(run.stdout.lines().count(), 1);
@@ -382,7 +382,7 @@ fn suicide_question_unanswered_makes_urgent_not_known_in_every_format() {
     let run = ks(["check", "-", "--format", "csv"]).stdin(input).run();
     assert_eq!(
         run.stdout.lines().nth(1),
-        Some(",P-0042,incomplete,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,suicidal_intent_or_plan,,ketamine-default@2.0.0,true,")
+        Some(",P-0042,incomplete,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,suicidal_intent_or_plan,,ketamine-default@2.0.0,true,,,elevated_blood_pressure,continue_antihypertensives;benzodiazepine_may_blunt_response,0")
     );
 
     // Once an urgent rule fires, urgency is known, whatever else is unanswered.
@@ -443,7 +443,7 @@ fn answers_to_questions_that_do_not_apply_are_listed_and_change_nothing() {
     let run = ks(["check", "-", "--format", "csv"]).stdin(input).run();
     assert!(
         run.stdout
-            .ends_with(",false,breastfeeding;uses_contraception\n"),
+            .ends_with(",false,breastfeeding;uses_contraception,,elevated_blood_pressure,continue_antihypertensives;benzodiazepine_may_blunt_response,0\n"),
         "{}",
         run.stdout
     );

@@ -253,13 +253,16 @@ fn fifty_thousand_columns_are_resolved_once_and_summed_up() {
     let file = write(&dir, "wide.csv", csv);
     let run = ks(["batch", file.as_str(), "--format", "csv"]).run();
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n1,P1,ineligible,false,severe_hypertension,"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored,exclude,review,note,error_count\n1,P1,ineligible,false,severe_hypertension,"), "{}", run.stdout);
     let warning = run.stderr.lines().next().unwrap_or("");
     assert!(
         warning.starts_with("ketascreen: warning: ignoring 50000 columns that match no question"),
         "{warning}"
     );
-    assert!(warning.ends_with("'c19', and 49980 more"), "{warning}");
+    assert!(
+        warning.ends_with("'c19', and 49980 more (--verbose names every one)"),
+        "{warning}"
+    );
 }
 
 #[test]

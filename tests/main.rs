@@ -11,6 +11,7 @@ mod color;
 mod conventions;
 mod docs;
 mod fhir;
+mod files;
 mod hostile;
 mod interview;
 mod lint;

@@ -5,8 +5,7 @@
 //! `--output` is written to a temporary file in the same directory, mode 0600, renamed into
 //! place only when the whole batch is written.
 
-use std::fs::File;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -17,7 +16,10 @@ use super::columns::{self, HeaderError, Mapping};
 use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
 use crate::front::{self, Destination, Input, Terminal, UsageError};
+use crate::input::{self, InputOptions};
 use crate::json_input::{self, Layout};
+use crate::output::csv::CsvStyle;
+use crate::output::xlsx::{RunInfo, XlsxWriter};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
 
@@ -41,24 +43,43 @@ fn threads() -> usize {
         .clamp(1, 8)
 }
 
-/// `--delimiter`: one ASCII character, or `tab` / `\t`.
-fn delimiter(arg: &str) -> Result<u8, UsageError> {
-    match arg {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ => match arg.as_bytes() {
-            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
-            _ => Err(UsageError(format!(
-                "--delimiter '{arg}': expected one ASCII character such as ',' or ';' (or 'tab'), not a quote or line break"
-            ))),
-        },
+/// `--delimiter`, `--encoding`, `--sheet`, `--decimal` as input options.
+fn input_options(args: &Options) -> Result<InputOptions, UsageError> {
+    let usage = |e: String| UsageError(format!("--{e}"));
+    Ok(InputOptions {
+        delimiter: input::parse_delimiter(&args.delimiter).map_err(usage)?,
+        encoding: input::parse_encoding(&args.encoding).map_err(usage)?,
+        sheet: args.sheet.clone(),
+        decimal_comma: input::parse_decimal(&args.decimal).map_err(usage)?,
+    })
+}
+
+/// A profile's `input.encoding` as the decoder to use (`None`: detect).
+fn profile_encoding(encoding: crate::profile::Encoding) -> Option<&'static encoding_rs::Encoding> {
+    use crate::profile::Encoding as E;
+    match encoding {
+        E::Auto => None,
+        E::Utf8 => Some(encoding_rs::UTF_8),
+        // WHATWG (and so encoding_rs) reads ISO-8859-1 as its superset Windows-1252.
+        E::Windows1252 | E::Iso8859_1 => Some(encoding_rs::WINDOWS_1252),
+        E::Utf16Le => Some(encoding_rs::UTF_16LE),
+        E::Utf16Be => Some(encoding_rs::UTF_16BE),
     }
+}
+
+/// What the records become.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Records(Format),
+    /// A workbook, built from NDJSON records (`output::xlsx`).
+    Xlsx,
 }
 
 /// The format: as asked; else from `--output`'s extension; else table on a terminal, NDJSON
 /// when piped.
-fn format(arg: Option<Format>, output: Option<&Path>, stdout_is_terminal: bool) -> Format {
-    if arg.is_some() {
-        return front::format_of(arg, false, Format::Ndjson);
+fn format(arg: Option<Output>, output: Option<&Path>, stdout_is_terminal: bool) -> Output {
+    if let Some(asked) = arg {
+        return asked;
     }
     match output {
         Some(path) => match path
@@ -67,11 +88,12 @@ fn format(arg: Option<Format>, output: Option<&Path>, stdout_is_terminal: bool) 
             .map(str::to_ascii_lowercase)
             .as_deref()
         {
-            Some("csv") => Format::Csv,
-            Some("json") => Format::Json,
-            _ => Format::Ndjson,
+            Some("csv") => Output::Records(Format::Csv),
+            Some("json") => Output::Records(Format::Json),
+            Some("xlsx") => Output::Xlsx,
+            _ => Output::Records(Format::Ndjson),
         },
-        None => front::format_of(None, stdout_is_terminal, Format::Ndjson),
+        None => Output::Records(front::format_of(None, stdout_is_terminal, Format::Ndjson)),
     }
 }
 
@@ -104,15 +126,17 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Tells stderr, once, what the header means for every row.
-/// How many ignored columns the warning names; a wider export is summed up after them.
-const NAMED_COLUMNS: usize = 20;
+/// How many ignored columns the warning names without `--verbose`; a wider export is summed
+/// up after them.
+const NAMED_COLUMNS: usize = input::cells::NAMED;
 
-fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
+/// Tells stderr, once, what the header means for every row.
+fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns, verbose: bool) {
     let total = columns.unmapped().count();
+    let named = if verbose { total } else { NAMED_COLUMNS };
     let mut unmapped: Vec<String> = columns
         .unmapped()
-        .take(NAMED_COLUMNS)
+        .take(named)
         .map(|i| {
             let name = &columns.names[i];
             match ruleset.suggest_question(name) {
@@ -121,8 +145,11 @@ fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
             }
         })
         .collect();
-    if total > NAMED_COLUMNS {
-        unmapped.push(format!("and {} more", total - NAMED_COLUMNS));
+    if total > named {
+        unmapped.push(format!(
+            "and {} more (--verbose names every one)",
+            total - named
+        ));
     }
     if total > 0 {
         eprintln!(
@@ -204,14 +231,25 @@ fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> 
 pub struct Options {
     /// The input file, or `-` for stdin.
     pub file: String,
-    pub format: Option<Format>,
+    pub format: Option<Output>,
+    /// `--excel`: CSV for Excel (a byte-order mark), with this separator (`None`: `;` when
+    /// numbers have decimal commas, else `,`).
+    pub excel: Option<Option<u8>>,
     /// Where to write (`None` or `-`: stdout).
     pub output: Option<PathBuf>,
     /// `COLUMN=QUESTION` mappings.
     pub map: Vec<String>,
     pub id_column: Option<String>,
-    /// One ASCII character, or `tab`.
+    /// `auto`, one ASCII character, or `tab`.
     pub delimiter: String,
+    /// `auto` or an encoding label (`input::parse_encoding`).
+    pub encoding: String,
+    /// The sheet of a workbook.
+    pub sheet: Option<String>,
+    /// The decimal mark of numbers in the input: `.` or `,`.
+    pub decimal: String,
+    /// Name every ignored column and empty row.
+    pub verbose: bool,
     pub strict: bool,
     /// How the input is laid out; `None`: from the file's extension, else its first line.
     pub input_format: Option<Layout>,
@@ -267,7 +305,7 @@ fn columns_of(plan: &crate::profile::Plan) -> columns::Columns {
 /// Runs `ketascreen batch`.
 pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCode> {
     let started = Instant::now();
-    let delimiter = delimiter(&args.delimiter)?;
+    let options = input_options(&args)?;
     let ruleset = front::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
@@ -282,6 +320,17 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         Some(path) => Some(crate::profile::command::load(path, &ruleset)?),
         None => None,
     };
+    // The profile's `input:` settings, where the command line gives none.
+    let mut options = options;
+    if let Some(p) = &profile {
+        options.delimiter = options.delimiter.or(p.input.delimiter);
+        if options.encoding.is_none() {
+            options.encoding = profile_encoding(p.input.encoding);
+        }
+        if options.sheet.is_none() {
+            options.sheet.clone_from(&p.input.sheet);
+        }
+    }
     let profile_id = profile.as_ref().map(|p| output::ProfileId {
         id: p.id.clone(),
         sha256: p.sha256.clone(),
@@ -292,7 +341,37 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         .filter(|p| p.as_os_str() != "-")
         .map(Path::to_path_buf);
     let to_terminal = output.is_none() && term.stdout;
-    let format = format(args.format, output.as_deref(), term.stdout);
+    let chosen = match (args.excel, args.format) {
+        (Some(_), None | Some(Output::Records(Format::Csv))) => Output::Records(Format::Csv),
+        (Some(_), Some(other)) => {
+            let name = match other {
+                Output::Records(f) => format!("{f:?}").to_lowercase(),
+                Output::Xlsx => "xlsx".to_string(),
+            };
+            return Err(UsageError(format!(
+                "--excel writes CSV for Excel, not --format {name}: leave one of them out"
+            ))
+            .into());
+        }
+        (None, asked) => format(asked, output.as_deref(), term.stdout),
+    };
+    if chosen == Output::Xlsx && to_terminal {
+        return Err(UsageError(
+            "--format xlsx writes a binary workbook: give --output FILE.xlsx (or redirect stdout to a file)".into(),
+        )
+        .into());
+    }
+    let format = match chosen {
+        Output::Records(format) => format,
+        Output::Xlsx => Format::Ndjson,
+    };
+    // `--excel`: CSV with a BOM; semicolons by default where numbers have decimal commas.
+    let csv = match args.excel {
+        None => CsvStyle::PLAIN,
+        Some(separator) => {
+            CsvStyle::excel(separator.unwrap_or(if options.decimal_comma { b';' } else { b',' }))
+        }
+    };
 
     let input = Input::open(
         &args.file,
@@ -330,6 +409,13 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         },
     };
     if layout != Layout::Csv {
+        if args.excel.is_some() || chosen == Output::Xlsx {
+            return Err(UsageError(
+                "--excel and --format xlsx are for CSV and spreadsheet input; for JSON answers use --format csv"
+                    .into(),
+            )
+            .into());
+        }
         if profile.is_some() {
             return Err(UsageError(
                 "--profile reads tabular exports (CSV); JSON answers are keyed by question id \
@@ -338,7 +424,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             )
             .into());
         }
-        if !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "," {
+        if !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "auto" {
             return Err(UsageError(
                 "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
                  by question id (or alias) and carry their id in `id` or `patient_id`"
@@ -365,7 +451,40 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             },
         );
     }
-    let mut reader = csv_reader(source, delimiter);
+    let input_path = match &input {
+        Input::File { path, .. } => Some(path.as_path()),
+        Input::Stdin => None,
+    };
+    // How many columns of a header, split one way or another, name a question.
+    let maps = |names: &[String]| {
+        let ours = columns::resolve(&ruleset, names.iter().map(|n| n.as_bytes()), &mapping)
+            .map_or(0, |c| c.questions.len());
+        let profiled = profile.as_ref().map_or(0, |p| {
+            names
+                .iter()
+                .filter(|n| {
+                    p.columns
+                        .iter()
+                        .any(|c| c.source.column().eq_ignore_ascii_case(n.trim()))
+                })
+                .count()
+        });
+        ours + profiled
+    };
+    let mut opened = input::open(Box::new(source), input_path, &options, &maps).map_err(|e| {
+        let message = format!("cannot read {name}: {e}");
+        if e.is_usage() {
+            anyhow::Error::from(UsageError(message))
+        } else {
+            anyhow::anyhow!(message)
+        }
+    })?;
+    for note in &opened.notes {
+        eprintln!("ketascreen: note: {name}: {note}");
+    }
+    let delimiter = opened.delimiter;
+    let text = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
+    let mut reader = csv_reader(text, delimiter);
     let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
     let profile_plan = match &profile {
         Some(p) => Some(profile_plan(
@@ -390,7 +509,13 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             }
         })?,
     };
-    warn_about_header(&ruleset, &columns);
+    warn_about_header(&ruleset, &columns, args.verbose);
+    if columns.questions.is_empty() {
+        anyhow::bail!(
+            "{name}: no column names a question of ruleset '{}', so no row could be screened: name the columns with --map COLUMN=QUESTION",
+            ruleset.id
+        );
+    }
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin. Rows a
     // profile leaves out are no patients: not part of the check.
@@ -403,8 +528,9 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
-            let (d, rows) = Duplicates::prescan(|| File::open(path), delimiter, id_column, &keep)
-                .with_context(|| format!("cannot read {name}"))?;
+            let (d, rows) =
+                Duplicates::prescan(|| opened.reopen(path), delimiter, id_column, &keep)
+                    .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }
         _ => (Duplicates::online(), None),
@@ -417,8 +543,11 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     // Colour follows the one policy (`--color always` colours a table piped to `less -R`).
     let color = output.is_none() && output::color_allowed(term.stdout);
     // A bar only where someone watches, and not over a table being printed to the same screen.
+    // Its position counts the bytes read, which are the file's only when they are not
+    // decoded or taken from a workbook.
     let bar =
-        (term.stderr && regular && size >= LARGE_INPUT && !to_terminal).then(|| progress_bar(size));
+        (term.stderr && regular && size >= LARGE_INPUT && !to_terminal && opened.is_verbatim())
+            .then(|| progress_bar(size));
 
     let plan = Plan {
         ruleset: &ruleset,
@@ -427,32 +556,64 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         color,
         delimiter,
         threads: threads(),
+        verbose: args.verbose,
+        decimal_comma: options.decimal_comma,
+        csv,
         profile: profile_plan.as_ref(),
         profile_id: profile_id.as_ref(),
     };
     let mut destination = destination;
-    let summary = screen(
-        plan,
-        Feeder::new(&mut reader, &mut duplicates, columns.id).with_profile(profile_plan.as_ref()),
-        &mut destination,
-        &|bytes| {
-            if let Some(bar) = &bar {
-                bar.set_position(bytes);
+    let mut screening = |mut out: &mut dyn Write| {
+        screen(
+            plan,
+            Feeder::new(&mut reader, &mut duplicates, columns.id)
+                .with_profile(profile_plan.as_ref()),
+            &mut out,
+            &|bytes| {
+                if let Some(bar) = &bar {
+                    bar.set_position(bytes);
+                }
+            },
+        )
+        .map_err(|e| match e {
+            BatchError::Read { row, source } => {
+                anyhow::Error::new(source).context(format!("cannot read {name} at data row {row}"))
             }
-        },
-    )
-    .map_err(|e| match e {
-        BatchError::Read { row, source } => {
-            anyhow::Error::new(source).context(format!("cannot read {name} at data row {row}"))
-        }
-        e => anyhow::Error::new(e),
-    })?;
+            e => anyhow::Error::new(e),
+        })
+    };
+    let summary = if chosen == Output::Xlsx {
+        let info = RunInfo {
+            input: name.clone(),
+            ruleset: (
+                ruleset.id.clone(),
+                ruleset.version.clone(),
+                ruleset.sha256.clone(),
+            ),
+            profile: profile_id
+                .as_ref()
+                .map(|p| (p.id.clone(), p.sha256.clone())),
+        };
+        let mut book = XlsxWriter::new(&mut destination, info)?;
+        let summary = screening(&mut book)?;
+        book.finish(&[(
+            "empty rows not screened".to_string(),
+            summary.blank.count.to_string(),
+        )])
+        .context("cannot write the output")?;
+        summary
+    } else {
+        screening(&mut destination)?
+    };
     destination.commit()?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
 
-    if prescanned.is_some_and(|rows| rows != summary.rows) {
+    if let Some(note) = summary.blank.note(&name) {
+        eprintln!("{note}");
+    }
+    if prescanned.is_some_and(|rows| rows != summary.rows + summary.blank.count) {
         eprintln!("ketascreen: warning: {name} changed while it was read; duplicate-id errors may name the wrong rows");
     }
     let forgotten = duplicates.not_remembered();
@@ -607,6 +768,9 @@ pub fn screen_bytes(
         color: false,
         delimiter: b',',
         threads,
+        verbose: false,
+        decimal_comma: false,
+        csv: CsvStyle::PLAIN,
         profile: None,
         profile_id: None,
     };
@@ -625,24 +789,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delimiters() {
-        assert_eq!(delimiter(";").ok(), Some(b';'));
-        assert_eq!(delimiter("tab").ok(), Some(b'\t'));
-        assert_eq!(delimiter("\\t").ok(), Some(b'\t'));
-        for bad in ["", ";;", "\"", "é"] {
-            assert!(delimiter(bad).is_err(), "{bad:?}");
-        }
-    }
-
-    #[test]
     fn format_follows_flag_then_extension_then_terminal() {
         let out = Some(Path::new("results.CSV"));
-        assert_eq!(format(Some(Format::Json), out, true), Format::Json);
-        assert_eq!(format(None, out, true), Format::Csv);
-        assert_eq!(format(None, Some(Path::new("r.json")), true), Format::Json);
-        assert_eq!(format(None, Some(Path::new("r.out")), true), Format::Ndjson);
-        assert_eq!(format(None, None, true), Format::Table);
-        assert_eq!(format(None, None, false), Format::Ndjson);
+        let records = Output::Records;
+        assert_eq!(
+            format(Some(records(Format::Json)), out, true),
+            records(Format::Json)
+        );
+        assert_eq!(format(Some(Output::Xlsx), out, true), Output::Xlsx);
+        assert_eq!(format(None, out, true), records(Format::Csv));
+        assert_eq!(
+            format(None, Some(Path::new("r.json")), true),
+            records(Format::Json)
+        );
+        assert_eq!(format(None, Some(Path::new("r.XLSX")), true), Output::Xlsx);
+        assert_eq!(
+            format(None, Some(Path::new("r.out")), true),
+            records(Format::Ndjson)
+        );
+        assert_eq!(format(None, None, true), records(Format::Table));
+        assert_eq!(format(None, None, false), records(Format::Ndjson));
     }
 
     #[test]
@@ -653,7 +819,7 @@ mod tests {
             urgent: 2,
             urgent_undecided: 1,
             with_errors: 1,
-            left_out: 0,
+            ..Summary::default()
         };
         assert_eq!(
             summary_line(&s, 0.0123),

@@ -158,7 +158,7 @@ pub fn screen<R: BufRead, W: Write>(
 ) -> Result<Outcome, JsonBatchError> {
     let mut screen = Screen {
         ruleset,
-        renderer: Renderer::new(ruleset, format, color),
+        renderer: Renderer::new(ruleset, format, color, crate::output::csv::CsvStyle::PLAIN),
         duplicates: Duplicates::online(),
         out,
         buffer: Vec::with_capacity(FLUSH_BYTES * 2),

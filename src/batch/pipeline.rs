@@ -33,9 +33,30 @@ pub struct Plan<'a> {
     pub delimiter: u8,
     /// Screening threads; 1 screens on the calling thread.
     pub threads: usize,
+    /// Name every empty row in the summary, not only the first ones.
+    pub verbose: bool,
+    /// Number cells are written with a decimal comma.
+    pub decimal_comma: bool,
+    /// How CSV output is written.
+    pub csv: crate::output::csv::CsvStyle,
     /// The intake profile compiled against the header, and its id for the records.
     pub profile: Option<&'a crate::profile::Plan>,
     pub profile_id: Option<&'a crate::output::ProfileId>,
+}
+
+/// A job's records for the output. A JSON array's records are joined by commas that
+/// rendering puts before every record but row 1's; when row 1 was empty (no record), the
+/// first record written must lose its comma.
+fn records<'j>(format: Format, written: &mut bool, job: &'j Job) -> &'j [u8] {
+    let out = &job.out[..];
+    if out.is_empty() {
+        return out;
+    }
+    let first = !std::mem::replace(written, true);
+    match out.strip_prefix(b",") {
+        Some(rest) if first && format == Format::Json => rest,
+        _ => out,
+    }
 }
 
 /// Reads rows into jobs: the one CSV reader of a batch (the csv crate), on its own thread.
@@ -141,10 +162,12 @@ pub fn screen<R: Read + Send, W: Write>(
     out.write_all(&edge).map_err(BatchError::Write)?;
     let summary = if plan.threads <= 1 {
         let mut summary = Summary::default();
+        let mut written = false;
         let mut job = Job::default();
         while feeder.fill(&mut job)? {
             screener.screen_job(&mut job);
-            out.write_all(&job.out).map_err(BatchError::Write)?;
+            out.write_all(records(plan.format, &mut written, &job))
+                .map_err(BatchError::Write)?;
             summary.add(&job.summary);
             progress(feeder.position());
         }
@@ -206,13 +229,15 @@ fn in_parallel<R: Read + Send, W: Write>(
             // Dropping the senders tells every screener that no more jobs are coming.
         });
         let mut summary = Summary::default();
+        let mut written = false;
         for turn in 0.. {
             match from_screeners[turn % threads].recv() {
                 // That screener is gone without job `turn`: the feeder has finished.
                 Err(_) => break,
                 Ok(Err(e)) => return Err(e),
                 Ok(Ok(job)) => {
-                    out.write_all(&job.out).map_err(BatchError::Write)?;
+                    out.write_all(records(plan.format, &mut written, &job))
+                        .map_err(BatchError::Write)?;
                     summary.add(&job.summary);
                     let _ = free_tx.send(job);
                 }

@@ -1,16 +1,21 @@
 //! The CSV verdict: one line per patient with the verdict, urgency, fired rule ids, missing
 //! question ids, input errors, whether urgency is not known, and the ids of the questions whose
-//! answers were ignored (they do not apply). No answers are echoed, so no identifying column
-//! leaks through. Columns are only ever added, at the end, so a spreadsheet or script that
-//! reads them by position keeps working.
+//! answers were ignored (they do not apply), then the fired rule ids by severity (exclude,
+//! review, note: a column each, so a spreadsheet filters on them) and the number of input
+//! errors. No answers are echoed, so no identifying column leaks through; text that came from
+//! the input is made safe to open in a spreadsheet (`spreadsheet::formula_safe`). Columns are
+//! only ever added, at the end, so a spreadsheet or script that reads them by position keeps
+//! working. `CsvStyle` says how it is written: commas, or for Excel a byte-order mark and
+//! commas or semicolons.
 
+use super::spreadsheet::formula_safe;
 use super::Record;
 use crate::answers::InputError;
 use crate::engine::Verdict;
-use crate::ruleset::Ruleset;
+use crate::ruleset::{Ruleset, Severity};
 
 /// The header row of CSV output.
-pub const HEADER: [&str; 10] = [
+pub const HEADER: [&str; 14] = [
     "row",
     "id",
     "verdict",
@@ -21,10 +26,47 @@ pub const HEADER: [&str; 10] = [
     "ruleset",
     "urgent_undecided",
     "ignored",
+    "exclude",
+    "review",
+    "note",
+    "error_count",
 ];
 
+/// How CSV output is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvStyle {
+    pub delimiter: u8,
+    /// Start with a UTF-8 byte-order mark, so that Excel reads the text as UTF-8.
+    pub bom: bool,
+}
+
+impl CsvStyle {
+    /// Plain CSV: commas, no BOM.
+    pub const PLAIN: CsvStyle = CsvStyle {
+        delimiter: b',',
+        bom: false,
+    };
+
+    /// For Excel: a BOM and the given separator (`;` where the locale writes decimal commas).
+    pub fn excel(delimiter: u8) -> CsvStyle {
+        CsvStyle {
+            delimiter,
+            bom: true,
+        }
+    }
+}
+
+impl Default for CsvStyle {
+    fn default() -> Self {
+        CsvStyle::PLAIN
+    }
+}
+
+/// The UTF-8 byte-order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
-pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 10] {
+pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 14] {
     fields_of(
         ruleset,
         record.row,
@@ -41,7 +83,15 @@ pub fn fields_of(
     id: Option<&str>,
     v: &Verdict,
     errors: &[InputError],
-) -> [String; 10] {
+) -> [String; 14] {
+    let fired = |severity: Severity| {
+        v.reasons
+            .iter()
+            .filter(|r| r.severity == severity)
+            .map(|r| ruleset.rules[r.rule].id.as_str())
+            .collect::<Vec<_>>()
+            .join(";")
+    };
     let reasons: Vec<&str> = v
         .reasons
         .iter()
@@ -57,20 +107,24 @@ pub fn fields_of(
         .iter()
         .map(|i| ruleset.questions[i.question].id.as_str())
         .collect();
-    let errors: Vec<String> = errors
+    let error_text: Vec<String> = errors
         .iter()
         .map(|e| format!("{}: {}", e.subject(), e.message))
         .collect();
     [
         row.map(|r| r.to_string()).unwrap_or_default(),
-        id.unwrap_or_default().to_string(),
+        formula_safe(id.unwrap_or_default()).into_owned(),
         v.status.as_str().to_string(),
         v.urgent.to_string(),
         reasons.join(";"),
         missing.join(";"),
-        errors.join("; "),
+        formula_safe(&error_text.join("; ")).into_owned(),
         format!("{}@{}", ruleset.id, ruleset.version),
         v.urgent_undecided.to_string(),
         ignored.join(";"),
+        fired(Severity::Exclude),
+        fired(Severity::Review),
+        fired(Severity::Note),
+        errors.len().to_string(),
     ]
 }

@@ -4,9 +4,11 @@
 pub mod csv;
 pub mod explain;
 pub mod json;
+pub mod spreadsheet;
 pub mod stream;
 pub mod table;
 pub mod wrap;
+pub mod xlsx;
 
 use crate::answers::InputError;
 use crate::engine::Verdict;

@@ -10,6 +10,8 @@ use std::rc::Rc;
 
 use crate::answers::InputError;
 use crate::engine::{Status, Verdict};
+use crate::output::csv::CsvStyle;
+use crate::output::spreadsheet::formula_safe;
 use crate::output::{json, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
@@ -38,8 +40,13 @@ pub struct Renderer<'r> {
 enum Kind {
     Ndjson,
     Json,
-    /// Records are written through the csv crate into a shared buffer, then moved to `out`.
-    Csv(Box<csv::Writer<Shared>>, Shared),
+    /// Records are written through the csv crate into a shared buffer, then moved to `out`;
+    /// with a byte-order mark first when `bom` (for Excel).
+    Csv {
+        writer: Box<csv::Writer<Shared>>,
+        buffer: Shared,
+        bom: bool,
+    },
     Table {
         color: bool,
         line: String,
@@ -48,14 +55,22 @@ enum Kind {
 }
 
 impl<'r> Renderer<'r> {
-    /// A renderer for `format`; for a table, `color` allows ANSI colour.
-    pub fn new(ruleset: &'r Ruleset, format: Format, color: bool) -> Self {
+    /// A renderer for `format`; for a table, `color` allows ANSI colour; CSV is written as
+    /// `csv` says (separator, byte-order mark).
+    pub fn new(ruleset: &'r Ruleset, format: Format, color: bool, csv: CsvStyle) -> Self {
         let kind = match format {
             Format::Ndjson => Kind::Ndjson,
             Format::Json => Kind::Json,
             Format::Csv => {
                 let buffer = Shared::default();
-                Kind::Csv(Box::new(csv::Writer::from_writer(buffer.clone())), buffer)
+                let writer = csv::WriterBuilder::new()
+                    .delimiter(csv.delimiter)
+                    .from_writer(buffer.clone());
+                Kind::Csv {
+                    writer: Box::new(writer),
+                    buffer,
+                    bom: csv.bom,
+                }
             }
             Format::Table => Kind::Table {
                 color,
@@ -82,7 +97,14 @@ impl<'r> Renderer<'r> {
         match &mut self.kind {
             Kind::Ndjson => {}
             Kind::Json => out.push(b'['),
-            Kind::Csv(writer, buffer) => {
+            Kind::Csv {
+                writer,
+                buffer,
+                bom,
+            } => {
+                if *bom {
+                    out.extend_from_slice(crate::output::csv::BOM);
+                }
                 // Writing into memory cannot fail.
                 let _ = writer.write_record(crate::output::csv::HEADER);
                 drain(writer, buffer, out);
@@ -139,7 +161,7 @@ impl<'r> Renderer<'r> {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
                 json(out);
             }
-            Kind::Csv(writer, buffer) => {
+            Kind::Csv { writer, buffer, .. } => {
                 csv_record(writer, ruleset, row, &mut self.cells);
                 drain(writer, buffer, out);
             }
@@ -168,7 +190,15 @@ fn csv_record(
     cell.clear();
     let _ = write!(cell, "{}", row.number);
     let _ = writer.write_field(&cell);
-    let _ = writer.write_field(row.id.unwrap_or_default());
+    let id = row.id.unwrap_or_default();
+    match id.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
+            let _ = writer.write_field(formula_safe(id).as_bytes());
+        }
+        _ => {
+            let _ = writer.write_field(id);
+        }
+    }
     let _ = writer.write_field(verdict.status.as_str());
     let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
     joined(
@@ -187,7 +217,15 @@ fn csv_record(
         }
         let _ = write!(cell, "{}: {}", e.subject(), e.message);
     }
-    let _ = writer.write_field(&cell);
+    if matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) {
+        let safe = formula_safe(&String::from_utf8_lossy(cell)).into_owned();
+        let _ = writer.write_field(safe);
+    } else {
+        let _ = writer.write_field(&cell);
+    }
     cell.clear();
     let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
     let _ = writer.write_field(&cell);
@@ -204,6 +242,21 @@ fn csv_record(
             .map(|i| &ruleset.questions[i.question].id),
         b";",
     );
+    let _ = writer.write_field(&cell);
+    for severity in [Severity::Exclude, Severity::Review, Severity::Note] {
+        joined(
+            cell,
+            verdict
+                .reasons
+                .iter()
+                .filter(|r| r.severity == severity)
+                .map(|r| &ruleset.rules[r.rule].id),
+            b";",
+        );
+        let _ = writer.write_field(&cell);
+    }
+    cell.clear();
+    let _ = write!(cell, "{}", row.errors.len());
     let _ = writer.write_field(&cell);
     let _ = writer.write_record(None::<&[u8]>);
 }
@@ -431,7 +484,7 @@ mod tests {
     }
 
     fn write_all(rs: &Ruleset, format: Format, records: &[Record]) -> String {
-        let mut renderer = Renderer::new(rs, format, false);
+        let mut renderer = Renderer::new(rs, format, false, CsvStyle::PLAIN);
         let mut out = Vec::new();
         renderer.head(&mut out);
         for r in records {
