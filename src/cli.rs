@@ -23,7 +23,7 @@ pub struct Cli {
 pub enum Command {
     /// Screen one patient's answers (JSON or YAML, from a file or stdin).
     Check(CheckArgs),
-    /// Work with rulesets: lint, test, show, template.
+    /// Work with rulesets: lint, test, show, diff, impact, cases, template.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -99,6 +99,21 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
         format: ShowFormat,
     },
+    /// Show what changed between two rulesets, as a reviewer reads it: questions, rules
+    /// (each changed condition old -> new, with the thresholds that moved), sources.
+    Diff {
+        /// The ruleset before the change.
+        #[arg(value_name = "OLD")]
+        old: PathBuf,
+
+        /// The ruleset after the change [default: --rules, or the built-in ruleset]
+        #[arg(value_name = "NEW")]
+        new: Option<PathBuf>,
+
+        /// text for the terminal, markdown for a change request, json for programs.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Print a blank intake: every question id, in interview order.
     Template {
         /// Ruleset file [default: --rules, or the built-in ruleset]
@@ -150,6 +165,13 @@ pub enum LintFormat {
 pub enum ShowFormat {
     Table,
     Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@ mod support;
 
 mod batch;
 mod cases;
+mod change_control;
 mod check;
 mod hostile;
 mod interview;

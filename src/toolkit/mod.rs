@@ -4,6 +4,8 @@
 //! and writes the result. The pieces below it (`testing`, `show`, `template`, `lint`) are pure
 //! and never see clap types.
 
+pub mod conditions;
+pub mod diff;
 pub mod lint;
 pub mod show;
 pub mod template;
@@ -16,7 +18,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::app::{load_ruleset, UsageError};
-use crate::cli::{LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat};
+use crate::cli::{DiffFormat, LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
@@ -41,6 +43,16 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
             };
             let ruleset = load_ruleset(file.as_deref().or(rules))?;
             print(&show::render(&ruleset, format))
+        }
+        RulesCommand::Diff { old, new, format } => {
+            let format = match format {
+                DiffFormat::Text => diff::Format::Text,
+                DiffFormat::Markdown => diff::Format::Markdown,
+                DiffFormat::Json => diff::Format::Json,
+            };
+            let old = load_ruleset(Some(&old))?;
+            let new = load_ruleset(new.as_deref().or(rules))?;
+            print(&diff::render(&diff::diff(&old, &new), format))
         }
         RulesCommand::Template { file, format } => {
             let format = match format {
