@@ -110,7 +110,7 @@ mod tests {
     fn canonical_text_ignores_spacing_and_redundant_parentheses() {
         assert_eq!(
             canonical("( systolic_bp>140  or diastolic_bp > 90) and not (systolic_bp >= 180)"),
-            "(systolic_bp > 140 or diastolic_bp > 90) and not systolic_bp >= 180"
+            "(systolic_bp > 140 or diastolic_bp > 90) and not (systolic_bp >= 180)"
         );
         assert_eq!(canonical("((a)) or (b and c)"), "a or b and c");
         assert_eq!(canonical("x not in [a,b]"), "x not in [a, b]");
