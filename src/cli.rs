@@ -114,6 +114,10 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Draft rule cases for a clinician to confirm: with --boundaries, a case on every side of
+    /// a threshold and every outcome of a skip condition that no passing case covers, with the
+    /// verdict the ruleset gives today, marked `status: unconfirmed`.
+    Cases(RulesCasesArgs),
     /// Print a blank intake: every question id, in interview order.
     Template {
         /// Ruleset file [default: --rules, or the built-in ruleset]
@@ -145,6 +149,18 @@ pub struct RulesTestArgs {
     /// Print only failing cases and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCasesArgs {
+    /// Case files whose passing cases count as covered and are moved onto the gaps [default:
+    /// as for `rules test`]
+    #[arg(value_name = "CASES")]
+    pub cases: Vec<PathBuf>,
+
+    /// Draft the missing boundary cases (the only kind there is today).
+    #[arg(long, required = true)]
+    pub boundaries: bool,
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {

@@ -118,3 +118,219 @@ fn rules_diff_names_an_unreadable_ruleset() {
         run.stderr
     );
 }
+
+// ------------------------------------------------------------------ boundary coverage
+
+const K1: &str = "tests/fixtures/ketamine-1.0.0.yaml";
+const K1_CASES: &str = "tests/fixtures/ketamine-1.0.0.tests.yaml";
+
+/// The case file without the named cases.
+fn without_cases(text: &str, names: &[&str]) -> String {
+    let mut text = text.to_string();
+    for name in names {
+        let start = text
+            .find(&format!("  - name: {name}\n"))
+            .unwrap_or_else(|| panic!("case {name}"));
+        let end = text[start + 4..]
+            .find("  - name: ")
+            .map_or(text.len(), |i| start + 4 + i);
+        text.replace_range(start..end, "");
+    }
+    text
+}
+
+// Outcome coverage stayed at 100% with the 140/141 cases gone: it counts outcomes, not
+// thresholds. The threshold sides now show the hole.
+#[test]
+fn removing_the_blood_pressure_boundary_cases_shows_as_gaps() {
+    let full = ks(["--rules", K1, "rules", "test", K1_CASES, "--coverage", "-q"]).run();
+    assert_eq!(full.code, 0, "{full:?}");
+    assert!(full.stdout.ends_with("Gaps: none\nCoverage: 93 of 93 rule outcomes, 20 of 20 threshold sides, 4 of 4 skip outcomes: 117 of 117 (100.0%)\n103 passed, 0 failed\n"), "{}", full.stdout);
+    assert!(
+        full.stdout.contains(
+            "\n  elevated_blood_pressure  systolic_bp > 140                   141      1\n"
+        ),
+        "{}",
+        full.stdout
+    );
+
+    let text = std::fs::read_to_string(path(K1_CASES)).expect("cases");
+    let cut = without_cases(&text, &["BP 140/90 is eligible", "BP 141/90 is review"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cut.tests.yaml");
+    std::fs::write(&file, cut).expect("written");
+    let file = file.display().to_string();
+    let run = ks([
+        "--rules",
+        K1,
+        "rules",
+        "test",
+        &file,
+        "--coverage",
+        "--fail-under",
+        "100",
+        "-q",
+    ])
+    .run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.ends_with(
+            "\
+Gaps (3):
+  elevated_blood_pressure: no passing case at systolic_bp = 141 deciding 'systolic_bp > 140'
+  elevated_blood_pressure: no passing case at systolic_bp = 140 deciding 'systolic_bp > 140'
+  elevated_blood_pressure: no passing case at diastolic_bp = 90 deciding 'diastolic_bp > 90'
+  (`ketascreen rules cases --boundaries` drafts the missing threshold and skip cases)
+Coverage: 93 of 93 rule outcomes, 17 of 20 threshold sides, 4 of 4 skip outcomes: 114 of 117 (97.4%)
+101 passed, 0 failed
+"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stderr,
+        "ketascreen: coverage 97.4% is below --fail-under 100%\n"
+    );
+
+    // The drafted cases put the three sides back.
+    let drafted = ks(["--rules", K1, "rules", "cases", "--boundaries", &file]).run();
+    assert_eq!(drafted.code, 0, "{drafted:?}");
+    assert_eq!(
+        drafted.stderr,
+        "ketascreen: 3 boundary cases drafted, 0 gaps left to write by hand\n"
+    );
+    assert!(drafted.stdout.contains("- name: elevated_blood_pressure at systolic_bp = 141 (systolic_bp > 140 is true)\n  status: unconfirmed\n  answers:\n    systolic_bp: 141\n  verdict: review\n  fired:\n  - elevated_blood_pressure\n"), "{}", drafted.stdout);
+    let confirmed = dir.path().join("drafted.tests.yaml");
+    std::fs::write(
+        &confirmed,
+        drafted
+            .stdout
+            .replace("status: unconfirmed", "status: confirmed"),
+    )
+    .expect("written");
+    let confirmed = confirmed.display().to_string();
+    let run = ks([
+        "--rules",
+        K1,
+        "rules",
+        "test",
+        &file,
+        &confirmed,
+        "--coverage",
+        "--fail-under",
+        "100",
+        "-q",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.ends_with("Gaps: none\nCoverage: 93 of 93 rule outcomes, 20 of 20 threshold sides, 4 of 4 skip outcomes: 117 of 117 (100.0%)\n104 passed, 0 failed\n"), "{}", run.stdout);
+}
+
+#[test]
+fn rules_cases_boundaries_drafts_unconfirmed_cases_with_todays_verdict() {
+    let run = ks(["--rules", MINI, "rules", "cases", "--boundaries"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "ketascreen: 3 boundary cases drafted, 0 gaps left to write by hand\n"
+    );
+    assert_eq!(
+        run.stdout,
+        r#"# Boundary cases drafted by `ketascreen rules cases --boundaries` for ruleset mini 0.1.0
+# (sha256 6cfdc11297c7222d031900e236764629e9ba0998042b6cf878e6020a09c488ab).
+# Each case stands on one side of a threshold (or skip condition) that no passing case covered.
+# The verdict, fired rules and missing questions are what the ruleset gives TODAY, not what is
+# right: check each case against the criteria, correct the expectation where it is wrong, and
+# change `status: unconfirmed` to `status: confirmed`. Unconfirmed cases run, but do not count
+# towards coverage.
+defaults:
+  age_years: 40
+  systolic_bp: 120
+  pregnancy_status: not_pregnant
+  breastfeeding: no
+cases:
+- name: under_18 at age_years = 18 (age_years < 18 is false)
+  status: unconfirmed
+  answers:
+    age_years: 18
+  verdict: eligible
+  fired: []
+  urgent: false
+  missing: []
+- name: high_bp at systolic_bp = 140 (systolic_bp > 140 is false)
+  status: unconfirmed
+  answers:
+    systolic_bp: 140
+  verdict: eligible
+  fired: []
+  urgent: false
+  missing: []
+- name: high_bp at age_years = 79 (age_years >= 80 is false)
+  status: unconfirmed
+  answers:
+    systolic_bp: 141
+    age_years: 79
+  verdict: review
+  fired:
+  - high_bp
+  urgent: true
+  missing: []
+"#
+    );
+}
+
+#[test]
+fn unconfirmed_cases_run_but_do_not_count_as_coverage() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drafted = ks(["--rules", MINI, "rules", "cases", "--boundaries"]).run();
+    let file = dir.path().join("drafted.tests.yaml");
+    std::fs::write(&file, &drafted.stdout).expect("written");
+    let shown = file.display().to_string();
+    let run = ks([
+        "--rules",
+        MINI,
+        "rules",
+        "test",
+        "tests/fixtures/mini.tests.yaml",
+        &shown,
+        "--coverage",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "\npass  under_18 at age_years = 18 (age_years < 18 is false)  (unconfirmed)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with(
+            "\
+Coverage: 6 of 9 rule outcomes, 3 of 6 threshold sides, 2 of 2 skip outcomes: 11 of 17 (64.7%)
+10 passed, 0 failed (3 unconfirmed: not counted as coverage until a person confirms them)
+"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    std::fs::write(
+        &file,
+        drafted
+            .stdout
+            .replacen("  status: unconfirmed", "  status: maybe", 1),
+    )
+    .expect("written");
+    let run = ks(["--rules", MINI, "rules", "test", &shown]).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.ends_with(":15:11: status 'maybe' of case 'under_18 at age_years = 18 (age_years < 18 is false)' is neither 'confirmed' nor 'unconfirmed'\n"), "{}", run.stderr);
+}
+
+#[test]
+fn rules_cases_needs_to_be_told_what_to_draft() {
+    let run = ks(["--rules", MINI, "rules", "cases"]).run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("--boundaries"), "{}", run.stderr);
+}

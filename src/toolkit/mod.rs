@@ -4,6 +4,7 @@
 //! and writes the result. The pieces below it (`testing`, `show`, `template`, `lint`) are pure
 //! and never see clap types.
 
+pub mod boundaries;
 pub mod conditions;
 pub mod diff;
 pub mod lint;
@@ -18,7 +19,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::app::{load_ruleset, UsageError};
-use crate::cli::{DiffFormat, LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat};
+use crate::cli::{
+    DiffFormat, LintFormat, RulesCasesArgs, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat,
+};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
@@ -36,6 +39,7 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
             lint_command(file.as_deref().or(rules), format, deny_warnings)
         }
         RulesCommand::Test(args) => test_command(rules, args),
+        RulesCommand::Cases(args) => cases_command(rules, args),
         RulesCommand::Show { file, format } => {
             let format = match format {
                 ShowFormat::Table => show::Format::Table,
@@ -135,20 +139,52 @@ fn read_cases(path: &Path) -> Result<(String, String)> {
     Ok((name, text))
 }
 
-fn test_command(rules: Option<&Path>, args: RulesTestArgs) -> Result<ExitCode> {
-    let ruleset: Ruleset = load_ruleset(rules)?;
-    let files = if args.cases.is_empty() {
+/// Runs the named case files (or the default ones) against the ruleset.
+fn run_cases(
+    ruleset: &Ruleset,
+    rules: Option<&Path>,
+    cases: &[PathBuf],
+) -> Result<Vec<testing::FileReport>> {
+    let files = if cases.is_empty() {
         default_cases(rules)?
     } else {
-        args.cases
+        cases
             .iter()
             .map(|p| read_cases(p))
             .collect::<Result<Vec<_>>>()?
     };
     let mut reports = Vec::with_capacity(files.len());
     for (name, text) in &files {
-        reports.push(testing::run_file(&ruleset, text, name)?);
+        reports.push(testing::run_file(ruleset, text, name)?);
     }
+    Ok(reports)
+}
+
+fn cases_command(rules: Option<&Path>, args: RulesCasesArgs) -> Result<ExitCode> {
+    let ruleset: Ruleset = load_ruleset(rules)?;
+    let reports = run_cases(&ruleset, rules, &args.cases)?;
+    let cov = boundaries::coverage(&ruleset, &reports);
+    let drafts = boundaries::drafts(&ruleset, &reports, &cov);
+    let failing: usize = reports.iter().map(testing::FileReport::failed).sum();
+    if failing > 0 {
+        eprintln!(
+            "ketascreen: {failing} case{} failing: failing cases are not counted as covered, nor used as a base",
+            if failing == 1 { " is" } else { "s are" }
+        );
+    }
+    eprintln!(
+        "ketascreen: {} boundary case{} drafted, {} gap{} left to write by hand",
+        drafts.cases.len(),
+        if drafts.cases.len() == 1 { "" } else { "s" },
+        drafts.unfilled.len(),
+        if drafts.unfilled.len() == 1 { "" } else { "s" }
+    );
+    print(&boundaries::render_drafts(&ruleset, &drafts))
+}
+
+fn test_command(rules: Option<&Path>, args: RulesTestArgs) -> Result<ExitCode> {
+    let ruleset: Ruleset = load_ruleset(rules)?;
+    let reports = run_cases(&ruleset, rules, &args.cases)?;
 
     let mut out = std::io::stdout().lock();
     for report in &reports {
