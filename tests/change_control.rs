@@ -334,3 +334,80 @@ fn rules_cases_needs_to_be_told_what_to_draft() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("--boundaries"), "{}", run.stderr);
 }
+
+// ------------------------------------------------------------------ threshold analysis in lint
+
+#[test]
+fn lint_warns_where_numeric_ranges_overlap_or_leave_a_gap() {
+    let run = ks(["rules", "lint", "tests/fixtures/thresholds.yaml"]).run();
+    assert_eq!(run.code, 0, "warnings alone do not fail: {run:?}");
+    assert_eq!(
+        run.stdout,
+        r#"tests/fixtures/thresholds.yaml:19:51: warning: numeric ranges overlap: 'systolic_bp > 140' in rule 'raised_systolic' (review) and 'systolic_bp >= 180' in rule 'severe_systolic' (exclude) at tests/fixtures/thresholds.yaml:20:52 both fire for systolic_bp from 180 to 300, and their conditions do not exclude each other (the stricter severity wins there); if the ranges should not overlap, add 'and not (...)' to one of them
+    |
+ 19 |   - {id: raised_systolic, severity: review, when: systolic_bp > 140, message: m, source: s}
+    |                                                   ^^^^^^^^^^^^^^^^^
+tests/fixtures/thresholds.yaml:22:74: warning: numeric ranges leave a gap: 'diastolic_bp < 109' in rule 'raised_diastolic' (review) and 'diastolic_bp >= 110' in rule 'severe_diastolic' (exclude) at tests/fixtures/thresholds.yaml:23:53 look meant to meet, but diastolic_bp = 109 decides neither rule
+    |
+ 22 |   - {id: raised_diastolic, severity: review, when: diastolic_bp > 90 and diastolic_bp < 109, message: m, source: s}
+    |                                                                          ^^^^^^^^^^^^^^^^^^
+tests/fixtures/thresholds.yaml:25:63: warning: numeric ranges leave a gap: 'temperature < 39.5' in rule 'fever' (review) and 'temperature > 39.5' in rule 'high_fever' (exclude) at tests/fixtures/thresholds.yaml:26:47 look meant to meet, but temperature = 39.5 decides neither rule
+    |
+ 25 |   - {id: fever, severity: review, when: temperature >= 38 and temperature < 39.5, message: m, source: s}
+    |                                                               ^^^^^^^^^^^^^^^^^^
+tests/fixtures/thresholds.yaml: ok (5 questions, 8 rules, 1 sources), 3 warnings
+"#
+    );
+    let run = ks([
+        "rules",
+        "lint",
+        "--deny-warnings",
+        "tests/fixtures/thresholds.yaml",
+    ])
+    .run();
+    assert_eq!(run.code, 1, "{run:?}");
+}
+
+// The default ruleset's blood-pressure rules exclude each other with `not (...)`, and
+// `age_years < 18` (exclude) beside `age_years >= 65` (note) is neither an overlap nor a gap.
+#[test]
+fn the_default_ruleset_has_no_threshold_warnings_then_and_now() {
+    for file in [K1, "rules/ketamine.yaml"] {
+        let run = ks(["rules", "lint", "--deny-warnings", file]).run();
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(
+            run.stdout.starts_with(&format!("{file}: ok (")),
+            "{}",
+            run.stdout
+        );
+        assert!(!run.stdout.contains("warning"), "{}", run.stdout);
+    }
+}
+
+// Without the `not (...)` the review band runs on into the exclude band.
+#[test]
+fn dropping_the_exclusion_from_the_blood_pressure_review_rule_is_an_overlap() {
+    let text = std::fs::read_to_string(path(K1)).expect("1.0.0");
+    let cut = text.replace(
+        "when: (systolic_bp > 140 or diastolic_bp > 90) and not (systolic_bp >= 180 or diastolic_bp >= 110)",
+        "when: systolic_bp > 140 or diastolic_bp > 90",
+    );
+    assert_ne!(cut, text);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("k.yaml"), cut).expect("written");
+    let run = ks(["rules", "lint", "--format", "json", "k.yaml"])
+        .dir(dir.path())
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let messages: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| d["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(messages, [
+        "numeric ranges overlap: 'systolic_bp >= 180' in rule 'severe_hypertension' (exclude) and 'systolic_bp > 140' in rule 'elevated_blood_pressure' (review) at k.yaml:363:11 both fire for systolic_bp from 180 to 300, and their conditions do not exclude each other (the stricter severity wins there); if the ranges should not overlap, add 'and not (...)' to one of them",
+        "numeric ranges overlap: 'diastolic_bp >= 110' in rule 'severe_hypertension' (exclude) and 'diastolic_bp > 90' in rule 'elevated_blood_pressure' (review) at k.yaml:363:32 both fire for diastolic_bp from 110 to 200, and their conditions do not exclude each other (the stricter severity wins there); if the ranges should not overlap, add 'and not (...)' to one of them",
+    ]);
+}
