@@ -7,6 +7,7 @@ mod batch;
 mod cases;
 mod change_control;
 mod check;
+mod docs;
 mod hostile;
 mod interview;
 mod lint;
