@@ -114,6 +114,10 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// What a ruleset change does to past patients: screens INTAKES (whatever `batch` reads)
+    /// under OLD and NEW in one pass and reports the verdict transition matrix, the rules
+    /// behind each transition and the rows in each; less cautious transitions first.
+    Impact(RulesImpactArgs),
     /// Draft rule cases for a clinician to confirm: with --boundaries, a case on every side of
     /// a threshold and every outcome of a skip condition that no passing case covers, with the
     /// verdict the ruleset gives today, marked `status: unconfirmed`.
@@ -149,6 +153,51 @@ pub struct RulesTestArgs {
     /// Print only failing cases and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesImpactArgs {
+    /// The ruleset before the change.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The ruleset after the change.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Past intakes, as `batch` reads them (CSV with a header row); `-` reads stdin.
+    #[arg(value_name = "INTAKES")]
+    pub intakes: String,
+
+    /// text for the terminal, markdown for a change request, json for programs, csv for one
+    /// line per changed row (every one of them; the summary goes to stderr).
+    #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+    pub format: ImpactFormat,
+
+    /// Row ids listed per transition in text, markdown and json (csv lists every changed row).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub rows: usize,
+
+    /// Read column COLUMN as question QUESTION (repeatable), as in `batch`; applies to both
+    /// rulesets (a QUESTION must exist in each).
+    #[arg(long = "map", value_name = "COLUMN=QUESTION")]
+    pub map: Vec<String>,
+
+    /// The column holding the patient identifier [default: `id`, else `patient_id`]
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    /// Field delimiter: one ASCII character, e.g. ';' (or `tab`).
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormat {
+    Text,
+    Markdown,
+    Json,
+    Csv,
 }
 
 #[derive(Debug, Args)]

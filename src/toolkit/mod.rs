@@ -7,12 +7,14 @@
 pub mod boundaries;
 pub mod conditions;
 pub mod diff;
+pub mod impact;
+pub mod intakes;
 pub mod lint;
 pub mod show;
 pub mod template;
 pub mod testing;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -20,7 +22,8 @@ use anyhow::{Context, Result};
 
 use crate::app::{load_ruleset, UsageError};
 use crate::cli::{
-    DiffFormat, LintFormat, RulesCasesArgs, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat,
+    DiffFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand, RulesImpactArgs,
+    RulesTestArgs, ShowFormat, TemplateFormat,
 };
 use crate::ruleset::{self, LoadError, Ruleset};
 
@@ -40,6 +43,7 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
         }
         RulesCommand::Test(args) => test_command(rules, args),
         RulesCommand::Cases(args) => cases_command(rules, args),
+        RulesCommand::Impact(args) => impact_command(args),
         RulesCommand::Show { file, format } => {
             let format = match format {
                 ShowFormat::Table => show::Format::Table,
@@ -158,6 +162,111 @@ fn run_cases(
         reports.push(testing::run_file(ruleset, text, name)?);
     }
     Ok(reports)
+}
+
+/// `--delimiter`: one ASCII character, or `tab`.
+fn delimiter(arg: &str) -> Result<u8, UsageError> {
+    match arg {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ => match arg.as_bytes() {
+            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
+            _ => Err(UsageError(format!(
+                "--delimiter '{arg}': expected one ASCII character such as ',' or ';' (or 'tab'), not a quote or line break"
+            ))),
+        },
+    }
+}
+
+fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
+    use std::io::{Read, Seek};
+
+    let old = load_ruleset(Some(&args.old))?;
+    let new = load_ruleset(Some(&args.new))?;
+    let delimiter = delimiter(&args.delimiter)?;
+    let mapping = |rs: &Ruleset| {
+        crate::batch::Mapping::parse(rs, &args.map, args.id_column.as_deref())
+            .map_err(|e| UsageError(e.to_string()))
+    };
+    let (old_map, new_map) = (mapping(&old)?, mapping(&new)?);
+    let (input, name): (Box<dyn Read>, String) = if args.intakes == "-" {
+        if std::io::stdin().is_terminal() {
+            return Err(UsageError(
+                "no intakes given: name a CSV file, or pipe one into stdin".into(),
+            )
+            .into());
+        }
+        (Box::new(std::io::stdin().lock()), "<stdin>".to_string())
+    } else {
+        let file = std::fs::File::open(&args.intakes)
+            .with_context(|| format!("cannot read {}", args.intakes))?;
+        (
+            Box::new(std::io::BufReader::new(file)),
+            args.intakes.clone(),
+        )
+    };
+    let format = match args.format {
+        ImpactFormat::Text => impact::Format::Text,
+        ImpactFormat::Markdown => impact::Format::Markdown,
+        ImpactFormat::Json => impact::Format::Json,
+        ImpactFormat::Csv => impact::Format::Csv,
+    };
+
+    let mut tally = impact::Tally::new(&old, &new, args.rows);
+    let stdout = std::io::stdout();
+    // CSV: less cautious rows go out as they come; the others wait in a temporary file and
+    // follow, so they are listed first while memory stays flat.
+    let mut csv_out =
+        (format == impact::Format::Csv).then(|| csv::Writer::from_writer(stdout.lock()));
+    let mut later = match &csv_out {
+        Some(_) => Some(csv::Writer::from_writer(tempfile::tempfile()?)),
+        None => None,
+    };
+    if let Some(w) = &mut csv_out {
+        w.write_record(impact::CSV_HEADER)?;
+    }
+    intakes::for_each_row(
+        input,
+        &name,
+        delimiter,
+        [&old_map, &new_map],
+        [&old, &new],
+        |row, id, o, n| {
+            let vo = crate::engine::evaluate(o.ruleset, &o.answers);
+            let vn = crate::engine::evaluate(n.ruleset, &n.answers);
+            let change = tally.add(
+                row,
+                id,
+                (&vo, o.errors > 0),
+                (&vn, n.errors > 0),
+                old.rules.len(),
+                new.rules.len(),
+            );
+            if let (Some(c), Some(w), Some(l)) = (change, csv_out.as_mut(), later.as_mut()) {
+                let target = if c.less_cautious {
+                    w.write_record(impact::csv_fields(&c))
+                } else {
+                    l.write_record(impact::csv_fields(&c))
+                };
+                target?;
+            }
+            Ok(())
+        },
+    )?;
+    let report = tally.finish(&name);
+    if let (Some(mut w), Some(l)) = (csv_out, later) {
+        let mut file = l.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        file.rewind()?;
+        w.flush()?;
+        let mut out = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::io::copy(&mut file, &mut out)?;
+        out.flush()?;
+        eprintln!(
+            "ketascreen: {} rows: {} changed, {} less cautious (listed first)",
+            report.rows, report.changed, report.less_cautious
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    print(&impact::render(&report, format))
 }
 
 fn cases_command(rules: Option<&Path>, args: RulesCasesArgs) -> Result<ExitCode> {
