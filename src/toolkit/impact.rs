@@ -371,7 +371,7 @@ impl Tally {
                         rows,
                     })
                     .collect();
-                rules.sort_by(|a, b| b.rows.cmp(&a.rows));
+                rules.sort_by_key(|r| std::cmp::Reverse(r.rows));
                 let (kind, old, new) = match cell {
                     Cell::Verdict(o, n) => ("verdict", o.to_string(), n.to_string()),
                     Cell::Urgent(o, n) => ("urgent", urgent_word(o).into(), urgent_word(n).into()),
