@@ -411,3 +411,144 @@ fn dropping_the_exclusion_from_the_blood_pressure_review_rule_is_an_overlap() {
         "numeric ranges overlap: 'diastolic_bp >= 110' in rule 'severe_hypertension' (exclude) and 'diastolic_bp > 90' in rule 'elevated_blood_pressure' (review) at k.yaml:363:32 both fire for diastolic_bp from 110 to 200, and their conditions do not exclude each other (the stricter severity wins there); if the ranges should not overlap, add 'and not (...)' to one of them",
     ]);
 }
+
+// ------------------------------------------------------------------ rules impact
+
+const INTAKES: &str = "tests/fixtures/impact.csv";
+
+#[test]
+fn rules_impact_reports_transitions_less_cautious_first() {
+    let run = ks(["rules", "impact", MINI, MINI2, INTAKES]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        run.stdout,
+        r#"Impact of ruleset mini 0.1.0 -> mini 0.2.0 on tests/fixtures/impact.csv (10 rows)
+  old: tests/fixtures/mini.yaml (sha256 6cfdc11297c7222d031900e236764629e9ba0998042b6cf878e6020a09c488ab)
+  new: tests/fixtures/mini-0.2.0.yaml (sha256 d40355c8961939b95620b946065fdac32bfe0c98a4cc7c68ef500635e2d00084)
+
+Verdicts (old down, new across):
+  old \ new     ineligible  incomplete      review    eligible       total
+  ineligible             1           0           0           1           2
+  incomplete             0           1           0           0           1
+  review                 0           0           1           1           2
+  eligible               0           2           2           1           5
+  total                  1           3           3           3          10
+Urgent: 0 stay urgent, 2 urgent -> not urgent, 0 not urgent -> urgent
+Rows with input errors: 0 under the old ruleset, 1 under the new (a bad answer counts as unanswered)
+
+Changed: 7 of 10 rows; 3 less cautious
+
+LESS CAUTIOUS: ineligible -> eligible (1 row)
+  rules: under_18: fired (exclude) -> not fired (1 row)
+  rows: P-02 (row 2)
+
+LESS CAUTIOUS: review -> eligible (1 row)
+  rules: high_bp: fired (review, urgent) -> not fired (1 row)
+  rows: P-04 (row 4)
+
+LESS CAUTIOUS: urgent -> not urgent (2 rows)
+  rules: high_bp: fired (review, urgent) -> fired (review) (1 row)
+         high_bp: fired (review, urgent) -> not fired (1 row)
+  rows: P-04 (row 4), P-05 (row 5)
+
+eligible -> review (2 rows)
+  rules: breastfeeding: fired (note) -> fired (review) (1 row)
+         low_spo2: absent -> fired (review) (1 row)
+  rows: P-06 (row 6), P-07 (row 7)
+
+eligible -> incomplete (2 rows)
+  rules: under_18: not fired -> undecided (1 row)
+         low_spo2: absent -> undecided (1 row)
+  rows: P-08 (row 8), P-09 (row 9)
+"#
+    );
+}
+
+#[test]
+fn rules_impact_csv_lists_every_changed_row_less_cautious_first() {
+    let run = ks(["rules", "impact", MINI, MINI2, INTAKES, "--format", "csv"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        r#"row,id,old_verdict,new_verdict,old_urgent,new_urgent,less_cautious,rules
+2,P-02,ineligible,eligible,false,false,true,under_18: fired (exclude) -> not fired
+4,P-04,review,eligible,true,false,true,"high_bp: fired (review, urgent) -> not fired"
+5,P-05,review,review,true,false,true,"high_bp: fired (review, urgent) -> fired (review)"
+6,P-06,eligible,review,false,false,false,breastfeeding: fired (note) -> fired (review)
+7,P-07,eligible,review,false,false,false,low_spo2: absent -> fired (review)
+8,P-08,eligible,incomplete,false,false,false,low_spo2: absent -> undecided
+9,P-09,eligible,incomplete,false,false,false,under_18: not fired -> undecided
+"#
+    );
+    assert_eq!(
+        run.stderr,
+        r#"ketascreen: 10 rows: 7 changed, 3 less cautious (listed first)
+"#
+    );
+}
+
+#[test]
+fn rules_impact_markdown_and_json() {
+    let run = ks([
+        "rules", "impact", MINI, MINI2, INTAKES, "--format", "markdown",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    snapshot("impact-mini.md", &run.stdout);
+
+    let (run, v) = ks(["rules", "impact", MINI, MINI2, INTAKES, "--format", "json"]).json();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(v["schema"], "ketascreen.rules-impact/v1");
+    assert_eq!(v["rows"], 10);
+    assert_eq!(v["changed"], 7);
+    assert_eq!(v["less_cautious"], 3);
+    assert_eq!(v["matrix"][0], serde_json::json!([1, 0, 0, 1]));
+    let first = &v["cells"][0];
+    assert_eq!(first["kind"], "verdict");
+    assert_eq!(first["old"], "ineligible");
+    assert_eq!(first["new"], "eligible");
+    assert_eq!(first["less_cautious"], true);
+    assert_eq!(first["rows"], serde_json::json!([{"row": 2, "id": "P-02"}]));
+    assert_eq!(
+        first["rules"],
+        serde_json::json!([{
+            "rule": "under_18",
+            "old": {"result": "fired", "severity": "exclude", "urgent": false},
+            "new": {"result": "not_fired", "severity": null, "urgent": false},
+            "rows": 1
+        }])
+    );
+}
+
+#[test]
+fn rules_impact_lists_at_most_rows_ids_per_cell() {
+    let run = ks(["rules", "impact", MINI, MINI2, INTAKES, "--rows", "1"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("\n  rows: P-04 (row 4), and 1 more (all of them: --format csv)\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn rules_impact_reads_stdin_and_says_when_nothing_changed() {
+    let csv = std::fs::read_to_string(path(INTAKES)).expect("intakes");
+    let run = ks(["rules", "impact", MINI, MINI, "-"]).stdin(csv).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("Impact of ruleset mini 0.1.0 -> mini 0.1.0 on <stdin> (10 rows)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.ends_with(
+            "\nChanged: 0 of 10 rows; 0 less cautious\nNo verdict and no urgent flag changes.\n"
+        ),
+        "{}",
+        run.stdout
+    );
+}
