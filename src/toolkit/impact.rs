@@ -78,6 +78,30 @@ impl Outcome {
     fn quiet(self) -> bool {
         matches!(self.result, State::NotFired | State::Absent)
     }
+
+    /// Whether this outcome weighs on the verdict: an exclude or review rule fired or
+    /// undecided (a note never changes the verdict).
+    fn weighs(self) -> bool {
+        match self.result {
+            State::Fired => matches!(self.severity, Some(Severity::Exclude | Severity::Review)),
+            State::Undecided => true,
+            State::NotFired | State::Absent => false,
+        }
+    }
+}
+
+impl Cell {
+    /// Whether a rule's change of outcome can be behind this cell: for a verdict change, one
+    /// side weighs on the verdict; for an urgent change, one side fired urgent.
+    fn explained_by(self, old: Outcome, new: Outcome) -> bool {
+        match self {
+            Cell::Verdict(..) => old.weighs() || new.weighs(),
+            Cell::Urgent(..) => {
+                (old.result == State::Fired && old.urgent)
+                    || (new.result == State::Fired && new.urgent)
+            }
+        }
+    }
 }
 
 /// One cell of the report: a verdict transition, or an urgent change.
@@ -332,10 +356,10 @@ impl Tally {
             row,
             id: id.map(str::to_string),
         };
-        for cell in cells {
+        for &cell in &cells {
             let t = self.cells.entry(cell).or_default();
             t.count += 1;
-            for &(k, b, a) in &shifts {
+            for &(k, b, a) in shifts.iter().filter(|(_, b, a)| cell.explained_by(*b, *a)) {
                 *t.rules.entry((k, b, a)).or_default() += 1;
             }
             if t.rows.len() < self.keep_rows {
@@ -350,6 +374,7 @@ impl Tally {
             less_cautious: less,
             rules: shifts
                 .into_iter()
+                .filter(|(_, b, a)| cells.iter().any(|c| c.explained_by(*b, *a)))
                 .map(|(k, b, a)| (self.rules[k].0.clone(), b, a))
                 .collect(),
         })
