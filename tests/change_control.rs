@@ -35,6 +35,14 @@ fn rules_diff_shows_each_change_as_a_reviewer_reads_it() {
   new: tests/fixtures/mini-0.2.0.yaml (sha256 d40355c8961939b95620b946065fdac32bfe0c98a4cc7c68ef500635e2d00084)
 questions: 1 added, 0 removed, 2 changed; rules: 1 added, 0 removed, 3 changed; sources: 1 added, 0 removed, 1 changed
 
+What can change a verdict:
+  rules added: low_spo2
+  conditions changed: under_18, high_bp
+  severities changed: breastfeeding
+  urgent flags changed: high_bp
+  questions added: spo2_percent
+  questions read differently (type, bounds, unit, options, aliases, ask_if): age_years, pregnancy_status
+
 Questions added (1):
   + spo2_percent (Basics; whole number, between 50 and 100 %): Resting oxygen saturation (pulse oximetry)
 

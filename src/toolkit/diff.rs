@@ -180,6 +180,15 @@ pub struct Diff {
     pub questions: Part<QuestionEntry, QuestionChange>,
     pub rules: Part<RuleEntry, RuleChange>,
     pub sources: Part<SourceEntry, FieldChange>,
+    /// What can change a verdict (see `Diff::deciding`), for programs.
+    pub can_change_verdicts: Vec<Deciding>,
+}
+
+/// One kind of change that can alter verdicts, and the ids it touches.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deciding {
+    pub what: &'static str,
+    pub ids: Vec<String>,
 }
 
 impl Diff {
@@ -291,7 +300,7 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Diff {
             .collect(),
     };
 
-    Diff {
+    let mut d = Diff {
         schema: "ketascreen.rules-diff/v1",
         old: Side::of(old),
         new: Side::of(new),
@@ -299,7 +308,14 @@ pub fn diff(old: &Ruleset, new: &Ruleset) -> Diff {
         questions,
         rules,
         sources,
-    }
+        can_change_verdicts: Vec::new(),
+    };
+    d.can_change_verdicts = d
+        .deciding()
+        .into_iter()
+        .map(|(what, ids)| Deciding { what, ids })
+        .collect();
+    d
 }
 
 fn bounds(kind: &Kind) -> (Option<String>, Option<String>) {
@@ -470,6 +486,70 @@ fn opt(v: &Option<String>) -> String {
     v.as_deref().map(clean).unwrap_or_else(|| "(none)".into())
 }
 
+/// Fields of a question that change how answers are read (labels and aliases are accepted as
+/// input, units in cells) or when it is asked.
+const DECIDING_QUESTION_FIELDS: [&str; 5] = ["type", "min", "max", "unit", "ask_if"];
+
+impl Diff {
+    /// What can change a verdict, as (what, ids): rules added or removed, conditions,
+    /// severities and urgent flags changed, questions added, removed or read differently
+    /// (type, bounds, unit, options, aliases, skip condition). Empty kinds are left out.
+    pub fn deciding(&self) -> Vec<(&'static str, Vec<String>)> {
+        let rule_ids = |e: &[RuleEntry]| e.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+        let changed_rules = |field: &str| {
+            self.rules
+                .changed
+                .iter()
+                .filter(|c| c.changes.iter().any(|f| f.field == field))
+                .map(|c| c.id.clone())
+                .collect::<Vec<_>>()
+        };
+        let out = vec![
+            ("rules added", rule_ids(&self.rules.added)),
+            ("rules removed", rule_ids(&self.rules.removed)),
+            (
+                "conditions changed",
+                self.rules
+                    .changed
+                    .iter()
+                    .filter(|c| c.condition.is_some())
+                    .map(|c| c.id.clone())
+                    .collect(),
+            ),
+            ("severities changed", changed_rules("severity")),
+            ("urgent flags changed", changed_rules("urgent")),
+            (
+                "questions added",
+                self.questions.added.iter().map(|q| q.id.clone()).collect(),
+            ),
+            (
+                "questions removed",
+                self.questions
+                    .removed
+                    .iter()
+                    .map(|q| q.id.clone())
+                    .collect(),
+            ),
+            (
+                "questions read differently (type, bounds, unit, options, aliases, ask_if)",
+                self.questions
+                    .changed
+                    .iter()
+                    .filter(|c| {
+                        c.changes.iter().any(|f| {
+                            DECIDING_QUESTION_FIELDS.contains(&f.field.as_str())
+                                || f.field.starts_with("option ")
+                                || f.field.starts_with("alias ")
+                        })
+                    })
+                    .map(|c| c.id.clone())
+                    .collect(),
+            ),
+        ];
+        out.into_iter().filter(|(_, ids)| !ids.is_empty()).collect()
+    }
+}
+
 fn counts<E, C>(p: &Part<E, C>, what: &str) -> String {
     format!(
         "{what}: {} added, {} removed, {} changed",
@@ -544,6 +624,16 @@ fn text(d: &Diff) -> String {
         return out;
     }
     let _ = writeln!(out, "{}", summary(d));
+    let deciding = d.deciding();
+    if deciding.is_empty() {
+        out.push_str("\nNothing that decides a verdict changed: wording, help texts, messages or sources only.\n");
+    } else {
+        out.push_str("\nWhat can change a verdict:\n");
+        for (what, ids) in &deciding {
+            let ids: Vec<String> = ids.iter().map(|i| clean(i)).collect();
+            let _ = writeln!(out, "  {what}: {}", ids.join(", "));
+        }
+    }
 
     let q = &d.questions;
     if !q.added.is_empty() {
@@ -701,6 +791,16 @@ fn markdown(d: &Diff) -> String {
         return out;
     }
     let _ = writeln!(out, "\n{}.", summary(d));
+    let deciding = d.deciding();
+    if deciding.is_empty() {
+        out.push_str("\nNothing that decides a verdict changed: wording, help texts, messages or sources only.\n");
+    } else {
+        out.push_str("\n**What can change a verdict:**\n\n");
+        for (what, ids) in &deciding {
+            let ids: Vec<String> = ids.iter().map(|i| code(i)).collect();
+            let _ = writeln!(out, "- {what}: {}", ids.join(", "));
+        }
+    }
 
     let q = &d.questions;
     if !q.is_empty() {
