@@ -440,8 +440,8 @@ fn rules_impact_reports_transitions_less_cautious_first() {
   old: tests/fixtures/mini.yaml (sha256 6cfdc11297c7222d031900e236764629e9ba0998042b6cf878e6020a09c488ab)
   new: tests/fixtures/mini-0.2.0.yaml (sha256 d40355c8961939b95620b946065fdac32bfe0c98a4cc7c68ef500635e2d00084)
 
-Verdicts (old down, new across):
-  old \ new     ineligible  incomplete      review    eligible       total
+Verdicts (rows: the old verdict; columns: the new verdict):
+  old           ineligible  incomplete      review    eligible       total
   ineligible             1           0           0           1           2
   incomplete             0           1           0           0           1
   review                 0           0           1           1           2

@@ -484,7 +484,7 @@ fn matrix_text(i: &Impact, out: &mut String) {
     let _ = writeln!(
         out,
         "  {:<12}{}{:>12}",
-        "old \\ new",
+        "old",
         names.iter().map(|n| format!("{n:>12}")).collect::<String>(),
         "total"
     );
@@ -540,7 +540,7 @@ fn text(i: &Impact) -> String {
         clean(&i.new.file),
         i.new.sha256
     );
-    out.push_str("\nVerdicts (old down, new across):\n");
+    out.push_str("\nVerdicts (rows: the old verdict; columns: the new verdict):\n");
     matrix_text(i, &mut out);
     let _ = writeln!(
         out,
@@ -627,7 +627,7 @@ fn markdown(i: &Impact) -> String {
         i.changed,
         i.less_cautious
     );
-    out.push_str("## Verdicts\n\nOld verdict down, new verdict across.\n\n| old \\ new |");
+    out.push_str("## Verdicts\n\nRows: the old verdict; columns: the new verdict.\n\n| old |");
     for s in Status::ALL {
         let _ = write!(out, " {s} |");
     }
