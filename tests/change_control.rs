@@ -565,3 +565,43 @@ fn rules_impact_reads_stdin_and_says_when_nothing_changed() {
         run.stdout
     );
 }
+
+// A comparison that decides only once another answer has moved (age 80 matters to
+// `systolic_bp > 140 and not (age_years >= 80)` only at a high systolic) is drafted from a drafted
+// case; a skip outcome by answering the question its ask_if reads.
+#[test]
+fn rules_cases_boundaries_builds_on_its_own_drafts_and_skip_conditions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("base.tests.yaml");
+    std::fs::write(
+        &file,
+        "defaults: {age_years: 40, systolic_bp: 120, pregnancy_status: not_pregnant, breastfeeding: no}\ncases:\n  - {name: baseline, verdict: eligible, fired: []}\n",
+    )
+    .expect("written");
+    let file = file.display().to_string();
+    let run = ks(["--rules", MINI, "rules", "cases", "--boundaries", &file]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "ketascreen: 7 boundary cases drafted, 0 gaps left to write by hand\n"
+    );
+    let names: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("- name: "))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "under_18 at age_years = 17 (age_years < 18 is true)",
+            "under_18 at age_years = 18 (age_years < 18 is false)",
+            "high_bp at systolic_bp = 141 (systolic_bp > 140 is true)",
+            "high_bp at systolic_bp = 140 (systolic_bp > 140 is false)",
+            "high_bp at age_years = 80 (age_years >= 80 is true)",
+            "high_bp at age_years = 79 (age_years >= 80 is false)",
+            "breastfeeding skipped (ask_if pregnancy_status != not_applicable)",
+        ]
+    );
+    assert!(run.stdout.contains("- name: high_bp at age_years = 80 (age_years >= 80 is true)\n  status: unconfirmed\n  answers:\n    systolic_bp: 141\n    age_years: 80\n  verdict: eligible\n  fired: []\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("- name: breastfeeding skipped (ask_if pregnancy_status != not_applicable)\n  status: unconfirmed\n  answers:\n    pregnancy_status: not_applicable\n  verdict: eligible\n"), "{}", run.stdout);
+}

@@ -341,7 +341,7 @@ pub fn drafts(ruleset: &Ruleset, reports: &[FileReport], cov: &Boundaries) -> Dr
         .first()
         .map(|r| r.file.defaults.clone())
         .unwrap_or_default();
-    let bases: Vec<Map<String, Json>> = reports
+    let mut bases: Vec<Map<String, Json>> = reports
         .iter()
         .flat_map(|r| {
             r.file
@@ -356,27 +356,42 @@ pub fn drafts(ruleset: &Ruleset, reports: &[FileReport], cov: &Boundaries) -> Dr
         defaults: defaults.clone(),
         ..Drafts::default()
     };
-    for side in cov.sides.iter().filter(|s| s.cases == 0) {
-        let q = &ruleset.questions[side.question];
-        let rule = &ruleset.rules[side.rule];
-        let name = format!(
-            "{} at {} = {} ({} is {})",
-            rule.id,
-            q.id,
-            shown(&side.value),
-            side.comparison,
-            if side.holds { "true" } else { "false" }
-        );
-        let found = bases.iter().find_map(|base| {
-            let map = with_answer(ruleset, base, side.question, json_of(&side.value));
-            let answers = answers_of(ruleset, &map)?;
-            decides(ruleset, &answers, side).then_some((map, answers))
-        });
-        match found {
-            Some((map, answers)) => out
-                .cases
-                .push(draft_of(ruleset, &defaults, name, &map, &answers)),
-            None => out.unfilled.push(name),
+    let sides: Vec<&SidePoint> = cov.sides.iter().filter(|s| s.cases == 0).collect();
+    // Rounds: a drafted case is a base for the next round, so a comparison that decides only
+    // once another has been moved (`sbp > 140 and not (age >= 80)`: age decides only at a high
+    // sbp) is reached too.
+    let mut found: Vec<Option<Draft>> = vec![None; sides.len()];
+    loop {
+        let mut progress = false;
+        for (k, side) in sides.iter().enumerate() {
+            if found[k].is_some() {
+                continue;
+            }
+            let hit = bases.iter().find_map(|base| {
+                let map = with_answer(ruleset, base, side.question, json_of(&side.value));
+                let answers = answers_of(ruleset, &map)?;
+                decides(ruleset, &answers, side).then_some((map, answers))
+            });
+            if let Some((map, answers)) = hit {
+                found[k] = Some(draft_of(
+                    ruleset,
+                    &defaults,
+                    side_name(ruleset, side),
+                    &map,
+                    &answers,
+                ));
+                bases.push(map);
+                progress = true;
+            }
+        }
+        if !progress {
+            break;
+        }
+    }
+    for (side, draft) in sides.iter().zip(found) {
+        match draft {
+            Some(d) => out.cases.push(d),
+            None => out.unfilled.push(side_name(ruleset, side)),
         }
     }
     for a in &cov.ask_if {
@@ -414,6 +429,17 @@ pub fn drafts(ruleset: &Ruleset, reports: &[FileReport], cov: &Boundaries) -> Dr
         }
     }
     out
+}
+
+fn side_name(ruleset: &Ruleset, side: &SidePoint) -> String {
+    format!(
+        "{} at {} = {} ({} is {})",
+        ruleset.rules[side.rule].id,
+        ruleset.questions[side.question].id,
+        shown(&side.value),
+        side.comparison,
+        if side.holds { "true" } else { "false" }
+    )
 }
 
 /// The base answers with one question the `ask_if` of `slot` reads set to each answer worth
