@@ -56,6 +56,17 @@ pub enum FormatArg {
     Csv,
 }
 
+impl From<FormatArg> for crate::output::Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Table => Self::Table,
+            FormatArg::Json => Self::Json,
+            FormatArg::Ndjson => Self::Ndjson,
+            FormatArg::Csv => Self::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Answers file (JSON or YAML); `-` reads stdin.

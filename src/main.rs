@@ -12,7 +12,11 @@ fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("ketascreen: {err:#}");
-            ExitCode::from(if err.is::<app::UsageError>() { 2 } else { 1 })
+            ExitCode::from(if err.is::<ketascreen::front::UsageError>() {
+                2
+            } else {
+                1
+            })
         }
     }
 }

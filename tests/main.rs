@@ -13,3 +13,4 @@ mod interview;
 mod lint;
 mod properties;
 mod toolkit;
+mod walls;

@@ -3,7 +3,7 @@
 //! `--resume`, where drafts go, and writing patient files atomically with mode 0600.
 //! It knows nothing of prompts; the walk's state comes from and goes to `Interview`.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -155,29 +155,7 @@ fn utc_stamp(secs: u64) -> String {
     )
 }
 
-/// Writes a file that holds patient data: to a temporary file in the same directory (mode
-/// 0600), flushed to disk, then renamed over `path`, so a reader never sees half a file and
-/// no one else can read it.
-pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ketascreen-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::front::write_private;
 
 /// Whether files can be created in `dir`: creates and drops an anonymous temporary file.
 pub fn probe_writable(dir: &Path) -> io::Result<()> {

@@ -17,8 +17,8 @@ use anyhow::{anyhow, Context, Result};
 
 use super::prompt::Prompter;
 use super::{draft, walk, Interview, Stop};
-use crate::app::{self, Terminal, UsageError};
 use crate::engine::evaluate;
+use crate::front::{self, Terminal, UsageError};
 use crate::output::{self, Record};
 use crate::patient;
 use crate::ruleset::Ruleset;
@@ -44,7 +44,7 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     if !(term.stdin && term.stderr) {
         return Err(UsageError(no_terminal(&opts, term)).into());
     }
-    let ruleset = app::load_ruleset(opts.rules.as_deref())?;
+    let ruleset = front::load_ruleset(opts.rules.as_deref())?;
 
     let (mut interview, resumed_draft) = match &opts.resume {
         Some(path) => {

@@ -3,8 +3,8 @@
 
 pub mod csv;
 pub mod explain;
-pub mod fast_json;
 pub mod json;
+pub mod stream;
 pub mod table;
 
 use crate::answers::InputError;

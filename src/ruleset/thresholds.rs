@@ -14,8 +14,9 @@
 //! combinations exceed `MAX_COMBINATIONS` is not analysed. Pure: returns findings, places
 //! them nowhere (`warn` locates them).
 
+use crate::answers::Seen;
 use crate::answers::Value;
-use crate::expr::{CmpOp, Field, Lit, Test, Truth};
+use crate::expr::{CmpOp, Lit, Test, Truth};
 
 use super::model::{Kind, Ruleset, Severity, Slot};
 
@@ -191,7 +192,7 @@ fn candidates(
     }
 }
 
-fn fires(ruleset: &Ruleset, rule: usize, fields: &[Field<'_>]) -> bool {
+fn fires(ruleset: &Ruleset, rule: usize, fields: &[Seen<&Value>]) -> bool {
     ruleset.rules[rule].when.eval(fields) == Truth::True
 }
 
@@ -241,16 +242,16 @@ fn pair(
     let mut gap: Option<Finding> = None;
     let mut index = vec![0usize; others.len()];
     loop {
-        let mut fields = vec![Field::Unanswered; ruleset.questions.len()];
+        let mut fields = vec![Seen::Unanswered; ruleset.questions.len()];
         for (k, &s) in others.iter().enumerate() {
             if let Some(v) = choices[k].get(index[k]) {
-                fields[s] = Field::Answered(v);
+                fields[s] = Seen::Answered(v);
             }
         }
         let mut fa = Vec::with_capacity(xs.len());
         let mut fb = Vec::with_capacity(xs.len());
         for v in &xs_values {
-            fields[slot] = Field::Answered(v);
+            fields[slot] = Seen::Answered(v);
             fa.push(fires(ruleset, a, &fields));
             fb.push(fires(ruleset, b, &fields));
         }

@@ -170,13 +170,13 @@ fn all_sides(ruleset: &Ruleset) -> Vec<SidePoint> {
 fn rule_truth(ruleset: &Ruleset, answers: &Answers, rule: usize) -> Truth {
     ruleset.rules[rule]
         .when
-        .eval(&engine::fields(ruleset, answers))
+        .eval(&engine::seen(ruleset, answers))
 }
 
 /// Whether a question's `ask_if` holds for these answers (`None` without one).
 fn ask_if_truth(ruleset: &Ruleset, answers: &Answers, slot: Slot) -> Option<Truth> {
     let cond = ruleset.questions[slot].ask_if.as_ref()?;
-    Some(cond.eval(&engine::fields(ruleset, answers)))
+    Some(cond.eval(&engine::seen(ruleset, answers)))
 }
 
 /// Whether `answers` stand on `side` and decide its rule: the answer is there and applies, the

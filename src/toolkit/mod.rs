@@ -20,11 +20,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::app::{load_ruleset, UsageError};
 use crate::cli::{
     DiffFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand, RulesImpactArgs,
     RulesTestArgs, ShowFormat, TemplateFormat,
 };
+use crate::front::{lint_ruleset, load_ruleset, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
@@ -89,10 +89,7 @@ fn lint_command(
     let name = file
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| ruleset::BUILTIN_NAME.to_string());
-    let linted = match file {
-        Some(path) => ruleset::lint_file(path),
-        None => ruleset::lint_builtin(),
-    };
+    let linted = lint_ruleset(file);
     let (loaded, diagnostics) = match linted {
         Ok((rs, warnings)) => (Some(rs), warnings),
         Err(LoadError::Invalid { diagnostics, .. }) => (None, diagnostics),

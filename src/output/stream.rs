@@ -1,12 +1,16 @@
-//! Rendering batch records, one per input row: NDJSON (one compact record per line), a JSON
-//! array (written record by record), CSV (the `output::csv` columns), or a compact table for a
-//! terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
+//! Streamed output, for `batch`: verdict records rendered one per input row — NDJSON (one
+//! compact record per line), a JSON array (written record by record), CSV (the `output::csv`
+//! columns through `csv::Writer`), or a compact table for a terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
 //! buffers (so several screening threads can render while one writes) with reused scratch
 //! space; nothing here echoes an answer or an ignored column.
 
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+
 use crate::answers::InputError;
-use crate::engine::{Detail, Status, Verdict};
-use crate::output::{fast_json::RecordWriter, Format};
+use crate::engine::{Status, Verdict};
+use crate::output::{json, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
 /// One screened row, as the writers see it.
@@ -25,12 +29,15 @@ pub struct Row<'a> {
 pub struct Renderer<'r> {
     ruleset: &'r Ruleset,
     kind: Kind,
+    /// A reused buffer for one CSV cell, and one for the missing questions.
+    cells: (Vec<u8>, Vec<Slot>),
 }
 
 enum Kind {
-    Ndjson(Box<RecordWriter>),
-    Json(Box<RecordWriter>),
-    Csv(Box<CsvCells>),
+    Ndjson,
+    Json,
+    /// Records are written through the csv crate into a shared buffer, then moved to `out`.
+    Csv(Box<csv::Writer<Shared>>, Shared),
     Table {
         color: bool,
         line: String,
@@ -38,76 +45,38 @@ enum Kind {
     },
 }
 
-/// The reused cell buffers of one CSV row.
-struct CsvCells {
-    row: Vec<u8>,
-    id: Vec<u8>,
-    reasons: Vec<u8>,
-    missing: Vec<u8>,
-    errors: Vec<u8>,
-    ruleset: Vec<u8>,
-    slots: Vec<Slot>,
-    /// No rule or question id contains a character CSV must quote, so cells made of ids are
-    /// written as they are.
-    plain_ids: bool,
-}
-
-fn needs_quotes(cell: &[u8]) -> bool {
-    cell.iter()
-        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-}
-
 impl<'r> Renderer<'r> {
     /// A renderer for `format`; for a table, `color` allows ANSI colour.
     pub fn new(ruleset: &'r Ruleset, format: Format, color: bool) -> Self {
         let kind = match format {
-            Format::Ndjson => Kind::Ndjson(Box::new(RecordWriter::new(ruleset))),
-            Format::Json => Kind::Json(Box::new(RecordWriter::new(ruleset))),
-            Format::Csv => Kind::Csv(Box::new(CsvCells {
-                row: Vec::new(),
-                id: Vec::new(),
-                reasons: Vec::new(),
-                missing: Vec::new(),
-                errors: Vec::new(),
-                ruleset: format!("{}@{}", ruleset.id, ruleset.version).into_bytes(),
-                slots: Vec::new(),
-                plain_ids: !ruleset
-                    .rules
-                    .iter()
-                    .map(|r| &r.id)
-                    .chain(ruleset.questions.iter().map(|q| &q.id))
-                    .any(|id| needs_quotes(id.as_bytes())),
-            })),
+            Format::Ndjson => Kind::Ndjson,
+            Format::Json => Kind::Json,
+            Format::Csv => {
+                let buffer = Shared::default();
+                Kind::Csv(Box::new(csv::Writer::from_writer(buffer.clone())), buffer)
+            }
             Format::Table => Kind::Table {
                 color,
                 line: String::new(),
                 missing: Vec::new(),
             },
         };
-        Renderer { ruleset, kind }
-    }
-
-    /// What the engine must fill in for this format: CSV and the table show rule ids only.
-    pub fn detail(&self) -> Detail {
-        match self.kind {
-            Kind::Csv(_) | Kind::Table { .. } => Detail::Outline,
-            Kind::Ndjson(_) | Kind::Json(_) => Detail::Full,
+        Renderer {
+            ruleset,
+            kind,
+            cells: Default::default(),
         }
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
     pub fn head(&mut self, out: &mut Vec<u8>) {
         match &mut self.kind {
-            Kind::Ndjson(_) => {}
-            Kind::Json(_) => out.push(b'['),
-            Kind::Csv(_) => {
-                for (i, name) in crate::output::csv::HEADER.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    csv_field(out, name.as_bytes(), false);
-                }
-                out.push(b'\n');
+            Kind::Ndjson => {}
+            Kind::Json => out.push(b'['),
+            Kind::Csv(writer, buffer) => {
+                // Writing into memory cannot fail.
+                let _ = writer.write_record(crate::output::csv::HEADER);
+                drain(writer, buffer, out);
             }
             Kind::Table { line, .. } => {
                 table_line(
@@ -125,7 +94,7 @@ impl<'r> Renderer<'r> {
 
     /// What comes after the last record, given how many records there were.
     pub fn tail(&mut self, out: &mut Vec<u8>, records: u64) {
-        if let Kind::Json(_) = self.kind {
+        if let Kind::Json = self.kind {
             out.extend_from_slice(if records == 0 { b"]\n" } else { b"\n]\n" });
         }
     }
@@ -134,38 +103,28 @@ impl<'r> Renderer<'r> {
     /// first record of the output (which matters for the JSON array's commas).
     pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
         let ruleset = self.ruleset;
+        let json = |out: &mut Vec<u8>| {
+            json::write_compact(
+                out,
+                ruleset,
+                Some(row.number),
+                row.id,
+                row.verdict,
+                row.errors,
+            )
+        };
         match &mut self.kind {
-            Kind::Ndjson(json) => {
-                // Writing into a Vec cannot fail.
-                let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
+            Kind::Ndjson => {
+                json(out);
                 out.push(b'\n');
             }
-            Kind::Json(json) => {
+            Kind::Json => {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
-                let _ = json.write(out, Some(row.number), row.id, row.verdict, row.errors);
+                json(out);
             }
-            Kind::Csv(cells) => {
-                cells.fill(ruleset, row);
-                let plain = cells.plain_ids;
-                let verdict = row.verdict;
-                csv_field(out, &cells.row, true);
-                out.push(b',');
-                csv_field(out, &cells.id, false);
-                out.push(b',');
-                out.extend_from_slice(verdict.status.as_str().as_bytes());
-                out.extend_from_slice(if verdict.urgent {
-                    b",true,"
-                } else {
-                    b",false,"
-                });
-                csv_field(out, &cells.reasons, plain);
-                out.push(b',');
-                csv_field(out, &cells.missing, plain);
-                out.push(b',');
-                csv_field(out, &cells.errors, false);
-                out.push(b',');
-                csv_field(out, &cells.ruleset, false);
-                out.push(b'\n');
+            Kind::Csv(writer, buffer) => {
+                csv_record(writer, ruleset, row, &mut self.cells);
+                drain(writer, buffer, out);
             }
             Kind::Table {
                 color,
@@ -179,72 +138,75 @@ impl<'r> Renderer<'r> {
     }
 }
 
-/// One CSV field as the csv crate writes it by default: quoted (with quotes doubled) only when
-/// it holds a comma, a quote or a line break. `plain` says the caller knows it holds none.
-fn csv_field(out: &mut Vec<u8>, cell: &[u8], plain: bool) {
-    if plain || !needs_quotes(cell) {
-        out.extend_from_slice(cell);
-        return;
-    }
-    out.push(b'"');
-    for &b in cell {
-        if b == b'"' {
-            out.push(b'"');
+/// Writes one record of the `output::csv` columns (`output::csv::fields`, without a String
+/// per cell). Writing into memory cannot fail.
+fn csv_record(
+    writer: &mut csv::Writer<Shared>,
+    ruleset: &Ruleset,
+    row: &Row<'_>,
+    (cell, slots): &mut (Vec<u8>, Vec<Slot>),
+) {
+    use std::io::Write as _;
+    let verdict = row.verdict;
+    cell.clear();
+    let _ = write!(cell, "{}", row.number);
+    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(row.id.unwrap_or_default());
+    let _ = writer.write_field(verdict.status.as_str());
+    let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
+    joined(
+        cell,
+        verdict.reasons.iter().map(|r| &ruleset.rules[r.rule].id),
+        b";",
+    );
+    let _ = writer.write_field(&cell);
+    missing_questions(verdict, slots);
+    joined(cell, slots.iter().map(|&s| &ruleset.questions[s].id), b";");
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    for (i, e) in row.errors.iter().enumerate() {
+        if i > 0 {
+            cell.extend_from_slice(b"; ");
         }
-        out.push(b);
+        let _ = write!(cell, "{}: {}", e.question, e.message);
     }
-    out.push(b'"');
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
+    let _ = writer.write_field(&cell);
+    let _ = writer.write_record(None::<&[u8]>);
 }
 
-/// Writes a row number in decimal into `out` (cleared first).
-fn decimal(out: &mut Vec<u8>, mut n: u64) {
+/// `items` joined with `separator`, into `out` (cleared first).
+fn joined<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a String>, separator: &[u8]) {
     out.clear();
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator);
         }
+        out.extend_from_slice(item.as_bytes());
     }
-    out.extend_from_slice(&digits[i..]);
 }
 
-impl CsvCells {
-    /// The cells of `output::csv::fields`, into reused buffers.
-    fn fill(&mut self, ruleset: &Ruleset, row: &Row<'_>) {
-        decimal(&mut self.row, row.number);
-        self.id.clear();
-        self.id.extend_from_slice(row.id.unwrap_or("").as_bytes());
-        self.reasons.clear();
-        for (i, reason) in row.verdict.reasons.iter().enumerate() {
-            if i > 0 {
-                self.reasons.push(b';');
-            }
-            self.reasons
-                .extend_from_slice(ruleset.rules[reason.rule].id.as_bytes());
-        }
-        missing_questions(row.verdict, &mut self.slots);
-        self.missing.clear();
-        for (i, &slot) in self.slots.iter().enumerate() {
-            if i > 0 {
-                self.missing.push(b';');
-            }
-            self.missing
-                .extend_from_slice(ruleset.questions[slot].id.as_bytes());
-        }
-        self.errors.clear();
-        for (i, e) in row.errors.iter().enumerate() {
-            if i > 0 {
-                self.errors.extend_from_slice(b"; ");
-            }
-            self.errors.extend_from_slice(e.question.as_bytes());
-            self.errors.extend_from_slice(b": ");
-            self.errors.extend_from_slice(e.message.as_bytes());
-        }
+/// The buffer a renderer's csv writer writes into.
+#[derive(Debug, Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
     }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Moves what the csv writer wrote to `out`.
+fn drain(writer: &mut csv::Writer<Shared>, buffer: &Shared, out: &mut Vec<u8>) {
+    let _ = writer.flush();
+    out.append(&mut buffer.0.borrow_mut());
 }
 
 /// `Verdict::missing_questions`, into a reused vector.

@@ -1,12 +1,12 @@
-//! Tracing evaluation, for `check --explain` and failing rule cases: the same three-valued
-//! evaluation as `Cond::eval`, built from the same `Test::apply` and `Truth` operations, but
-//! keeping every step — each comparison with the field it saw and its result, each `and`/`or`/
-//! `not` with its result. It evaluates every branch (`eval` may stop early at a decided `or` or
-//! `and`; Kleene logic makes the result the same either way). It decides nothing new and
-//! renders nothing: `output::explain` turns a trace into text or JSON.
+//! The trace of an evaluation, for `check --explain` and failing rule cases: `Recorder` is a
+//! `Watch` that keeps every step of the one evaluation (`Cond::walk`) — each comparison with
+//! what its question was for this patient and its result, each `and`/`or`/`not` with its
+//! result. It decides nothing new and renders nothing: `output::explain` turns a trace into
+//! text or JSON. Also here: a condition's parts written back as text (`test_text`).
 
-use super::eval::{Field, Truth};
+use super::eval::{Truth, Watch};
 use super::{Cond, Lit, Test};
+use crate::answers::{Seen, Value};
 use crate::ruleset::{Kind, Question, Slot};
 
 /// One evaluated node of a condition, with its result.
@@ -28,48 +28,76 @@ pub enum Step<'a> {
     Test {
         slot: Slot,
         test: &'a Test,
-        field: Field<'a>,
+        seen: Seen<&'a Value>,
     },
 }
 
-/// Evaluates `cond` over `fields` (indexed by slot), keeping every step.
-pub fn trace<'a>(cond: &'a Cond, fields: &[Field<'a>]) -> Trace<'a> {
-    match cond {
-        Cond::Any(items) => {
-            let items: Vec<Trace<'a>> = items.iter().map(|i| trace(i, fields)).collect();
-            let truth = items.iter().fold(Truth::False, |acc, t| acc.or(t.truth));
-            Trace {
-                truth,
-                step: Step::Any(items),
-            }
-        }
-        Cond::All(items) => {
-            let items: Vec<Trace<'a>> = items.iter().map(|i| trace(i, fields)).collect();
-            let truth = items.iter().fold(Truth::True, |acc, t| acc.and(t.truth));
-            Trace {
-                truth,
-                step: Step::All(items),
-            }
-        }
-        Cond::Not(inner) => {
-            let inner = trace(inner, fields);
-            Trace {
-                truth: !inner.truth,
-                step: Step::Not(Box::new(inner)),
-            }
-        }
-        Cond::Test { slot, test } => {
-            let field = fields.get(*slot).copied().unwrap_or(Field::Unanswered);
-            Trace {
-                truth: test.apply(field),
-                step: Step::Test {
-                    slot: *slot,
-                    test,
-                    field,
-                },
-            }
+/// A `Watch` that keeps every step: the nodes evaluated so far, one list per open `and`/`or`/
+/// `not`.
+#[derive(Debug)]
+pub struct Recorder<'a> {
+    open: Vec<Vec<Trace<'a>>>,
+}
+
+impl Default for Recorder<'_> {
+    fn default() -> Self {
+        Recorder {
+            open: vec![Vec::new()],
         }
     }
+}
+
+impl<'a> Watch<'a> for Recorder<'a> {
+    const EVERY_BRANCH: bool = true;
+
+    fn open(&mut self) {
+        self.open.push(Vec::new());
+    }
+
+    fn test(&mut self, slot: Slot, test: &'a Test, seen: Seen<&'a Value>, truth: Truth) {
+        self.push(Trace {
+            truth,
+            step: Step::Test { slot, test, seen },
+        });
+    }
+
+    fn close(&mut self, cond: &'a Cond, truth: Truth) {
+        let mut items = self.open.pop().unwrap_or_default();
+        let step = match cond {
+            Cond::Any(_) => Step::Any(items),
+            Cond::All(_) => Step::All(items),
+            _ => match items.pop() {
+                Some(inner) => Step::Not(Box::new(inner)),
+                // `walk` always closes a `not` after its one item.
+                None => Step::Any(Vec::new()),
+            },
+        };
+        self.push(Trace { truth, step });
+    }
+}
+
+impl<'a> Recorder<'a> {
+    fn push(&mut self, trace: Trace<'a>) {
+        match self.open.last_mut() {
+            Some(top) => top.push(trace),
+            None => self.open.push(vec![trace]),
+        }
+    }
+
+    /// The trace of the last condition walked.
+    pub fn finish(mut self) -> Option<Trace<'a>> {
+        self.open.pop().and_then(|mut top| top.pop())
+    }
+}
+
+/// Evaluates `cond` over `seen` (indexed by slot), keeping every step.
+pub fn trace<'a>(cond: &'a Cond, seen: &[Seen<&'a Value>]) -> Trace<'a> {
+    let mut recorder = Recorder::default();
+    let truth = cond.walk(seen, &mut recorder);
+    recorder.finish().unwrap_or(Trace {
+        truth,
+        step: Step::Any(Vec::new()),
+    })
 }
 
 impl Trace<'_> {
@@ -154,14 +182,14 @@ mod tests {
         ];
         let yes = Value::YesNo(true);
         let no = Value::YesNo(false);
-        let mut options: Vec<Field<'_>> = values.iter().map(Field::Answered).collect();
-        options.push(Field::Unanswered);
-        options.push(Field::Skipped);
+        let mut options: Vec<Seen<&Value>> = values.iter().map(Seen::Answered).collect();
+        options.push(Seen::Unanswered);
+        options.push(Seen::Skipped);
         let third = [
-            Field::Answered(&yes),
-            Field::Answered(&no),
-            Field::Unanswered,
-            Field::Skipped,
+            Seen::Answered(&yes),
+            Seen::Answered(&no),
+            Seen::Unanswered,
+            Seen::Skipped,
         ];
         let mut seen = std::collections::HashSet::new();
         for a in &options {
@@ -180,7 +208,7 @@ mod tests {
     #[test]
     fn keeps_each_comparison_with_what_it_saw() {
         let v = Value::Integer(146);
-        let fields = [Field::Answered(&v), Field::Unanswered];
+        let fields = [Seen::Answered(&v), Seen::Unanswered];
         let cond = Cond::Any(vec![gt(0, 140.0), gt(1, 90.0)]);
         let t = trace(&cond, &fields);
         assert_eq!(t.truth, Truth::True);
@@ -193,7 +221,7 @@ mod tests {
             items[1].step,
             Step::Test {
                 slot: 1,
-                field: Field::Unanswered,
+                seen: Seen::Unanswered,
                 ..
             }
         ));
