@@ -189,6 +189,10 @@ pub struct RulesImpactArgs {
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub rows: usize,
 
+    /// Write the report to FILE (atomically, mode 0600) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Read column COLUMN as question QUESTION (repeatable), as in `batch`; applies to both
     /// rulesets (a QUESTION must exist in each).
     #[arg(long = "map", value_name = "COLUMN=QUESTION")]

@@ -433,7 +433,11 @@ const INTAKES: &str = "tests/fixtures/impact.csv";
 fn rules_impact_reports_transitions_less_cautious_first() {
     let run = ks(["rules", "impact", MINI, MINI2, INTAKES]).run();
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(run.stderr, "");
+    // The header is read as `batch` reads it, with its warnings, against the new ruleset.
+    assert_eq!(
+        run.stderr,
+        "ketascreen: warning: no column for 1 question, unanswered in every row: comments\n"
+    );
     assert_eq!(
         run.stdout,
         r#"Impact of ruleset mini 0.1.0 -> mini 0.2.0 on tests/fixtures/impact.csv (10 rows)
@@ -496,7 +500,8 @@ fn rules_impact_csv_lists_every_changed_row_less_cautious_first() {
     );
     assert_eq!(
         run.stderr,
-        r#"ketascreen: 10 rows: 7 changed, 3 less cautious (listed first)
+        r#"ketascreen: warning: no column for 1 question, unanswered in every row: comments
+ketascreen: 7 of 10 rows changed, 3 less cautious (listed first)
 "#
     );
 }
@@ -604,4 +609,48 @@ fn rules_cases_boundaries_builds_on_its_own_drafts_and_skip_conditions() {
     );
     assert!(run.stdout.contains("- name: high_bp at age_years = 80 (age_years >= 80 is true)\n  status: unconfirmed\n  answers:\n    systolic_bp: 141\n    age_years: 80\n  verdict: eligible\n  fired: []\n"), "{}", run.stdout);
     assert!(run.stdout.contains("- name: breastfeeding skipped (ask_if pregnancy_status != not_applicable)\n  status: unconfirmed\n  answers:\n    pregnancy_status: not_applicable\n  verdict: eligible\n"), "{}", run.stdout);
+}
+
+#[test]
+fn rules_impact_writes_its_output_privately_and_names_bad_input() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("impact.csv");
+    let shown = out.display().to_string();
+    let run = ks([
+        "rules", "impact", MINI, MINI2, INTAKES, "--format", "csv", "-o", &shown,
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout, "");
+    let written = std::fs::read_to_string(&out).expect("written");
+    assert!(written.starts_with("row,id,old_verdict,new_verdict,old_urgent,new_urgent,less_cautious,rules\n2,P-02,ineligible,eligible,"), "{written}");
+    let mode = std::fs::metadata(&out)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let run = ks(["rules", "impact", MINI, MINI2, "tests/fixtures/nope.csv"]).run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "ketascreen: cannot read tests/fixtures/nope.csv: No such file or directory (os error 2)\n"
+    );
+    // --map applies to both rulesets: a question only the new one has is refused.
+    let run = ks([
+        "rules",
+        "impact",
+        MINI,
+        MINI2,
+        INTAKES,
+        "--map",
+        "spo2_percent=spo2_percent",
+    ])
+    .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.stderr, "ketascreen: --map 'spo2_percent=spo2_percent': no question 'spo2_percent' in ruleset 'mini'\n");
+    let run = ks(["rules", "impact", MINI, MINI2, INTAKES, "--delimiter", ";"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("matches no question"), "{}", run.stderr);
 }

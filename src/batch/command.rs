@@ -42,7 +42,7 @@ fn threads() -> usize {
 }
 
 /// `--delimiter`: one ASCII character, or `tab` / `\t`.
-fn delimiter(arg: &str) -> Result<u8, UsageError> {
+pub fn delimiter(arg: &str) -> Result<u8, UsageError> {
     match arg {
         "tab" | "\\t" | "\t" => Ok(b'\t'),
         _ => match arg.as_bytes() {
@@ -108,7 +108,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 /// How many ignored columns the warning names; a wider export is summed up after them.
 const NAMED_COLUMNS: usize = 20;
 
-fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
+pub fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
     let total = columns.unmapped().count();
     let mut unmapped: Vec<String> = columns
         .unmapped()
@@ -191,7 +191,7 @@ pub fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
 }
 
 /// Reads the header record (empty for empty input).
-fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
+pub fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
     let mut header = csv::ByteRecord::new();
     reader.read_byte_record(&mut header)?;
     Ok(header)

@@ -1,103 +1,89 @@
-//! Reading past intakes for `rules impact`, once, for two rulesets at a time: the header is
-//! resolved against each ruleset (`batch::columns`, as `batch` resolves it), and each row is
-//! read into one `Answers` per ruleset with that row's input errors, then handed on.
-//! INTERIM: to be replaced by the batch reader once "one engine" lands.
+//! Reading past intakes for `rules impact` through the batch's own reader: the same input
+//! opening (`front::Input`, `-` for stdin), the same csv reader, the header resolved against
+//! each ruleset as `batch` resolves it (`--map`, `--id-column`, aliases), and every record read
+//! for each ruleset by a `batch::RowReader` — the very cell parsing and row errors of a batch
+//! screener. One pass: each record is read once from the input and handed to both readers.
 
 use std::io::Read;
 
 use anyhow::{Context, Result};
 
-use crate::answers::{self, Answers};
-use crate::batch::columns::{self, Columns, Mapping};
+use crate::batch::columns::{self, Columns, HeaderError, Mapping};
+use crate::batch::command::{csv_reader, read_header};
+use crate::batch::RowReader;
+use crate::front::{Input, Terminal, UsageError};
 use crate::ruleset::Ruleset;
 
-/// One ruleset's side of the reading: its columns and the row as read for it.
-pub struct Side<'r> {
-    pub ruleset: &'r Ruleset,
-    pub columns: Columns,
-    pub answers: Answers,
-    pub errors: usize,
+/// What to read, as plain values.
+pub struct Source<'a> {
+    /// A file, or `-` for stdin.
+    pub file: &'a str,
+    pub delimiter: u8,
+    /// `--map` and `--id-column`, resolved against each ruleset (old, new).
+    pub mappings: [&'a Mapping; 2],
 }
 
-impl<'r> Side<'r> {
-    fn new(
-        ruleset: &'r Ruleset,
-        header: &csv::ByteRecord,
-        mapping: &Mapping,
-        name: &str,
-    ) -> Result<Self> {
-        let columns = columns::resolve_record(ruleset, header, mapping).map_err(|e| {
-            anyhow::anyhow!("{name}: {e} (ruleset {} {})", ruleset.id, ruleset.version)
-        })?;
-        Ok(Side {
-            ruleset,
-            columns,
-            answers: Answers::new(ruleset),
-            errors: 0,
-        })
-    }
-
-    fn read(&mut self, record: &csv::ByteRecord) {
-        self.answers.clear();
-        self.errors = 0;
-        if record.len() != self.columns.len() {
-            self.errors += 1;
-            return;
-        }
-        for &(column, slot) in &self.columns.questions {
-            let cell = record.get(column).unwrap_or(b"");
-            let Ok(text) = std::str::from_utf8(cell) else {
-                self.errors += 1;
-                continue;
-            };
-            match answers::parse_text(&self.ruleset.questions[slot], text) {
-                Ok(v) => self.answers.set(slot, v),
-                Err(_) => self.errors += 1,
-            }
-        }
-    }
-}
-
-/// Reads every row of `input` for both rulesets and calls `each(row, id, old, new)`.
-pub fn for_each_row(
-    input: impl Read,
+fn resolve(
+    ruleset: &Ruleset,
+    header: &csv::ByteRecord,
+    mapping: &Mapping,
     name: &str,
-    delimiter: u8,
-    mappings: [&Mapping; 2],
+) -> Result<Columns> {
+    columns::resolve_record(ruleset, header, mapping).map_err(|e| {
+        let message = format!("{name}: {e} (ruleset {} {})", ruleset.id, ruleset.version);
+        if e.is_usage() {
+            anyhow::Error::from(UsageError(message))
+        } else if e == HeaderError::Empty {
+            anyhow::anyhow!("{name}: no header row: the input is empty")
+        } else {
+            anyhow::anyhow!(message)
+        }
+    })
+}
+
+/// Reads every row for both rulesets and calls `each(row, old, new)` with the row's number
+/// (1-based, header not counted) and each ruleset's reading of it. Returns the input's name.
+/// `header` hears each ruleset's resolved columns once, before the first row.
+pub fn for_each_row(
+    source: &Source<'_>,
     rulesets: [&Ruleset; 2],
-    mut each: impl FnMut(u64, Option<&str>, &Side<'_>, &Side<'_>) -> Result<()>,
-) -> Result<u64> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(input);
-    let mut header = csv::ByteRecord::new();
-    if !reader
-        .read_byte_record(&mut header)
-        .with_context(|| format!("cannot read {name}"))?
-    {
-        anyhow::bail!("{name}: no header row: the input is empty");
-    }
-    let mut old = Side::new(rulesets[0], &header, mappings[0], name)?;
-    let mut new = Side::new(rulesets[1], &header, mappings[1], name)?;
+    term: Terminal,
+    header_seen: impl FnOnce(&Ruleset, &Columns, &Ruleset, &Columns),
+    mut each: impl FnMut(u64, &RowReader<'_>, &RowReader<'_>) -> Result<()>,
+) -> Result<String> {
+    let input = Input::open(
+        source.file,
+        term,
+        "no intakes given: name a CSV file, or pipe one into stdin (e.g. 'ketascreen rules impact OLD NEW - < intake.csv')",
+    )?;
+    let name = input.name();
+    let reader: Box<dyn Read> = match input {
+        Input::File { file, .. } => Box::new(file),
+        Input::Stdin => Box::new(std::io::stdin()),
+    };
+    let mut reader = csv_reader(reader, source.delimiter);
+    let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    let old_columns = resolve(rulesets[0], &header, source.mappings[0], &name)?;
+    let new_columns = resolve(rulesets[1], &header, source.mappings[1], &name)?;
+    header_seen(rulesets[0], &old_columns, rulesets[1], &new_columns);
+    let mut old = RowReader::new(rulesets[0], &old_columns);
+    let mut new = RowReader::new(rulesets[1], &new_columns);
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
-    let mut id = String::new();
-    while reader
-        .read_byte_record(&mut record)
-        .with_context(|| format!("cannot read {name} at data row {}", row + 1))?
-    {
-        row += 1;
-        old.read(&record);
-        new.read(&record);
-        id.clear();
-        if let Some(c) = old.columns.id {
-            id.push_str(&String::from_utf8_lossy(
-                record.get(c).unwrap_or(b"").trim_ascii(),
-            ));
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot read {name} at data row {}", row + 1)))
+            }
         }
-        each(row, (!id.is_empty()).then_some(id.as_str()), &old, &new)?;
+        row += 1;
+        let line = || record.position().map_or(0, csv::Position::line);
+        old.read(&record, line);
+        new.read(&record, line);
+        each(row, &old, &new)?;
     }
-    Ok(row)
+    Ok(name)
 }

@@ -14,7 +14,7 @@ pub mod show;
 pub mod template;
 pub mod testing;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,7 +24,7 @@ use crate::cli::{
     DiffFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand, RulesImpactArgs,
     RulesTestArgs, ShowFormat, TemplateFormat,
 };
-use crate::front::{lint_ruleset, load_ruleset, UsageError};
+use crate::front::{lint_ruleset, load_ruleset, Destination, Terminal, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
@@ -161,109 +161,101 @@ fn run_cases(
     Ok(reports)
 }
 
-/// `--delimiter`: one ASCII character, or `tab`.
-fn delimiter(arg: &str) -> Result<u8, UsageError> {
-    match arg {
-        "tab" | "\\t" | "\t" => Ok(b'\t'),
-        _ => match arg.as_bytes() {
-            [b] if b.is_ascii() && !matches!(b, b'"' | b'\n' | b'\r') => Ok(*b),
-            _ => Err(UsageError(format!(
-                "--delimiter '{arg}': expected one ASCII character such as ',' or ';' (or 'tab'), not a quote or line break"
-            ))),
-        },
-    }
-}
-
 fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
-    use std::io::{Read, Seek};
+    use std::io::Seek;
 
     let old = load_ruleset(Some(&args.old))?;
     let new = load_ruleset(Some(&args.new))?;
-    let delimiter = delimiter(&args.delimiter)?;
+    let delimiter = crate::batch::command::delimiter(&args.delimiter)?;
     let mapping = |rs: &Ruleset| {
         crate::batch::Mapping::parse(rs, &args.map, args.id_column.as_deref())
             .map_err(|e| UsageError(e.to_string()))
     };
     let (old_map, new_map) = (mapping(&old)?, mapping(&new)?);
-    let (input, name): (Box<dyn Read>, String) = if args.intakes == "-" {
-        if std::io::stdin().is_terminal() {
-            return Err(UsageError(
-                "no intakes given: name a CSV file, or pipe one into stdin".into(),
-            )
-            .into());
-        }
-        (Box::new(std::io::stdin().lock()), "<stdin>".to_string())
-    } else {
-        let file = std::fs::File::open(&args.intakes)
-            .with_context(|| format!("cannot read {}", args.intakes))?;
-        (
-            Box::new(std::io::BufReader::new(file)),
-            args.intakes.clone(),
-        )
-    };
     let format = match args.format {
         ImpactFormat::Text => impact::Format::Text,
         ImpactFormat::Markdown => impact::Format::Markdown,
         ImpactFormat::Json => impact::Format::Json,
         ImpactFormat::Csv => impact::Format::Csv,
     };
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let mut destination = match output {
+        Some(path) => Destination::create(path)?,
+        None => Destination::Stdout(std::io::stdout().lock()),
+    };
 
     let mut tally = impact::Tally::new(&old, &new, args.rows);
-    let stdout = std::io::stdout();
     // CSV: less cautious rows go out as they come; the others wait in a temporary file and
     // follow, so they are listed first while memory stays flat.
-    let mut csv_out =
-        (format == impact::Format::Csv).then(|| csv::Writer::from_writer(stdout.lock()));
-    let mut later = match &csv_out {
-        Some(_) => Some(csv::Writer::from_writer(tempfile::tempfile()?)),
-        None => None,
+    let csv = format == impact::Format::Csv;
+    let mut first = csv::Writer::from_writer(Vec::new());
+    let mut later = match csv {
+        true => Some(csv::Writer::from_writer(tempfile::tempfile()?)),
+        false => None,
     };
-    if let Some(w) = &mut csv_out {
-        w.write_record(impact::CSV_HEADER)?;
+    if csv {
+        first.write_record(impact::CSV_HEADER)?;
     }
-    intakes::for_each_row(
-        input,
-        &name,
+    let source = intakes::Source {
+        file: &args.intakes,
         delimiter,
-        [&old_map, &new_map],
+        mappings: [&old_map, &new_map],
+    };
+    let name = intakes::for_each_row(
+        &source,
         [&old, &new],
-        |row, id, o, n| {
-            let vo = crate::engine::evaluate(o.ruleset, &o.answers);
-            let vn = crate::engine::evaluate(n.ruleset, &n.answers);
+        Terminal::detect(),
+        |_, _, new, new_columns| crate::batch::command::warn_about_header(new, new_columns),
+        |row, o, n| {
+            let vo = crate::engine::evaluate(&old, o.answers());
+            let vn = crate::engine::evaluate(&new, n.answers());
             let change = tally.add(
                 row,
-                id,
-                (&vo, o.errors > 0),
-                (&vn, n.errors > 0),
+                n.id(),
+                (&vo, !o.errors().is_empty()),
+                (&vn, !n.errors().is_empty()),
                 old.rules.len(),
                 new.rules.len(),
             );
-            if let (Some(c), Some(w), Some(l)) = (change, csv_out.as_mut(), later.as_mut()) {
-                let target = if c.less_cautious {
-                    w.write_record(impact::csv_fields(&c))
+            if let (Some(c), Some(later)) = (change, later.as_mut()) {
+                if c.less_cautious {
+                    first.write_record(impact::csv_fields(&c))?;
+                    let buffered = first.get_ref().len();
+                    if buffered >= 1 << 16 {
+                        first.flush()?;
+                        destination.write_all(first.get_ref())?;
+                        first = csv::Writer::from_writer(Vec::new());
+                    }
                 } else {
-                    l.write_record(impact::csv_fields(&c))
-                };
-                target?;
+                    later.write_record(impact::csv_fields(&c))?;
+                }
             }
             Ok(())
         },
     )?;
     let report = tally.finish(&name);
-    if let (Some(mut w), Some(l)) = (csv_out, later) {
-        let mut file = l.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-        file.rewind()?;
-        w.flush()?;
-        let mut out = w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-        std::io::copy(&mut file, &mut out)?;
-        out.flush()?;
-        eprintln!(
-            "ketascreen: {} rows: {} changed, {} less cautious (listed first)",
-            report.rows, report.changed, report.less_cautious
-        );
-        return Ok(ExitCode::SUCCESS);
+    match later {
+        Some(later) => {
+            first.flush()?;
+            destination.write_all(first.get_ref())?;
+            let mut file = later.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+            file.rewind()?;
+            std::io::copy(&mut file, &mut destination)?;
+            eprintln!(
+                "ketascreen: {} of {} changed, {} less cautious (listed first)",
+                report.changed,
+                impact_rows(report.rows),
+                report.less_cautious
+            );
+        }
+        None => destination.write_all(impact::render(&report, format).as_bytes())?,
     }
-    print(&impact::render(&report, format))
+    destination.commit()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn impact_rows(n: u64) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
 }
 
 fn cases_command(rules: Option<&Path>, args: RulesCasesArgs) -> Result<ExitCode> {
