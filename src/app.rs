@@ -53,6 +53,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 rules: cli.rules,
                 save: args.save,
                 resume: args.resume,
+                from: args.from,
                 bare: false,
             },
             term,

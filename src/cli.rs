@@ -292,6 +292,12 @@ pub struct InterviewArgs {
     /// the answers given are kept and the questions not gone through yet are asked.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+
+    /// Start a new visit from a previous visit's saved answers: each section is shown with
+    /// its answers and confirmed as unchanged in one step, or asked again question by
+    /// question (each answer filled in). The previous file is not changed.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

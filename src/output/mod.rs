@@ -6,6 +6,7 @@ pub mod explain;
 pub mod json;
 pub mod stream;
 pub mod table;
+pub mod wrap;
 
 use crate::answers::InputError;
 use crate::engine::Verdict;
