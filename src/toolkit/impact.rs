@@ -219,6 +219,9 @@ pub struct Impact {
     pub urgent: [[u64; 2]; 2],
     /// Rows with input errors under each ruleset (their bad answers count as unanswered).
     pub rows_with_errors: [u64; 2],
+    /// Questions (not free text) that no column of the intakes answers, under each ruleset:
+    /// unanswered in every row.
+    pub no_column: [Vec<String>; 2],
     pub cells: Vec<CellReport>,
 }
 
@@ -255,6 +258,7 @@ pub struct Tally {
     matrix: [[u64; 4]; 4],
     urgent: [[u64; 2]; 2],
     rows_with_errors: [u64; 2],
+    no_column: [Vec<String>; 2],
     cells: BTreeMap<Cell, CellTally>,
     outcomes: [Vec<Outcome>; 2],
 }
@@ -304,9 +308,15 @@ impl Tally {
             matrix: [[0; 4]; 4],
             urgent: [[0; 2]; 2],
             rows_with_errors: [0; 2],
+            no_column: [Vec::new(), Vec::new()],
             cells: BTreeMap::new(),
             outcomes: [Vec::new(), Vec::new()],
         }
+    }
+
+    /// Notes the questions of the old (0) or new (1) ruleset that no column answers.
+    pub fn no_column(&mut self, side: usize, questions: Vec<String>) {
+        self.no_column[side] = questions;
     }
 
     /// Adds one row decided under both rulesets; returns what changed, if anything.
@@ -426,6 +436,7 @@ impl Tally {
             matrix: self.matrix,
             urgent: self.urgent,
             rows_with_errors: self.rows_with_errors,
+            no_column: self.no_column,
             cells,
         }
     }
@@ -554,6 +565,18 @@ fn text(i: &Impact) -> String {
             i.rows_with_errors[0], i.rows_with_errors[1]
         );
     }
+    for (side, which) in [(0, "old"), (1, "new")] {
+        let qs = &i.no_column[side];
+        if !qs.is_empty() {
+            let names: Vec<String> = qs.iter().map(|q| clean(q)).collect();
+            let _ = writeln!(
+                out,
+                "No column for {} of the {which} ruleset (unanswered in every row): {}",
+                plural(qs.len() as u64, "question", "questions"),
+                names.join(", ")
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "\nChanged: {} of {}; {} less cautious",
@@ -655,6 +678,18 @@ fn markdown(i: &Impact) -> String {
             "\nRows with input errors: {} under the old ruleset, {} under the new.",
             i.rows_with_errors[0], i.rows_with_errors[1]
         );
+    }
+    for (side, which) in [(0, "old"), (1, "new")] {
+        let qs = &i.no_column[side];
+        if !qs.is_empty() {
+            let names: Vec<String> = qs.iter().map(|q| code(q)).collect();
+            let _ = writeln!(
+                out,
+                "\nNo column for {} of the {which} ruleset (unanswered in every row): {}.",
+                plural(qs.len() as u64, "question", "questions"),
+                names.join(", ")
+            );
+        }
     }
     if !i.cells.is_empty() {
         out.push_str("\n## Transitions\n\nLess cautious transitions first.\n");

@@ -41,16 +41,24 @@ fn resolve(
     })
 }
 
+/// What reading found besides the rows.
+pub struct Done {
+    /// The input's name for messages (`<stdin>` for `-`).
+    pub name: String,
+    /// Each ruleset's questions that no column answers (old, new).
+    pub unasked: [Vec<crate::ruleset::Slot>; 2],
+}
+
 /// Reads every row for both rulesets and calls `each(row, old, new)` with the row's number
-/// (1-based, header not counted) and each ruleset's reading of it. Returns the input's name.
-/// `header` hears each ruleset's resolved columns once, before the first row.
+/// (1-based, header not counted) and each ruleset's reading of it. `header_seen` hears each
+/// ruleset's resolved columns once, before the first row.
 pub fn for_each_row(
     source: &Source<'_>,
     rulesets: [&Ruleset; 2],
     term: Terminal,
     header_seen: impl FnOnce(&Ruleset, &Columns, &Ruleset, &Columns),
     mut each: impl FnMut(u64, &RowReader<'_>, &RowReader<'_>) -> Result<()>,
-) -> Result<String> {
+) -> Result<Done> {
     let input = Input::open(
         source.file,
         term,
@@ -85,5 +93,8 @@ pub fn for_each_row(
         new.read(&record, line);
         each(row, &old, &new)?;
     }
-    Ok(name)
+    Ok(Done {
+        name,
+        unasked: [old_columns.unasked.clone(), new_columns.unasked.clone()],
+    })
 }

@@ -201,11 +201,11 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         delimiter,
         mappings: [&old_map, &new_map],
     };
-    let name = intakes::for_each_row(
+    let done = intakes::for_each_row(
         &source,
         [&old, &new],
         Terminal::detect(),
-        |_, _, new, new_columns| crate::batch::command::warn_about_header(new, new_columns),
+        |_, _, new_rs, new_columns| crate::batch::command::warn_about_header(new_rs, new_columns),
         |row, o, n| {
             let vo = crate::engine::evaluate(&old, o.answers());
             let vn = crate::engine::evaluate(&new, n.answers());
@@ -233,7 +233,15 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
             Ok(())
         },
     )?;
-    let report = tally.finish(&name);
+    for (side, rs) in [(0, &old), (1, &new)] {
+        let questions = done.unasked[side]
+            .iter()
+            .filter(|&&s| rs.questions[s].kind != ruleset::Kind::Text)
+            .map(|&s| rs.questions[s].id.clone())
+            .collect();
+        tally.no_column(side, questions);
+    }
+    let report = tally.finish(&done.name);
     match later {
         Some(later) => {
             first.flush()?;
