@@ -654,3 +654,17 @@ fn rules_impact_writes_its_output_privately_and_names_bad_input() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stderr.contains("matches no question"), "{}", run.stderr);
 }
+
+// A ruleset that adds a question makes every row of an export without its column undecided on
+// the new rule: the report says why, not only stderr.
+#[test]
+fn rules_impact_names_the_questions_no_column_answers() {
+    let csv = "id,age_years,systolic_bp,pregnancy_status,breastfeeding\nA,40,120,not_pregnant,no\n";
+    let run = ks(["rules", "impact", MINI, MINI2, "-"]).stdin(csv).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("\nNo column for 1 question of the new ruleset (unanswered in every row): spo2_percent\n\nChanged: 1 of 1 row; 0 less cautious\n\neligible -> incomplete (1 row)\n  rules: low_spo2: absent -> undecided (1 row)\n  rows: A (row 1)\n"), "{}", run.stdout);
+    let (_, v) = ks(["rules", "impact", MINI, MINI2, "-", "--format", "json"])
+        .stdin(csv)
+        .json();
+    assert_eq!(v["no_column"], serde_json::json!([[], ["spo2_percent"]]));
+}
