@@ -668,3 +668,45 @@ fn rules_impact_names_the_questions_no_column_answers() {
         .json();
     assert_eq!(v["no_column"], serde_json::json!([[], ["spo2_percent"]]));
 }
+
+// NDJSON, as `batch` reads it: one patient document per line, keys by id or alias.
+#[test]
+fn rules_impact_reads_ndjson_as_batch_does() {
+    let ndjson = "{\"id\": \"N-1\", \"age\": 17, \"systolic_bp\": 120, \"pregnancy_status\": \"not_applicable\", \"spo2_percent\": 98}\n\n{\"id\": \"N-2\", \"age_years\": 40, \"systolic_bp\": 120, \"pregnancy_status\": \"not_applicable\", \"spo2_percent\": 98}\nnot json\n";
+    let run = ks([
+        "rules",
+        "impact",
+        MINI,
+        MINI2,
+        "-",
+        "--input-format",
+        "ndjson",
+        "--format",
+        "csv",
+    ])
+    .stdin(ndjson)
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "row,id,old_verdict,new_verdict,old_urgent,new_urgent,less_cautious,rules\n1,N-1,ineligible,eligible,false,false,true,under_18: fired (exclude) -> not fired\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "ketascreen: 1 of 3 rows changed, 1 less cautious (listed first)\n"
+    );
+    let run = ks([
+        "rules",
+        "impact",
+        MINI,
+        MINI2,
+        "-",
+        "--input-format",
+        "ndjson",
+        "--id-column",
+        "x",
+    ])
+    .stdin(ndjson)
+    .run();
+    assert_eq!(run.code, 2, "{run:?}");
+}

@@ -248,7 +248,8 @@ fn unreadable_inputs_exit_1_with_one_clear_line() {
 
     let run = ks(["check"]).stdin("[1, 2]").run();
     assert_eq!(run.code, 1);
-    assert_eq!(run.stderr, "ketascreen: cannot read answers from <stdin>: expected an object of answers (question id: value), found a list\n");
+    // An array is several patients' answers, not one: say where they go.
+    assert_eq!(run.stderr, "ketascreen: <stdin> holds a JSON array of 2 items, not one patient's answers: screen them with 'ketascreen batch FILE --input-format json'\n");
 
     let run = ks(["check"]).stdin("").run();
     assert_eq!(run.code, 1);

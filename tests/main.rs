@@ -4,10 +4,14 @@
 mod support;
 
 mod batch;
+mod batch_json;
 mod cases;
 mod change_control;
 mod check;
+mod color;
+mod conventions;
 mod docs;
+mod fhir;
 mod hostile;
 mod interview;
 mod lint;

@@ -173,9 +173,9 @@ fn no_terminal(opts: &Options, term: Terminal) -> String {
     }
 }
 
-/// Colour on this stream: a terminal, `NO_COLOR` unset or empty, and not `TERM=dumb`.
+/// Colour on this stream, by the program's one colour policy.
 fn colour_ok(is_terminal: bool) -> bool {
-    output::color_allowed(is_terminal) && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+    output::color_allowed(is_terminal)
 }
 
 /// The day a file was last changed, `YYYY-MM-DD` (UTC): when the previous visit was saved.

@@ -1,4 +1,4 @@
-//! The toolkit for the clinician who owns the rules: `ketascreen rules lint|test|show|template`.
+//! The toolkit for the clinician who owns the rules: `ketascreen rules lint|test|show|template|export`.
 //! This file is the command layer for those subcommands (like `app` for the others): it turns
 //! the parsed arguments into a plan — which ruleset, which case files, which format — runs it,
 //! and writes the result. The pieces below it (`testing`, `show`, `template`, `lint`) are pure
@@ -21,8 +21,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::{
-    DiffFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand, RulesImpactArgs,
-    RulesTestArgs, ShowFormat, TemplateFormat,
+    DiffFormat, ExportFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand,
+    RulesImpactArgs, RulesTestArgs, ShowFormat, TemplateFormat,
 };
 use crate::front::{lint_ruleset, load_ruleset, Destination, Terminal, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
@@ -70,6 +70,12 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
             };
             let ruleset = load_ruleset(file.as_deref().or(rules))?;
             print(&template::render(&ruleset, format))
+        }
+        RulesCommand::Export { file, format } => {
+            let ruleset = load_ruleset(file.as_deref().or(rules))?;
+            match format {
+                ExportFormat::Fhir => print(&crate::fhir::questionnaire::render(&ruleset)),
+            }
         }
     }
 }
@@ -198,8 +204,14 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
     }
     let source = intakes::Source {
         file: &args.intakes,
+        layout: args.input_format.map(|f| match f {
+            crate::cli::InputFormatArg::Csv => crate::json_input::Layout::Csv,
+            crate::cli::InputFormatArg::Ndjson => crate::json_input::Layout::Ndjson,
+            crate::cli::InputFormatArg::Json => crate::json_input::Layout::Json,
+        }),
         delimiter,
         mappings: [&old_map, &new_map],
+        csv_options: !args.map.is_empty() || args.id_column.is_some() || args.delimiter != ",",
     };
     let done = intakes::for_each_row(
         &source,
@@ -207,13 +219,13 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         Terminal::detect(),
         |_, _, new_rs, new_columns| crate::batch::command::warn_about_header(new_rs, new_columns),
         |row, o, n| {
-            let vo = crate::engine::evaluate(&old, o.answers());
-            let vn = crate::engine::evaluate(&new, n.answers());
+            let vo = crate::engine::evaluate(&old, o.answers);
+            let vn = crate::engine::evaluate(&new, n.answers);
             let change = tally.add(
                 row,
-                n.id(),
-                (&vo, !o.errors().is_empty()),
-                (&vn, !n.errors().is_empty()),
+                n.id,
+                (&vo, o.errors),
+                (&vn, n.errors),
                 old.rules.len(),
                 new.rules.len(),
             );
