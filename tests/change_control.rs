@@ -451,10 +451,16 @@ Verdicts (rows: the old verdict; columns: the new verdict):
   review                 0           0           1           1           2
   eligible               0           2           2           1           5
   total                  1           3           3           3          10
-Urgent: 0 stay urgent, 2 urgent -> not urgent, 0 not urgent -> urgent
+
+Urgency (rows: old; columns: new):
+  old               urgent   not known  not urgent       total
+  urgent                 0           0           2           2
+  not known              0           0           1           1
+  not urgent             0           0           7           7
+
 Rows with input errors: 0 under the old ruleset, 1 under the new (a bad answer counts as unanswered)
 
-Changed: 7 of 10 rows; 3 less cautious
+Changed: 8 of 10 rows; 4 less cautious
 
 LESS CAUTIOUS: ineligible -> eligible (1 row)
   rules: under_18: fired (exclude) -> not fired (1 row)
@@ -464,10 +470,14 @@ LESS CAUTIOUS: review -> eligible (1 row)
   rules: high_bp: fired (review, urgent) -> not fired (1 row)
   rows: P-04 (row 4)
 
-LESS CAUTIOUS: urgent -> not urgent (2 rows)
+LESS CAUTIOUS: urgency: urgent -> not urgent (2 rows)
   rules: high_bp: fired (review, urgent) -> fired (review) (1 row)
          high_bp: fired (review, urgent) -> not fired (1 row)
   rows: P-04 (row 4), P-05 (row 5)
+
+LESS CAUTIOUS: urgency: not known -> not urgent (1 row)
+  rules: high_bp: undecided (review, urgent) -> undecided (1 row)
+  rows: P-10 (row 10)
 
 eligible -> review (2 rows)
   rules: breastfeeding: fired (note) -> fired (review) (1 row)
@@ -488,20 +498,21 @@ fn rules_impact_csv_lists_every_changed_row_less_cautious_first() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        r#"row,id,old_verdict,new_verdict,old_urgent,new_urgent,less_cautious,rules
-2,P-02,ineligible,eligible,false,false,true,under_18: fired (exclude) -> not fired
-4,P-04,review,eligible,true,false,true,"high_bp: fired (review, urgent) -> not fired"
-5,P-05,review,review,true,false,true,"high_bp: fired (review, urgent) -> fired (review)"
-6,P-06,eligible,review,false,false,false,breastfeeding: fired (note) -> fired (review)
-7,P-07,eligible,review,false,false,false,low_spo2: absent -> fired (review)
-8,P-08,eligible,incomplete,false,false,false,low_spo2: absent -> undecided
-9,P-09,eligible,incomplete,false,false,false,under_18: not fired -> undecided
+        r#"row,id,old_verdict,new_verdict,old_urgency,new_urgency,less_cautious,rules
+2,P-02,ineligible,eligible,not urgent,not urgent,true,under_18: fired (exclude) -> not fired
+4,P-04,review,eligible,urgent,not urgent,true,"high_bp: fired (review, urgent) -> not fired"
+5,P-05,review,review,urgent,not urgent,true,"high_bp: fired (review, urgent) -> fired (review)"
+10,P-10,incomplete,incomplete,not known,not urgent,true,"high_bp: undecided (review, urgent) -> undecided"
+6,P-06,eligible,review,not urgent,not urgent,false,breastfeeding: fired (note) -> fired (review)
+7,P-07,eligible,review,not urgent,not urgent,false,low_spo2: absent -> fired (review)
+8,P-08,eligible,incomplete,not urgent,not urgent,false,low_spo2: absent -> undecided
+9,P-09,eligible,incomplete,not urgent,not urgent,false,under_18: not fired -> undecided
 "#
     );
     assert_eq!(
         run.stderr,
         r#"ketascreen: warning: no column for 1 question, unanswered in every row: comments
-ketascreen: 7 of 10 rows changed, 3 less cautious (listed first)
+ketascreen: 8 of 10 rows changed, 4 less cautious (listed first)
 "#
     );
 }
@@ -519,8 +530,8 @@ fn rules_impact_markdown_and_json() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(v["schema"], "ketascreen.rules-impact/v1");
     assert_eq!(v["rows"], 10);
-    assert_eq!(v["changed"], 7);
-    assert_eq!(v["less_cautious"], 3);
+    assert_eq!(v["changed"], 8);
+    assert_eq!(v["less_cautious"], 4);
     assert_eq!(v["matrix"][0], serde_json::json!([1, 0, 0, 1]));
     let first = &v["cells"][0];
     assert_eq!(first["kind"], "verdict");
@@ -564,7 +575,7 @@ fn rules_impact_reads_stdin_and_says_when_nothing_changed() {
     );
     assert!(
         run.stdout.ends_with(
-            "\nChanged: 0 of 10 rows; 0 less cautious\nNo verdict and no urgent flag changes.\n"
+            "\nChanged: 0 of 10 rows; 0 less cautious\nNo verdict and no urgency changes.\n"
         ),
         "{}",
         run.stdout
@@ -624,7 +635,7 @@ fn rules_impact_writes_its_output_privately_and_names_bad_input() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stdout, "");
     let written = std::fs::read_to_string(&out).expect("written");
-    assert!(written.starts_with("row,id,old_verdict,new_verdict,old_urgent,new_urgent,less_cautious,rules\n2,P-02,ineligible,eligible,"), "{written}");
+    assert!(written.starts_with("row,id,old_verdict,new_verdict,old_urgency,new_urgency,less_cautious,rules\n2,P-02,ineligible,eligible,"), "{written}");
     let mode = std::fs::metadata(&out)
         .expect("metadata")
         .permissions()
@@ -689,11 +700,11 @@ fn rules_impact_reads_ndjson_as_batch_does() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,old_verdict,new_verdict,old_urgent,new_urgent,less_cautious,rules\n1,N-1,ineligible,eligible,false,false,true,under_18: fired (exclude) -> not fired\n"
+        "row,id,old_verdict,new_verdict,old_urgency,new_urgency,less_cautious,rules\n1,N-1,ineligible,eligible,not urgent,not urgent,true,under_18: fired (exclude) -> not fired\n3,,incomplete,incomplete,not known,not urgent,true,\"high_bp: undecided (review, urgent) -> undecided\"\n"
     );
     assert_eq!(
         run.stderr,
-        "ketascreen: 1 of 3 rows changed, 1 less cautious (listed first)\n"
+        "ketascreen: 2 of 3 rows changed, 2 less cautious (listed first)\n"
     );
     let run = ks([
         "rules",
@@ -709,4 +720,58 @@ fn rules_impact_reads_ndjson_as_batch_does() {
     .stdin(ndjson)
     .run();
     assert_eq!(run.code, 2, "{run:?}");
+}
+
+// ------------------------------------------------------------------ the default ruleset, 1.0.0 -> 2.0.0
+
+// The real change the clinician signs off: exact output, checked in (rewrite with
+// KETASCREEN_BLESS=1 and review the diff).
+#[test]
+fn the_default_ruleset_1_0_0_to_2_0_0() {
+    let run = ks(["rules", "diff", K1]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .starts_with("ruleset ketamine-default 1.0.0 -> ketamine-default 2.0.0\n"),
+        "{}",
+        run.stdout
+    );
+    snapshot("diff-1.0.0-2.0.0.txt", &run.stdout);
+    let run = ks([
+        "rules",
+        "diff",
+        K1,
+        "rules/ketamine.yaml",
+        "--format",
+        "markdown",
+    ])
+    .run();
+    snapshot("diff-1.0.0-2.0.0.md", &run.stdout);
+
+    let run = ks([
+        "rules",
+        "impact",
+        K1,
+        "rules/ketamine.yaml",
+        "examples/intake.csv",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    snapshot("impact-1.0.0-2.0.0-intake.txt", &run.stdout);
+    let run = ks([
+        "rules",
+        "impact",
+        K1,
+        "rules/ketamine.yaml",
+        "examples/intake.csv",
+        "--format",
+        "csv",
+    ])
+    .run();
+    snapshot("impact-1.0.0-2.0.0-intake.csv", &run.stdout);
+
+    // 2.0.0's shipped cases stand on every threshold and skip outcome.
+    let run = ks(["rules", "test", "--coverage", "--fail-under", "100", "-q"]).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("\nGaps: none\n"), "{}", run.stdout);
 }

@@ -16,5 +16,6 @@ mod hostile;
 mod interview;
 mod lint;
 mod properties;
+mod schema;
 mod toolkit;
 mod walls;

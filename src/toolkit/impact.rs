@@ -4,7 +4,7 @@
 //! matrix, the urgent changes, and for each changed cell the rules behind it (each rule whose
 //! outcome moved, e.g. `low_oxygen_saturation: not fired -> undecided`) and the rows by id.
 //! A transition towards a less cautious verdict — down the precedence ineligible > incomplete >
-//! review > eligible, or urgent to not urgent — is listed first and called out.
+//! review > eligible, or down urgent > not known > not urgent — is listed first and called out.
 //!
 //! Memory stays flat: a cell keeps at most `keep_rows` row ids (the CSV form, written as the
 //! rows stream past, lists every changed row). Pure: tallies verdicts and renders text; reading
@@ -39,13 +39,14 @@ pub enum State {
     Absent,
 }
 
-/// What a rule came to for one patient: fired (with the severity and urgency it fired with),
-/// undecided, not fired, or absent from the ruleset.
+/// What a rule came to for one patient: fired or undecided (with the rule's severity and
+/// urgency), not fired, or absent from the ruleset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Outcome {
     pub result: State,
-    /// The severity it fired with (`None` unless fired).
+    /// The rule's severity when it fired or is undecided (`None` otherwise).
     pub severity: Option<Severity>,
+    /// Whether it fired, or is undecided, as an urgent rule.
     pub urgent: bool,
 }
 
@@ -68,7 +69,10 @@ impl Outcome {
                 (Some(s), false) => format!("fired ({s})"),
                 (None, _) => "fired".into(),
             },
-            State::Undecided => "undecided".into(),
+            State::Undecided => match (self.severity, self.urgent) {
+                (Some(s), true) => format!("undecided ({s}, urgent)"),
+                _ => "undecided".into(),
+            },
             State::NotFired => "not fired".into(),
             State::Absent => "absent".into(),
         }
@@ -92,39 +96,68 @@ impl Outcome {
 
 impl Cell {
     /// Whether a rule's change of outcome can be behind this cell: for a verdict change, one
-    /// side weighs on the verdict; for an urgent change, one side fired urgent.
+    /// side weighs on the verdict; for an urgent change, one side is an urgent rule that fired
+    /// or is undecided.
     fn explained_by(self, old: Outcome, new: Outcome) -> bool {
         match self {
             Cell::Verdict(..) => old.weighs() || new.weighs(),
-            Cell::Urgent(..) => {
-                (old.result == State::Fired && old.urgent)
-                    || (new.result == State::Fired && new.urgent)
-            }
+            Cell::Urgent(..) => old.urgent || new.urgent,
         }
     }
 }
 
-/// One cell of the report: a verdict transition, or an urgent change.
+/// Whether the patient needs same-day attention: urgent (an urgent rule fired), not known (no
+/// urgent rule fired but one is undecided), or not urgent. In order of caution, most first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Urgency {
+    Urgent,
+    NotKnown,
+    NotUrgent,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 3] = [Urgency::Urgent, Urgency::NotKnown, Urgency::NotUrgent];
+
+    pub fn of(v: &Verdict) -> Urgency {
+        if v.urgent {
+            Urgency::Urgent
+        } else if v.urgent_undecided {
+            Urgency::NotKnown
+        } else {
+            Urgency::NotUrgent
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Urgency::Urgent => "urgent",
+            Urgency::NotKnown => "not known",
+            Urgency::NotUrgent => "not urgent",
+        }
+    }
+}
+
+/// One cell of the report: a verdict transition, or an urgency change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Cell {
     Verdict(Status, Status),
-    Urgent(bool, bool),
+    Urgent(Urgency, Urgency),
 }
 
 impl Cell {
     /// Towards a less cautious verdict (down ineligible > incomplete > review > eligible), or
-    /// from urgent to not urgent.
+    /// down urgent > not known > not urgent.
     pub fn less_cautious(self) -> bool {
         match self {
             Cell::Verdict(old, new) => new > old,
-            Cell::Urgent(old, new) => old && !new,
+            Cell::Urgent(old, new) => new > old,
         }
     }
 
     pub fn label(self) -> String {
         match self {
             Cell::Verdict(old, new) => format!("{old} -> {new}"),
-            Cell::Urgent(old, new) => format!("{} -> {}", urgent_word(old), urgent_word(new)),
+            Cell::Urgent(old, new) => format!("urgency: {} -> {}", old.as_str(), new.as_str()),
         }
     }
 
@@ -133,16 +166,8 @@ impl Cell {
         let lc = !self.less_cautious();
         match self {
             Cell::Verdict(old, new) => (lc, 0, old as i8, -(new as i8)),
-            Cell::Urgent(old, _) => (lc, 1, i8::from(!old), 0),
+            Cell::Urgent(old, new) => (lc, 1, old as i8, -(new as i8)),
         }
-    }
-}
-
-fn urgent_word(u: bool) -> &'static str {
-    if u {
-        "urgent"
-    } else {
-        "not urgent"
     }
 }
 
@@ -215,8 +240,8 @@ pub struct Impact {
     pub less_cautious: u64,
     /// `matrix[old][new]`, verdicts in `Status::ALL` order.
     pub matrix: [[u64; 4]; 4],
-    /// `urgent[old][new]`, false then true.
-    pub urgent: [[u64; 2]; 2],
+    /// `urgent[old][new]`: urgent, not known, not urgent.
+    pub urgent: [[u64; 3]; 3],
     /// Rows with input errors under each ruleset (their bad answers count as unanswered).
     pub rows_with_errors: [u64; 2],
     /// Questions (not free text) that no column of the intakes answers, under each ruleset:
@@ -230,8 +255,8 @@ pub struct Impact {
 pub struct RowChange {
     pub row: u64,
     pub id: Option<String>,
-    pub old: (Status, bool),
-    pub new: (Status, bool),
+    pub old: (Status, Urgency),
+    pub new: (Status, Urgency),
     pub less_cautious: bool,
     pub rules: Vec<(String, Outcome, Outcome)>,
 }
@@ -256,16 +281,18 @@ pub struct Tally {
     changed: u64,
     less_cautious: u64,
     matrix: [[u64; 4]; 4],
-    urgent: [[u64; 2]; 2],
+    urgent: [[u64; 3]; 3],
+    /// Each rule's severity and urgent flag in the old and the new ruleset.
+    flags: [Vec<(Severity, bool)>; 2],
     rows_with_errors: [u64; 2],
     no_column: [Vec<String>; 2],
     cells: BTreeMap<Cell, CellTally>,
     outcomes: [Vec<Outcome>; 2],
 }
 
-fn outcomes(v: &Verdict, n: usize, out: &mut Vec<Outcome>) {
+fn outcomes(v: &Verdict, flags: &[(Severity, bool)], out: &mut Vec<Outcome>) {
     out.clear();
-    out.resize(n, Outcome::NOT_FIRED);
+    out.resize(flags.len(), Outcome::NOT_FIRED);
     for r in &v.reasons {
         out[r.rule] = Outcome {
             result: State::Fired,
@@ -274,7 +301,12 @@ fn outcomes(v: &Verdict, n: usize, out: &mut Vec<Outcome>) {
         };
     }
     for m in &v.missing {
-        out[m.rule].result = State::Undecided;
+        let (severity, urgent) = flags[m.rule];
+        out[m.rule] = Outcome {
+            result: State::Undecided,
+            severity: Some(severity),
+            urgent,
+        };
     }
 }
 
@@ -306,7 +338,11 @@ impl Tally {
             changed: 0,
             less_cautious: 0,
             matrix: [[0; 4]; 4],
-            urgent: [[0; 2]; 2],
+            urgent: [[0; 3]; 3],
+            flags: [
+                old.rules.iter().map(|r| (r.severity, r.urgent)).collect(),
+                new.rules.iter().map(|r| (r.severity, r.urgent)).collect(),
+            ],
             rows_with_errors: [0; 2],
             no_column: [Vec::new(), Vec::new()],
             cells: BTreeMap::new(),
@@ -326,20 +362,19 @@ impl Tally {
         id: Option<&str>,
         (old, old_errors): (&Verdict, bool),
         (new, new_errors): (&Verdict, bool),
-        old_rules: usize,
-        new_rules: usize,
     ) -> Option<RowChange> {
+        let (old_urgency, new_urgency) = (Urgency::of(old), Urgency::of(new));
         self.rows += 1;
         self.matrix[old.status as usize][new.status as usize] += 1;
-        self.urgent[usize::from(old.urgent)][usize::from(new.urgent)] += 1;
+        self.urgent[old_urgency as usize][new_urgency as usize] += 1;
         self.rows_with_errors[0] += u64::from(old_errors);
         self.rows_with_errors[1] += u64::from(new_errors);
         let mut cells = Vec::with_capacity(2);
         if old.status != new.status {
             cells.push(Cell::Verdict(old.status, new.status));
         }
-        if old.urgent != new.urgent {
-            cells.push(Cell::Urgent(old.urgent, new.urgent));
+        if old_urgency != new_urgency {
+            cells.push(Cell::Urgent(old_urgency, new_urgency));
         }
         if cells.is_empty() {
             return None;
@@ -349,8 +384,8 @@ impl Tally {
         self.less_cautious += u64::from(less);
 
         let [o, n] = &mut self.outcomes;
-        outcomes(old, old_rules, o);
-        outcomes(new, new_rules, n);
+        outcomes(old, &self.flags[0], o);
+        outcomes(new, &self.flags[1], n);
         let shifts: Vec<(usize, Outcome, Outcome)> = self
             .rules
             .iter()
@@ -379,8 +414,8 @@ impl Tally {
         Some(RowChange {
             row,
             id: row_ref.id,
-            old: (old.status, old.urgent),
-            new: (new.status, new.urgent),
+            old: (old.status, old_urgency),
+            new: (new.status, new_urgency),
             less_cautious: less,
             rules: shifts
                 .into_iter()
@@ -409,7 +444,7 @@ impl Tally {
                 rules.sort_by_key(|r| std::cmp::Reverse(r.rows));
                 let (kind, old, new) = match cell {
                     Cell::Verdict(o, n) => ("verdict", o.to_string(), n.to_string()),
-                    Cell::Urgent(o, n) => ("urgent", urgent_word(o).into(), urgent_word(n).into()),
+                    Cell::Urgent(o, n) => ("urgent", o.as_str().into(), n.as_str().into()),
                 };
                 CellReport {
                     cell,
@@ -489,6 +524,32 @@ fn shift_text(s: &RuleShift) -> String {
     )
 }
 
+/// The urgency matrix as aligned text lines.
+fn urgent_text(i: &Impact, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "  {:<12}{}{:>12}",
+        "old",
+        Urgency::ALL
+            .iter()
+            .map(|u| format!("{:>12}", u.as_str()))
+            .collect::<String>(),
+        "total"
+    );
+    for (o, u) in Urgency::ALL.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {:<12}{}{:>12}",
+            u.as_str(),
+            i.urgent[o]
+                .iter()
+                .map(|n| format!("{n:>12}"))
+                .collect::<String>(),
+            i.urgent[o].iter().sum::<u64>()
+        );
+    }
+}
+
 /// The verdict matrix as aligned text lines.
 fn matrix_text(i: &Impact, out: &mut String) {
     let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
@@ -553,11 +614,11 @@ fn text(i: &Impact) -> String {
     );
     out.push_str("\nVerdicts (rows: the old verdict; columns: the new verdict):\n");
     matrix_text(i, &mut out);
-    let _ = writeln!(
-        out,
-        "Urgent: {} stay urgent, {} urgent -> not urgent, {} not urgent -> urgent",
-        i.urgent[1][1], i.urgent[1][0], i.urgent[0][1]
-    );
+    out.push_str("\nUrgency (rows: old; columns: new):\n");
+    urgent_text(i, &mut out);
+    if i.rows_with_errors != [0, 0] || i.no_column.iter().any(|q| !q.is_empty()) {
+        out.push('\n');
+    }
     if i.rows_with_errors != [0, 0] {
         let _ = writeln!(
             out,
@@ -585,7 +646,7 @@ fn text(i: &Impact) -> String {
         i.less_cautious
     );
     if i.changed == 0 {
-        out.push_str("No verdict and no urgent flag changes.\n");
+        out.push_str("No verdict and no urgency changes.\n");
     }
     for c in &i.cells {
         let flag = if c.less_cautious {
@@ -667,11 +728,18 @@ fn markdown(i: &Impact) -> String {
         let _ = write!(out, " {} |", (0..4).map(|o| i.matrix[o][n]).sum::<u64>());
     }
     let _ = writeln!(out, " {} |", i.rows);
-    let _ = writeln!(
-        out,
-        "\nUrgent: {} stay urgent, {} urgent → not urgent, {} not urgent → urgent.",
-        i.urgent[1][1], i.urgent[1][0], i.urgent[0][1]
-    );
+    out.push_str("\n## Urgency\n\nRows: old; columns: new. Not known: no urgent rule fired, but one is undecided.\n\n| old |");
+    for u in Urgency::ALL {
+        let _ = write!(out, " {} |", u.as_str());
+    }
+    out.push_str(" total |\n|---|---:|---:|---:|---:|\n");
+    for (o, u) in Urgency::ALL.iter().enumerate() {
+        let _ = write!(out, "| {} |", u.as_str());
+        for n in 0..3 {
+            let _ = write!(out, " {} |", i.urgent[o][n]);
+        }
+        let _ = writeln!(out, " {} |", i.urgent[o].iter().sum::<u64>());
+    }
     if i.rows_with_errors != [0, 0] {
         let _ = writeln!(
             out,
@@ -738,8 +806,8 @@ pub const CSV_HEADER: [&str; 8] = [
     "id",
     "old_verdict",
     "new_verdict",
-    "old_urgent",
-    "new_urgent",
+    "old_urgency",
+    "new_urgency",
     "less_cautious",
     "rules",
 ];
@@ -765,8 +833,8 @@ pub fn csv_fields(c: &RowChange) -> [String; 8] {
         c.id.as_deref().map(sheet_safe).unwrap_or_default(),
         c.old.0.to_string(),
         c.new.0.to_string(),
-        c.old.1.to_string(),
-        c.new.1.to_string(),
+        c.old.1.as_str().to_string(),
+        c.new.1.as_str().to_string(),
         c.less_cautious.to_string(),
         rules.join("; "),
     ]

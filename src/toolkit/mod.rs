@@ -221,14 +221,7 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         |row, o, n| {
             let vo = crate::engine::evaluate(&old, o.answers);
             let vn = crate::engine::evaluate(&new, n.answers);
-            let change = tally.add(
-                row,
-                n.id,
-                (&vo, o.errors),
-                (&vn, n.errors),
-                old.rules.len(),
-                new.rules.len(),
-            );
+            let change = tally.add(row, n.id, (&vo, o.errors), (&vn, n.errors));
             if let (Some(c), Some(later)) = (change, later.as_mut()) {
                 if c.less_cautious {
                     first.write_record(impact::csv_fields(&c))?;
