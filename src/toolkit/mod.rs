@@ -24,6 +24,7 @@ use crate::cli::{
     DiffFormat, ExportFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand,
     RulesImpactArgs, RulesTestArgs, ShowFormat, TemplateFormat,
 };
+use crate::engine::{evaluate, evaluate_into, Messages};
 use crate::front::{lint_ruleset, load_ruleset, Destination, Terminal, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
@@ -213,14 +214,18 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         mappings: [&old_map, &new_map],
         csv_options: !args.map.is_empty() || args.id_column.is_some() || args.delimiter != ",",
     };
+    // Verdicts to overwrite row after row (any patient's will do to start with).
+    let mut vo = evaluate(&old, &crate::answers::Answers::new(&old));
+    let mut vn = evaluate(&new, &crate::answers::Answers::new(&new));
     let done = intakes::for_each_row(
         &source,
         [&old, &new],
         Terminal::detect(),
         |_, _, new_rs, new_columns| crate::batch::command::warn_about_header(new_rs, new_columns),
         |row, o, n| {
-            let vo = crate::engine::evaluate(&old, o.answers);
-            let vn = crate::engine::evaluate(&new, n.answers);
+            // Impact shows no messages: leave them out, and reuse the two verdicts.
+            evaluate_into(&old, o.answers, &mut vo, Messages::Leave);
+            evaluate_into(&new, n.answers, &mut vn, Messages::Leave);
             let change = tally.add(row, n.id, (&vo, o.errors), (&vn, n.errors));
             if let (Some(c), Some(later)) = (change, later.as_mut()) {
                 if c.less_cautious {
