@@ -15,6 +15,7 @@ mod fhir;
 mod hostile;
 mod interview;
 mod lint;
+mod profiles;
 mod properties;
 mod schema;
 mod toolkit;

@@ -216,7 +216,7 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
         out.push_str("\nInput errors (these answers were treated as unanswered):\n");
         for e in &record.errors {
             out.push_str(&wrap_block(
-                &format!("{} = {:?}: {}", e.question, e.value, e.message),
+                &format!("{} = {:?}: {}", e.subject(), e.value, e.message),
                 w,
                 "  - ",
                 "    ",
@@ -257,6 +257,18 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
         "",
         "",
     ));
+    if let Some(p) = &record.profile {
+        out.push_str(&wrap_block(
+            &format!(
+                "Answers read through profile {} (sha256 {}).",
+                p.id,
+                p.sha256.get(..12).unwrap_or(&p.sha256)
+            ),
+            w,
+            "",
+            "",
+        ));
+    }
     out.push_str(&wrap_block(
         "Decision support only: the prescriber makes the treatment decision.",
         w,

@@ -9,7 +9,7 @@ mod raw;
 mod thresholds;
 mod warn;
 
-pub use diag::{Diagnostic, Level};
+pub use diag::{serde_message, Diagnostic, Level};
 pub use load::{builtin, load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 pub use locate::{Locations, Pos};
 pub use model::{ChoiceOption, Kind, Piece, Question, Rule, Ruleset, Severity, Slot};
