@@ -37,7 +37,21 @@ pub struct Case {
     pub missing: Option<Vec<String>>,
     /// The questions whose answers were ignored because they do not apply.
     pub ignored: Option<Vec<String>>,
+    /// `unconfirmed` for a drafted case (`rules cases --boundaries`) no person has checked yet;
+    /// `confirmed` or absent otherwise. Unconfirmed cases run but pin nothing down for coverage.
+    #[serde(default)]
+    pub status: Option<String>,
 }
+
+impl Case {
+    /// Whether a person stands behind this case's expectation.
+    pub fn is_confirmed(&self) -> bool {
+        self.status.as_deref() != Some(UNCONFIRMED)
+    }
+}
+
+/// The mark of a drafted case no person has checked yet.
+pub const UNCONFIRMED: &str = "unconfirmed";
 
 /// Why a case file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +88,20 @@ pub fn parse(text: &str, file: &str) -> Result<CaseFile, CaseFileError> {
                 .value(&format!("cases[{i}].name"))
                 .map(|p| (p.line, p.column));
             return Err(invalid(pos, format!("duplicate case name '{}'", case.name)));
+        }
+        if let Some(status) = &case.status {
+            if status != UNCONFIRMED && status != "confirmed" {
+                let pos = Locations::index(text)
+                    .value(&format!("cases[{i}].status"))
+                    .map(|p| (p.line, p.column));
+                return Err(invalid(
+                    pos,
+                    format!(
+                        "status '{status}' of case '{}' is neither 'confirmed' nor 'unconfirmed'",
+                        case.name
+                    ),
+                ));
+            }
         }
     }
     Ok(parsed)

@@ -49,7 +49,7 @@ pub enum Command {
     /// file or stdin).
     #[command(display_order = 2)]
     Check(CheckArgs),
-    /// Work with rulesets: lint, test, show, template, export.
+    /// Work with rulesets: lint, test, show, diff, impact, cases, template, export.
     #[command(display_order = 4)]
     Rules {
         #[command(subcommand)]
@@ -211,6 +211,29 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
         format: ShowFormat,
     },
+    /// Show what changed between two rulesets, as a reviewer reads it: questions, rules
+    /// (each changed condition old -> new, with the thresholds that moved), sources.
+    Diff {
+        /// The ruleset before the change.
+        #[arg(value_name = "OLD")]
+        old: PathBuf,
+
+        /// The ruleset after the change [default: --rules, or the built-in ruleset]
+        #[arg(value_name = "NEW")]
+        new: Option<PathBuf>,
+
+        /// text for the terminal, markdown for a change request, json for programs.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// What a ruleset change does to past patients: screens INTAKES (whatever `batch` reads)
+    /// under OLD and NEW in one pass and reports the verdict transition matrix, the rules
+    /// behind each transition and the rows in each; less cautious transitions first.
+    Impact(RulesImpactArgs),
+    /// Draft rule cases for a clinician to confirm: with --boundaries, a case on every side of
+    /// a threshold and every outcome of a skip condition that no passing case covers, with the
+    /// verdict the ruleset gives today, marked `status: unconfirmed`.
+    Cases(RulesCasesArgs),
     /// Print a blank intake: every question id, in interview order.
     Template {
         /// Ruleset file [default: --rules, or the built-in ruleset]
@@ -261,6 +284,73 @@ pub struct RulesTestArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct RulesImpactArgs {
+    /// The ruleset before the change.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The ruleset after the change.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Past intakes, as `batch` reads them (CSV with a header row, NDJSON, a JSON array or a
+    /// FHIR Bundle); `-` reads stdin.
+    #[arg(value_name = "INTAKES")]
+    pub intakes: String,
+
+    /// How INTAKES is laid out [default: from its extension (.csv, .ndjson/.jsonl, .json),
+    /// else from its first line]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
+
+    /// text for the terminal, markdown for a change request, json for programs, csv for one
+    /// line per changed row (every one of them; the summary goes to stderr).
+    #[arg(long, value_enum, default_value_t = ImpactFormat::Text)]
+    pub format: ImpactFormat,
+
+    /// Row ids listed per transition in text, markdown and json (csv lists every changed row).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub rows: usize,
+
+    /// Write the report to FILE (atomically, mode 0600) instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Read column COLUMN as question QUESTION (repeatable), as in `batch`; applies to both
+    /// rulesets (a QUESTION must exist in each).
+    #[arg(long = "map", value_name = "COLUMN=QUESTION")]
+    pub map: Vec<String>,
+
+    /// The column holding the patient identifier [default: `id`, else `patient_id`]
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+
+    /// Field delimiter: one ASCII character, e.g. ';' (or `tab`).
+    #[arg(long, value_name = "C", default_value = ",")]
+    pub delimiter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormat {
+    Text,
+    Markdown,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesCasesArgs {
+    /// Case files whose passing cases count as covered and are moved onto the gaps [default:
+    /// as for `rules test`]
+    #[arg(value_name = "CASES")]
+    pub cases: Vec<PathBuf>,
+
+    /// Draft the missing boundary cases (the only kind there is today).
+    #[arg(long, required = true)]
+    pub boundaries: bool,
+}
+
 fn parse_percent(s: &str) -> Result<f64, String> {
     let t = s.trim().trim_end_matches('%');
     match t.parse::<f64>() {
@@ -279,6 +369,13 @@ pub enum LintFormat {
 pub enum ShowFormat {
     Table,
     Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -6,6 +6,7 @@ mod support;
 mod batch;
 mod batch_json;
 mod cases;
+mod change_control;
 mod check;
 mod color;
 mod conventions;

@@ -221,7 +221,7 @@ fn a_malformed_case_file_is_reported_at_its_line_and_column() {
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stderr,
-        "ketascreen: typo.tests.yaml:4:5: cases[0]: unknown field `fird`, expected one of `name`, `answers`, `verdict`, `fired`, `urgent`, `urgent_undecided`, `missing`, `ignored`\n"
+        "ketascreen: typo.tests.yaml:4:5: cases[0]: unknown field `fird`, expected one of `name`, `answers`, `verdict`, `fired`, `urgent`, `urgent_undecided`, `missing`, `ignored`, `status`\n"
     );
 }
 
@@ -236,13 +236,18 @@ fn coverage_of_the_shipped_cases_has_no_gaps() {
         .filter(|r| r.severity != ruleset::Severity::Note)
         .count();
     assert!(run.stdout.contains("\nGaps: none\n"), "{}", run.stdout);
+    // Thresholds and skip conditions are counted too (their exact rows: change_control.rs).
+    let last = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("Coverage: "))
+        .expect("a coverage line");
     assert!(
-        run.stdout.contains(&format!(
-            "\nCoverage: {0} of {0} rule outcomes (100.0%)\n",
+        last.starts_with(&format!(
+            "Coverage: {0} of {0} rule outcomes, ",
             decisive * 3
-        )),
-        "{}",
-        run.stdout
+        )) && last.ends_with(" (100.0%)"),
+        "{last}"
     );
     assert!(run
         .stdout
@@ -259,11 +264,28 @@ Coverage of exclude and review rules (number of passing cases per outcome):
   under_18   exclude       1          6          0
   high_bp    review        1          6          0
   pregnancy  exclude       1          6          0
-Gaps (3):
+
+Threshold sides (passing cases with the answer on that side, deciding the rule):
+  rule      comparison         value  cases
+  under_18  age_years < 18        17      1
+  under_18  age_years < 18        18      0
+  high_bp   systolic_bp > 140    141      1
+  high_bp   systolic_bp > 140    140      0
+  high_bp   age_years >= 80       80      1
+  high_bp   age_years >= 80       79      0
+
+Skip conditions (passing cases per outcome):
+  question       asked  skipped  ask_if
+  breastfeeding      6        1  pregnancy_status != not_applicable
+Gaps (6):
   under_18: never undecided
   high_bp: never undecided
   pregnancy: never undecided
-Coverage: 6 of 9 rule outcomes (66.7%)
+  under_18: no passing case at age_years = 18 deciding 'age_years < 18'
+  high_bp: no passing case at systolic_bp = 140 deciding 'systolic_bp > 140'
+  high_bp: no passing case at age_years = 79 deciding 'age_years >= 80'
+  (`ketascreen rules cases --boundaries` drafts the missing threshold and skip cases)
+Coverage: 6 of 9 rule outcomes, 3 of 6 threshold sides, 2 of 2 skip outcomes: 11 of 17 (64.7%)
 7 passed, 0 failed
 ";
     assert!(run.stdout.ends_with(report), "{}", run.stdout);
@@ -276,7 +298,7 @@ Coverage: 6 of 9 rule outcomes (66.7%)
     );
     assert_eq!(
         run.stderr,
-        "ketascreen: coverage 66.7% is below --fail-under 90%\n"
+        "ketascreen: coverage 64.7% is below --fail-under 90%\n"
     );
     let run = ks(["rules", "test", "--rules", MINI, "--fail-under", "60"]).run();
     assert_eq!(run.code, 0);

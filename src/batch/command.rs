@@ -54,6 +54,13 @@ fn input_options(args: &Options) -> Result<InputOptions, UsageError> {
     })
 }
 
+/// `--delimiter` of `rules impact`: one ASCII character, or `tab` / `\t` (`auto` reads `,`).
+pub fn delimiter(arg: &str) -> Result<u8, UsageError> {
+    input::parse_delimiter(arg)
+        .map(|d| d.unwrap_or(b','))
+        .map_err(|e| UsageError(format!("--{e}")))
+}
+
 /// A profile's `input.encoding` as the decoder to use (`None`: detect).
 fn profile_encoding(encoding: crate::profile::Encoding) -> Option<&'static encoding_rs::Encoding> {
     use crate::profile::Encoding as E;
@@ -131,7 +138,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 const NAMED_COLUMNS: usize = input::cells::NAMED;
 
 /// Tells stderr, once, what the header means for every row.
-fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns, verbose: bool) {
+pub fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns, verbose: bool) {
     let total = columns.unmapped().count();
     let named = if verbose { total } else { NAMED_COLUMNS };
     let mut unmapped: Vec<String> = columns
@@ -219,7 +226,7 @@ pub fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
 }
 
 /// Reads the header record (empty for empty input).
-fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
+pub fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
     let mut header = csv::ByteRecord::new();
     reader.read_byte_record(&mut header)?;
     Ok(header)

@@ -357,3 +357,65 @@ fn read_row(
         }
     }
 }
+
+/// Reads rows for one ruleset exactly as a batch screener does — the same per-column read
+/// state, cell parsing and row errors — without deciding or rendering them. `rules impact`
+/// reads every row with two of these, one per ruleset, over the same records.
+pub struct RowReader<'r> {
+    ruleset: &'r Ruleset,
+    columns: &'r Columns,
+    reads: Vec<memo::Column>,
+    answers: Answers,
+    errors: Vec<InputError>,
+    id: String,
+}
+
+impl<'r> RowReader<'r> {
+    pub fn new(ruleset: &'r Ruleset, columns: &'r Columns) -> Self {
+        RowReader {
+            ruleset,
+            columns,
+            reads: columns
+                .questions
+                .iter()
+                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .collect(),
+            answers: Answers::new(ruleset),
+            errors: Vec::new(),
+            id: String::new(),
+        }
+    }
+
+    /// Reads one record; `line` gives its line for a ragged-row message.
+    pub fn read(&mut self, record: &csv::ByteRecord, line: impl Fn() -> u64) {
+        read_row(
+            self.ruleset,
+            self.columns,
+            record,
+            line,
+            None,
+            &mut RowState {
+                reads: &mut self.reads,
+                answers: &mut self.answers,
+                errors: &mut self.errors,
+                id: &mut self.id,
+                decimal: None,
+            },
+        );
+    }
+
+    /// The answers of the row last read.
+    pub fn answers(&self) -> &Answers {
+        &self.answers
+    }
+
+    /// The input errors of the row last read.
+    pub fn errors(&self) -> &[InputError] {
+        &self.errors
+    }
+
+    /// The patient id of the row last read, if the file has an id column and it is not blank.
+    pub fn id(&self) -> Option<&str> {
+        (!self.id.is_empty()).then_some(self.id.as_str())
+    }
+}

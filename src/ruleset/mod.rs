@@ -6,6 +6,7 @@ mod load;
 mod locate;
 mod model;
 mod raw;
+mod thresholds;
 mod warn;
 
 pub use diag::{serde_message, Diagnostic, Level};

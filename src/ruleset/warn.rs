@@ -13,6 +13,7 @@ use super::diag::{Diagnostic, Level};
 use super::load::{load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 use super::locate::Locations;
 use super::model::{Kind, Question, Ruleset, Slot};
+use super::thresholds;
 use crate::answers::{Seen, Value};
 use crate::expr::{self, Ast, CmpOp, Cond, Lit, Span, Test, Truth};
 
@@ -55,6 +56,7 @@ pub fn warnings(ruleset: &Ruleset, text: &str, file: &str) -> Vec<Diagnostic> {
             }
         }
     }
+    let mut rule_leaves = Vec::with_capacity(ruleset.rules.len());
     for (i, rule) in ruleset.rules.iter().enumerate() {
         let path = format!("rules[{i}].when");
         let leaves = leaves_of(&rule.when_text, &rule.when);
@@ -65,7 +67,9 @@ pub fn warnings(ruleset: &Ruleset, text: &str, file: &str) -> Vec<Diagnostic> {
             &leaves,
             &format!("rule '{}'", rule.id),
         );
+        rule_leaves.push(leaves);
     }
+    w.thresholds(ruleset, &rule_leaves);
     w.out.sort_by_key(|d| (d.line, d.column));
     w.out.dedup();
     w.out
@@ -80,30 +84,33 @@ struct Leaf<'a> {
     name: Span,
     slot: Slot,
     test: &'a Test,
+    /// Under an odd number of `not`s: the rule fires when this comparison is false.
+    negated: bool,
 }
 
 /// The comparisons of a condition, each with its place in `text`.
 fn leaves_of<'a>(text: &str, cond: &'a Cond) -> Vec<Leaf<'a>> {
     let mut out = Vec::new();
     if let Ok(ast) = expr::parse(text) {
-        walk(&ast, cond, text, &mut out);
+        walk(&ast, cond, text, false, &mut out);
     }
     out
 }
 
-fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, out: &mut Vec<Leaf<'a>>) {
+fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, negated: bool, out: &mut Vec<Leaf<'a>>) {
     match (ast, cond) {
         (Ast::Or(a), Cond::Any(c)) | (Ast::And(a), Cond::All(c)) if a.len() == c.len() => {
             for (a, c) in a.iter().zip(c) {
-                walk(a, c, text, out);
+                walk(a, c, text, negated, out);
             }
         }
-        (Ast::Not(a), Cond::Not(c)) => walk(a, c, text, out),
+        (Ast::Not(a), Cond::Not(c)) => walk(a, c, text, !negated, out),
         (Ast::Bare(name), Cond::Test { slot, test }) => out.push(Leaf {
             span: name.span,
             name: name.span,
             slot: *slot,
             test,
+            negated,
         }),
         (Ast::Cmp { lhs, rhs, .. }, Cond::Test { slot, test }) => out.push(Leaf {
             span: Span {
@@ -113,6 +120,7 @@ fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, out: &mut Vec<Leaf<'a>>) {
             name: lhs.span,
             slot: *slot,
             test,
+            negated,
         }),
         (Ast::In { lhs, items, .. }, Cond::Test { slot, test }) => {
             let last = items.last().map(|a| a.span().end).unwrap_or(lhs.span.end);
@@ -129,6 +137,7 @@ fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, out: &mut Vec<Leaf<'a>>) {
                 name: lhs.span,
                 slot: *slot,
                 test,
+                negated,
             });
         }
         // The compiler maps the tree node for node; anything else is not a condition we made.
@@ -188,6 +197,94 @@ impl Warner<'_> {
                     ),
                 );
             }
+        }
+    }
+
+    /// Overlapping and gapped numeric ranges between exclude/review rules (`thresholds`).
+    fn thresholds(&mut self, ruleset: &Ruleset, rule_leaves: &[Vec<Leaf<'_>>]) {
+        let plain: Vec<Vec<(Slot, &Test, bool)>> = rule_leaves
+            .iter()
+            .map(|ls| ls.iter().map(|l| (l.slot, l.test, l.negated)).collect())
+            .collect();
+        for finding in thresholds::findings(ruleset, &plain) {
+            // Placed at the earlier rule's comparison; the later one's place is in the message.
+            let first = match &finding {
+                thresholds::Finding::Overlap { a, .. } => *a,
+                thresholds::Finding::Gap { lower, upper, .. } => {
+                    if lower.rule < upper.rule {
+                        *lower
+                    } else {
+                        *upper
+                    }
+                }
+            };
+            let place = |t: &thresholds::Threshold| {
+                let rule = &ruleset.rules[t.rule];
+                let leaf = rule_leaves[t.rule][t.leaf];
+                let path = format!("rules[{}].when", t.rule);
+                let pos = self.loc.inside(&path, &rule.when_text, leaf.span.start);
+                let written = rule
+                    .when_text
+                    .get(leaf.span.start..leaf.span.end)
+                    .unwrap_or("")
+                    .to_string();
+                (path, leaf.span, pos, written)
+            };
+            let (path, span, _, _) = place(&first);
+            let describe = |t: &thresholds::Threshold, with_place: bool| {
+                let (_, _, pos, written) = place(t);
+                let rule = &ruleset.rules[t.rule];
+                let at = match (with_place, pos) {
+                    (true, Some(p)) => format!(" at {}:{}:{}", self.file, p.line, p.column),
+                    _ => String::new(),
+                };
+                format!("'{written}' in rule '{}' ({}){at}", rule.id, rule.severity)
+            };
+            let q = |t: &thresholds::Threshold| ruleset.questions[t.slot].id.clone();
+            let message = match &finding {
+                thresholds::Finding::Overlap { a, b, from, to } => {
+                    let values = if (from - to).abs() < 1e-9 {
+                        format!("{} = {}", q(a), from)
+                    } else {
+                        format!("{} from {} to {}", q(a), from, to)
+                    };
+                    format!(
+                        "numeric ranges overlap: {} and {} both fire for {values}, and their conditions do not exclude each other (the stricter severity wins there); if the ranges should not overlap, add 'and not (...)' to one of them",
+                        describe(a, false),
+                        describe(b, true)
+                    )
+                }
+                thresholds::Finding::Gap {
+                    lower,
+                    upper,
+                    whole,
+                    ..
+                } => {
+                    let values = match whole {
+                        Some((x, y)) if x == y => format!("{} = {x} decides", q(lower)),
+                        Some((x, y)) => format!("{} from {x} to {y} decide", q(lower)),
+                        None if (lower.value - upper.value).abs() < 1e-9 => {
+                            format!("{} = {} decides", q(lower), lower.value)
+                        }
+                        None => format!(
+                            "{} between {} and {} decide",
+                            q(lower),
+                            lower.value,
+                            upper.value
+                        ),
+                    };
+                    let (x, y) = if first == *lower {
+                        (describe(lower, false), describe(upper, true))
+                    } else {
+                        (describe(upper, false), describe(lower, true))
+                    };
+                    format!(
+                        "numeric ranges leave a gap: {x} and {y} look meant to meet, but {values} neither rule"
+                    )
+                }
+            };
+            let text = ruleset.rules[first.rule].when_text.clone();
+            self.push(&path, &text, span, message);
         }
     }
 
@@ -434,6 +531,49 @@ rules:
                 "t.yaml:8:80: warning: ask_if of question 'age' reads 'flag', which is asked later (move 'flag' above 'age')",
                 "t.yaml:10:10: warning: question 'sud' is not read by any rule or ask_if: its answer never changes a verdict",
             ]
+        );
+    }
+
+    #[test]
+    fn threshold_gaps_need_thresholds_one_unit_apart() {
+        let rule = |id: &str, sev: &str, when: &str| {
+            format!("  - {{id: {id}, severity: {sev}, when: {when}, message: m, source: s}}\n")
+        };
+        let lint = |rules: &str| -> Vec<String> {
+            lint(rules)
+                .into_iter()
+                .filter(|w| w.contains("numeric ranges"))
+                .collect()
+        };
+        // Decimal: answers above 37.9 and below 38 decide neither.
+        let w = lint(&(rule("a", "review", "temp <= 37.9") + &rule("b", "exclude", "temp >= 38")));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].ends_with("look meant to meet, but temp between 37.9 and 38 decide neither rule"),
+            "{w:?}"
+        );
+        // Whole numbers: the same literal twice leaves it out.
+        let w = lint(&(rule("a", "review", "age < 65") + &rule("b", "review", "age > 65")));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].ends_with("but age = 65 decides neither rule"), "{w:?}");
+        // Two apart is a choice, not a slip; meeting exactly is no gap; notes are not compared.
+        for rules in [
+            rule("a", "review", "age < 64") + &rule("b", "exclude", "age >= 66"),
+            rule("a", "review", "age <= 64") + &rule("b", "exclude", "age >= 65"),
+            rule("a", "note", "age < 64") + &rule("b", "exclude", "age > 64"),
+            rule("a", "review", "age > 30 and not (age >= 65)")
+                + &rule("b", "exclude", "age >= 65"),
+        ] {
+            assert_eq!(lint(&rules), Vec::<String>::new(), "{rules}");
+        }
+        // Same severity overlapping is harmless; different severities are not.
+        assert_eq!(
+            lint(&(rule("a", "review", "age > 30") + &rule("b", "review", "age > 40"))),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            lint(&(rule("a", "review", "age > 30") + &rule("b", "exclude", "age > 40"))).len(),
+            1
         );
     }
 

@@ -4,6 +4,11 @@
 //! and writes the result. The pieces below it (`testing`, `show`, `template`, `lint`) are pure
 //! and never see clap types.
 
+pub mod boundaries;
+pub mod conditions;
+pub mod diff;
+pub mod impact;
+pub mod intakes;
 pub mod lint;
 pub mod show;
 pub mod template;
@@ -16,9 +21,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use crate::cli::{
-    ExportFormat, LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat,
+    DiffFormat, ExportFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand,
+    RulesImpactArgs, RulesTestArgs, ShowFormat, TemplateFormat,
 };
-use crate::front::{lint_ruleset, load_ruleset, UsageError};
+use crate::engine::{evaluate, evaluate_into, Messages};
+use crate::front::{lint_ruleset, load_ruleset, Destination, Terminal, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
@@ -36,6 +43,8 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
             lint_command(file.as_deref().or(rules), format, deny_warnings)
         }
         RulesCommand::Test(args) => test_command(rules, args),
+        RulesCommand::Cases(args) => cases_command(rules, args),
+        RulesCommand::Impact(args) => impact_command(args),
         RulesCommand::Show { file, format } => {
             let format = match format {
                 ShowFormat::Table => show::Format::Table,
@@ -43,6 +52,16 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
             };
             let ruleset = load_ruleset(file.as_deref().or(rules))?;
             print(&show::render(&ruleset, format))
+        }
+        RulesCommand::Diff { old, new, format } => {
+            let format = match format {
+                DiffFormat::Text => diff::Format::Text,
+                DiffFormat::Markdown => diff::Format::Markdown,
+                DiffFormat::Json => diff::Format::Json,
+            };
+            let old = load_ruleset(Some(&old))?;
+            let new = load_ruleset(new.as_deref().or(rules))?;
+            print(&diff::render(&diff::diff(&old, &new), format))
         }
         RulesCommand::Template { file, format } => {
             let format = match format {
@@ -129,20 +148,162 @@ fn read_cases(path: &Path) -> Result<(String, String)> {
     Ok((name, text))
 }
 
-fn test_command(rules: Option<&Path>, args: RulesTestArgs) -> Result<ExitCode> {
-    let ruleset: Ruleset = load_ruleset(rules)?;
-    let files = if args.cases.is_empty() {
+/// Runs the named case files (or the default ones) against the ruleset.
+fn run_cases(
+    ruleset: &Ruleset,
+    rules: Option<&Path>,
+    cases: &[PathBuf],
+) -> Result<Vec<testing::FileReport>> {
+    let files = if cases.is_empty() {
         default_cases(rules)?
     } else {
-        args.cases
+        cases
             .iter()
             .map(|p| read_cases(p))
             .collect::<Result<Vec<_>>>()?
     };
     let mut reports = Vec::with_capacity(files.len());
     for (name, text) in &files {
-        reports.push(testing::run_file(&ruleset, text, name)?);
+        reports.push(testing::run_file(ruleset, text, name)?);
     }
+    Ok(reports)
+}
+
+fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
+    use std::io::Seek;
+
+    let old = load_ruleset(Some(&args.old))?;
+    let new = load_ruleset(Some(&args.new))?;
+    let delimiter = crate::batch::command::delimiter(&args.delimiter)?;
+    let mapping = |rs: &Ruleset| {
+        crate::batch::Mapping::parse(rs, &args.map, args.id_column.as_deref())
+            .map_err(|e| UsageError(e.to_string()))
+    };
+    let (old_map, new_map) = (mapping(&old)?, mapping(&new)?);
+    let format = match args.format {
+        ImpactFormat::Text => impact::Format::Text,
+        ImpactFormat::Markdown => impact::Format::Markdown,
+        ImpactFormat::Json => impact::Format::Json,
+        ImpactFormat::Csv => impact::Format::Csv,
+    };
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    let mut destination = match output {
+        Some(path) => Destination::create(path)?,
+        None => Destination::Stdout(std::io::stdout().lock()),
+    };
+
+    let mut tally = impact::Tally::new(&old, &new, args.rows);
+    // CSV: less cautious rows go out as they come; the others wait in a temporary file and
+    // follow, so they are listed first while memory stays flat.
+    let csv = format == impact::Format::Csv;
+    let mut first = csv::Writer::from_writer(Vec::new());
+    let mut later = match csv {
+        true => Some(csv::Writer::from_writer(tempfile::tempfile()?)),
+        false => None,
+    };
+    if csv {
+        first.write_record(impact::CSV_HEADER)?;
+    }
+    let source = intakes::Source {
+        file: &args.intakes,
+        layout: args.input_format.map(|f| match f {
+            crate::cli::InputFormatArg::Csv => crate::json_input::Layout::Csv,
+            crate::cli::InputFormatArg::Ndjson => crate::json_input::Layout::Ndjson,
+            crate::cli::InputFormatArg::Json => crate::json_input::Layout::Json,
+        }),
+        delimiter,
+        mappings: [&old_map, &new_map],
+        csv_options: !args.map.is_empty() || args.id_column.is_some() || args.delimiter != ",",
+    };
+    // Verdicts to overwrite row after row (any patient's will do to start with).
+    let mut vo = evaluate(&old, &crate::answers::Answers::new(&old));
+    let mut vn = evaluate(&new, &crate::answers::Answers::new(&new));
+    let done = intakes::for_each_row(
+        &source,
+        [&old, &new],
+        Terminal::detect(),
+        |_, _, new_rs, new_columns| {
+            crate::batch::command::warn_about_header(new_rs, new_columns, false)
+        },
+        |row, o, n| {
+            // Impact shows no messages: leave them out, and reuse the two verdicts.
+            evaluate_into(&old, o.answers, &mut vo, Messages::Leave);
+            evaluate_into(&new, n.answers, &mut vn, Messages::Leave);
+            let change = tally.add(row, n.id, (&vo, o.errors), (&vn, n.errors));
+            if let (Some(c), Some(later)) = (change, later.as_mut()) {
+                if c.less_cautious {
+                    first.write_record(impact::csv_fields(&c))?;
+                    let buffered = first.get_ref().len();
+                    if buffered >= 1 << 16 {
+                        first.flush()?;
+                        destination.write_all(first.get_ref())?;
+                        first = csv::Writer::from_writer(Vec::new());
+                    }
+                } else {
+                    later.write_record(impact::csv_fields(&c))?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    for (side, rs) in [(0, &old), (1, &new)] {
+        let questions = done.unasked[side]
+            .iter()
+            .filter(|&&s| rs.questions[s].kind != ruleset::Kind::Text)
+            .map(|&s| rs.questions[s].id.clone())
+            .collect();
+        tally.no_column(side, questions);
+    }
+    let report = tally.finish(&done.name);
+    match later {
+        Some(later) => {
+            first.flush()?;
+            destination.write_all(first.get_ref())?;
+            let mut file = later.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+            file.rewind()?;
+            std::io::copy(&mut file, &mut destination)?;
+            eprintln!(
+                "ketascreen: {} of {} changed, {} less cautious (listed first)",
+                report.changed,
+                impact_rows(report.rows),
+                report.less_cautious
+            );
+        }
+        None => destination.write_all(impact::render(&report, format).as_bytes())?,
+    }
+    destination.commit()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn impact_rows(n: u64) -> String {
+    format!("{n} row{}", if n == 1 { "" } else { "s" })
+}
+
+fn cases_command(rules: Option<&Path>, args: RulesCasesArgs) -> Result<ExitCode> {
+    let ruleset: Ruleset = load_ruleset(rules)?;
+    let reports = run_cases(&ruleset, rules, &args.cases)?;
+    let cov = boundaries::coverage(&ruleset, &reports);
+    let drafts = boundaries::drafts(&ruleset, &reports, &cov);
+    let failing: usize = reports.iter().map(testing::FileReport::failed).sum();
+    if failing > 0 {
+        eprintln!(
+            "ketascreen: {failing} case{} failing: failing cases are not counted as covered, nor used as a base",
+            if failing == 1 { " is" } else { "s are" }
+        );
+    }
+    eprintln!(
+        "ketascreen: {} boundary case{} drafted, {} gap{} left to write by hand",
+        drafts.cases.len(),
+        if drafts.cases.len() == 1 { "" } else { "s" },
+        drafts.unfilled.len(),
+        if drafts.unfilled.len() == 1 { "" } else { "s" }
+    );
+    print(&boundaries::render_drafts(&ruleset, &drafts))
+}
+
+fn test_command(rules: Option<&Path>, args: RulesTestArgs) -> Result<ExitCode> {
+    let ruleset: Ruleset = load_ruleset(rules)?;
+    let reports = run_cases(&ruleset, rules, &args.cases)?;
 
     let mut out = std::io::stdout().lock();
     for report in &reports {

@@ -178,14 +178,14 @@ fn table(ruleset: &Ruleset) -> String {
 }
 
 /// Text for a Markdown table cell: pipes escaped, `<` kept from starting HTML, line breaks as `<br>`.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('\n', "<br>")
 }
 
 /// Inline code for a table cell (`|` must be escaped even inside backticks).
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = text.replace('|', "\\|").replace('\n', " ");
     if text.contains('`') {
         format!("`` {text} ``")

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use super::boundaries::{self, Boundaries};
 use crate::cases::{self, CaseFile, CaseFileError, Outcome};
 use crate::engine;
 use crate::engine::Explanation;
@@ -66,14 +67,19 @@ pub fn header(ruleset: &Ruleset, report: &FileReport) -> String {
 /// One case's report: `pass  NAME`, or `FAIL  NAME  (FILE:LINE)` with what went wrong.
 pub fn case_text(ruleset: &Ruleset, report: &FileReport, index: usize) -> String {
     let outcome = &report.outcomes[index];
+    let mark = if report.file.cases[index].is_confirmed() {
+        ""
+    } else {
+        "  (unconfirmed)"
+    };
     if outcome.passed() {
-        return format!("pass  {}\n", outcome.name);
+        return format!("pass  {}{mark}\n", outcome.name);
     }
     let place = match report.lines.get(index).copied().flatten() {
         Some(line) => format!("  ({}:{line})", report.name),
         None => String::new(),
     };
-    let mut out = format!("FAIL  {}{place}\n", outcome.name);
+    let mut out = format!("FAIL  {}{place}{mark}\n", outcome.name);
     for problem in &outcome.problems {
         let _ = writeln!(out, "      {problem}");
     }
@@ -169,7 +175,19 @@ fn involved_rule(
 pub fn summary(reports: &[FileReport]) -> String {
     let total: usize = reports.iter().map(|r| r.outcomes.len()).sum();
     let failed: usize = reports.iter().map(FileReport::failed).sum();
-    format!("{} passed, {failed} failed\n", total - failed)
+    let unconfirmed = reports
+        .iter()
+        .flat_map(|r| &r.file.cases)
+        .filter(|c| !c.is_confirmed())
+        .count();
+    if unconfirmed > 0 {
+        format!(
+            "{} passed, {failed} failed ({unconfirmed} unconfirmed: not counted as coverage until a person confirms them)\n",
+            total - failed
+        )
+    } else {
+        format!("{} passed, {failed} failed\n", total - failed)
+    }
 }
 
 /// How often passing cases saw one exclude/review rule fire, not fire and stay undecided.
@@ -196,17 +214,26 @@ impl RuleCoverage {
     }
 }
 
-/// Coverage of every exclude and review rule by the passing cases of some case files.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Coverage by the passing cases of some case files: the outcomes of every exclude and review
+/// rule, both sides of every numeric threshold, and both outcomes of every skip condition.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
     pub rules: Vec<RuleCoverage>,
+    pub boundaries: Boundaries,
 }
 
 impl Coverage {
-    /// Outcomes seen (fired, not fired, undecided: three per rule) out of all.
-    pub fn seen(&self) -> (usize, usize) {
+    /// Rule outcomes seen (fired, not fired, undecided: three per rule) out of all.
+    pub fn outcomes_seen(&self) -> (usize, usize) {
         let seen = self.rules.iter().map(|r| 3 - r.gaps().len()).sum::<usize>();
         (seen, self.rules.len() * 3)
+    }
+
+    /// Everything seen (rule outcomes, threshold sides, skip outcomes) out of all.
+    pub fn seen(&self) -> (usize, usize) {
+        let (o, oa) = self.outcomes_seen();
+        let ((b, ba), (a, aa)) = self.boundaries.seen();
+        (o + b + a, oa + ba + aa)
     }
 
     /// Seen outcomes as a percentage; 100 when there is nothing to cover.
@@ -220,8 +247,9 @@ impl Coverage {
     }
 }
 
-/// Counts, over the passing cases only (a failing case pins nothing down), what each exclude
-/// and review rule did.
+/// Counts, over the passing, confirmed cases only (a failing or unconfirmed case pins nothing
+/// down), what each exclude and review rule did, and which thresholds and skip conditions the
+/// cases stand on.
 pub fn coverage(ruleset: &Ruleset, reports: &[FileReport]) -> Coverage {
     let mut rules: Vec<RuleCoverage> = ruleset
         .rules
@@ -235,8 +263,11 @@ pub fn coverage(ruleset: &Ruleset, reports: &[FileReport]) -> Coverage {
             undecided: 0,
         })
         .collect();
-    for outcome in reports.iter().flat_map(|r| &r.outcomes) {
-        if !outcome.passed() {
+    for (case, outcome) in reports
+        .iter()
+        .flat_map(|r| r.file.cases.iter().zip(&r.outcomes))
+    {
+        if !outcome.passed() || !case.is_confirmed() {
             continue;
         }
         let fields = engine::seen(ruleset, &outcome.answers);
@@ -248,7 +279,10 @@ pub fn coverage(ruleset: &Ruleset, reports: &[FileReport]) -> Coverage {
             }
         }
     }
-    Coverage { rules }
+    Coverage {
+        rules,
+        boundaries: boundaries::coverage(ruleset, reports),
+    }
 }
 
 /// The coverage report: a table of counts, the gaps, and the percentage.
@@ -280,25 +314,122 @@ pub fn coverage_text(ruleset: &Ruleset, cov: &Coverage) -> String {
             r.undecided
         );
     }
-    let gaps: Vec<&RuleCoverage> = cov.rules.iter().filter(|r| !r.gaps().is_empty()).collect();
+    let b = &cov.boundaries;
+    if !b.sides.is_empty() {
+        out.push_str(
+            "\nThreshold sides (passing cases with the answer on that side, deciding the rule):\n",
+        );
+        let rw = b
+            .sides
+            .iter()
+            .map(|s| ruleset.rules[s.rule].id.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let cw = b
+            .sides
+            .iter()
+            .map(|s| s.comparison.len())
+            .max()
+            .unwrap_or(10)
+            .max(10);
+        let _ = writeln!(
+            out,
+            "  {:<rw$}  {:<cw$}  {:>5}  {:>5}",
+            "rule", "comparison", "value", "cases"
+        );
+        for s in &b.sides {
+            let _ = writeln!(
+                out,
+                "  {:<rw$}  {:<cw$}  {:>5}  {:>5}",
+                ruleset.rules[s.rule].id,
+                s.comparison,
+                side_value(s),
+                s.cases
+            );
+        }
+    }
+    if !b.ask_if.is_empty() {
+        out.push_str("\nSkip conditions (passing cases per outcome):\n");
+        let qw = b
+            .ask_if
+            .iter()
+            .map(|a| ruleset.questions[a.question].id.len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        let _ = writeln!(
+            out,
+            "  {:<qw$}  {:>5}  {:>7}  ask_if",
+            "question", "asked", "skipped"
+        );
+        for a in &b.ask_if {
+            let q = &ruleset.questions[a.question];
+            let _ = writeln!(
+                out,
+                "  {:<qw$}  {:>5}  {:>7}  {}",
+                q.id,
+                a.asked,
+                a.skipped,
+                q.ask_if_text
+                    .as_deref()
+                    .map(super::conditions::canonical)
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let mut gaps: Vec<String> = cov
+        .rules
+        .iter()
+        .filter(|r| !r.gaps().is_empty())
+        .map(|r| format!("{}: {}", ruleset.rules[r.rule].id, r.gaps().join(", ")))
+        .collect();
+    gaps.extend(b.sides.iter().filter(|s| s.cases == 0).map(|s| {
+        format!(
+            "{}: no passing case at {} = {} deciding '{}'",
+            ruleset.rules[s.rule].id,
+            ruleset.questions[s.question].id,
+            side_value(s),
+            s.comparison
+        )
+    }));
+    for a in &b.ask_if {
+        let id = &ruleset.questions[a.question].id;
+        if a.asked == 0 {
+            gaps.push(format!("{id}: never asked"));
+        }
+        if a.skipped == 0 {
+            gaps.push(format!("{id}: never skipped"));
+        }
+    }
     if gaps.is_empty() {
         out.push_str("Gaps: none\n");
     } else {
         let _ = writeln!(out, "Gaps ({}):", gaps.len());
-        for r in gaps {
-            let _ = writeln!(
-                out,
-                "  {}: {}",
-                ruleset.rules[r.rule].id,
-                r.gaps().join(", ")
-            );
+        for g in &gaps {
+            let _ = writeln!(out, "  {g}");
+        }
+        if b.sides.iter().any(|s| s.cases == 0)
+            || b.ask_if.iter().any(|a| a.asked == 0 || a.skipped == 0)
+        {
+            out.push_str("  (`ketascreen rules cases --boundaries` drafts the missing threshold and skip cases)\n");
         }
     }
+    let (o, oa) = cov.outcomes_seen();
+    let ((s, sa), (a, aa)) = b.seen();
     let (seen, all) = cov.seen();
     let _ = writeln!(
         out,
-        "Coverage: {seen} of {all} rule outcomes ({:.1}%)",
+        "Coverage: {o} of {oa} rule outcomes, {s} of {sa} threshold sides, {a} of {aa} skip outcomes: {seen} of {all} ({:.1}%)",
         cov.percent()
     );
     out
+}
+
+fn side_value(s: &boundaries::SidePoint) -> String {
+    match &s.value {
+        crate::answers::Value::Integer(n) => n.to_string(),
+        crate::answers::Value::Number(x) => super::conditions::number(*x),
+        _ => String::new(),
+    }
 }

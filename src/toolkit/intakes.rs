@@ -1,0 +1,227 @@
+//! Reading past intakes for `rules impact` through the batch's own readers, once for two
+//! rulesets. The input is opened as `batch` opens it (`front::Input`, `-` for stdin) and its
+//! layout chosen the same way (`--input-format`, else the file's extension, else its first
+//! bytes). CSV: the batch csv reader; the header resolved against each ruleset as `batch`
+//! resolves it (`--map`, `--id-column`, aliases); every record read for each ruleset by a
+//! `batch::RowReader`, the very cell parsing and row errors of a batch screener. NDJSON, JSON
+//! arrays and FHIR Bundles: `json_input`, each document read as one patient for each ruleset
+//! (`json_input::patient_of`). One pass: each row is read once from the input and handed to
+//! both rulesets.
+
+use std::io::{BufRead, Read};
+
+use anyhow::{Context, Result};
+
+use crate::answers::Answers;
+use crate::batch::columns::{self, Columns, HeaderError, Mapping};
+use crate::batch::command::{csv_reader, read_header};
+use crate::batch::RowReader;
+use crate::front::{Input, Terminal, UsageError};
+use crate::json_input::{self, Document, Layout};
+use crate::ruleset::{Ruleset, Slot};
+
+/// What to read, as plain values.
+pub struct Source<'a> {
+    /// A file, or `-` for stdin.
+    pub file: &'a str,
+    /// As asked (`--input-format`); `None` decides as `batch` does.
+    pub layout: Option<Layout>,
+    pub delimiter: u8,
+    /// `--map` and `--id-column`, resolved against each ruleset (old, new); CSV only.
+    pub mappings: [&'a Mapping; 2],
+    /// Whether `--map`, `--id-column` or `--delimiter` were given (refused for JSON input).
+    pub csv_options: bool,
+}
+
+/// One ruleset's reading of one row.
+pub struct Reading<'a> {
+    pub answers: &'a Answers,
+    /// Whether the row had input errors for this ruleset (a bad answer counts as unanswered).
+    pub errors: bool,
+    pub id: Option<&'a str>,
+}
+
+/// What reading found besides the rows.
+pub struct Done {
+    /// The input's name for messages (`<stdin>` for `-`).
+    pub name: String,
+    /// Each ruleset's questions that no column answers (old, new); empty for JSON input.
+    pub unasked: [Vec<Slot>; 2],
+}
+
+fn resolve(
+    ruleset: &Ruleset,
+    header: &csv::ByteRecord,
+    mapping: &Mapping,
+    name: &str,
+) -> Result<Columns> {
+    columns::resolve_record(ruleset, header, mapping).map_err(|e| {
+        let message = format!("{name}: {e} (ruleset {} {})", ruleset.id, ruleset.version);
+        if e.is_usage() {
+            anyhow::Error::from(UsageError(message))
+        } else if e == HeaderError::Empty {
+            anyhow::anyhow!("{name}: no header row: the input is empty")
+        } else {
+            anyhow::anyhow!(message)
+        }
+    })
+}
+
+/// Reads every row for both rulesets and calls `each(row, old, new)` with the row's number
+/// (1-based: data row of a CSV, patient document of JSON) and each ruleset's reading of it.
+/// `header_seen` hears each ruleset's resolved CSV columns once, before the first row.
+pub fn for_each_row(
+    source: &Source<'_>,
+    rulesets: [&Ruleset; 2],
+    term: Terminal,
+    header_seen: impl FnOnce(&Ruleset, &Columns, &Ruleset, &Columns),
+    mut each: impl FnMut(u64, Reading<'_>, Reading<'_>) -> Result<()>,
+) -> Result<Done> {
+    let input = Input::open(
+        source.file,
+        term,
+        "no intakes given: name a file, or pipe one into stdin (e.g. 'ketascreen rules impact OLD NEW - < intake.csv')",
+    )?;
+    let name = input.name();
+    let reader: Box<dyn Read> = match input {
+        Input::File { file, .. } => Box::new(file),
+        Input::Stdin => Box::new(std::io::stdin()),
+    };
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let layout = match source.layout {
+        Some(layout) => layout,
+        None => match json_input::layout_of_name(source.file) {
+            Some(layout) => layout,
+            None => json_input::layout_of_content(
+                reader
+                    .fill_buf()
+                    .with_context(|| format!("cannot read {name}"))?,
+            ),
+        },
+    };
+    if layout != Layout::Csv {
+        if source.csv_options {
+            return Err(UsageError(
+                "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
+                 by question id (or alias) and carry their id in `id` or `patient_id`"
+                    .into(),
+            )
+            .into());
+        }
+        json_rows(reader, layout, &name, rulesets, &mut each)?;
+        return Ok(Done {
+            name,
+            unasked: [Vec::new(), Vec::new()],
+        });
+    }
+
+    let mut reader = csv_reader(reader, source.delimiter);
+    let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    let old_columns = resolve(rulesets[0], &header, source.mappings[0], &name)?;
+    let new_columns = resolve(rulesets[1], &header, source.mappings[1], &name)?;
+    header_seen(rulesets[0], &old_columns, rulesets[1], &new_columns);
+    let mut old = RowReader::new(rulesets[0], &old_columns);
+    let mut new = RowReader::new(rulesets[1], &new_columns);
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0u64;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(anyhow::Error::new(e)
+                    .context(format!("cannot read {name} at data row {}", row + 1)))
+            }
+        }
+        row += 1;
+        let line = || record.position().map_or(0, csv::Position::line);
+        old.read(&record, line);
+        new.read(&record, line);
+        each(
+            row,
+            Reading {
+                answers: old.answers(),
+                errors: !old.errors().is_empty(),
+                id: old.id(),
+            },
+            Reading {
+                answers: new.answers(),
+                errors: !new.errors().is_empty(),
+                id: new.id(),
+            },
+        )?;
+    }
+    Ok(Done {
+        name,
+        unasked: [old_columns.unasked.clone(), new_columns.unasked.clone()],
+    })
+}
+
+/// NDJSON (streamed line by line), a JSON array or a FHIR Bundle: each document read as one
+/// patient under each ruleset, as `batch` reads it.
+fn json_rows<R: BufRead>(
+    reader: R,
+    layout: Layout,
+    name: &str,
+    rulesets: [&Ruleset; 2],
+    each: &mut impl FnMut(u64, Reading<'_>, Reading<'_>) -> Result<()>,
+) -> Result<()> {
+    let empty = [Answers::new(rulesets[0]), Answers::new(rulesets[1])];
+    let mut one = |row: u64, doc: Result<serde_json::Value, String>| -> Result<()> {
+        let read = |k: usize| {
+            doc.as_ref()
+                .map_err(String::clone)
+                .and_then(|d| json_input::patient_of(rulesets[k], d))
+        };
+        let (old, new) = (read(0), read(1));
+        fn reading<'p>(
+            p: &'p Result<crate::patient::Patient, String>,
+            empty: &'p Answers,
+        ) -> (&'p Answers, bool) {
+            match p {
+                // Keys that name no question are ignored, as `batch` ignores them.
+                Ok(p) => (&p.answers, !p.errors.is_empty()),
+                Err(_) => (empty, true),
+            }
+        }
+        let id = old
+            .as_ref()
+            .ok()
+            .and_then(|p| p.id.as_deref())
+            .or_else(|| new.as_ref().ok().and_then(|p| p.id.as_deref()));
+        let (oa, oe) = reading(&old, &empty[0]);
+        let (na, ne) = reading(&new, &empty[1]);
+        each(
+            row,
+            Reading {
+                answers: oa,
+                errors: oe,
+                id,
+            },
+            Reading {
+                answers: na,
+                errors: ne,
+                id,
+            },
+        )
+    };
+    match layout {
+        Layout::Ndjson | Layout::Csv => {
+            json_input::ndjson(reader, |item| one(item.row, item.doc))
+                .map_err(|e: anyhow::Error| e.context(format!("cannot read {name}")))?;
+        }
+        Layout::Json => {
+            let docs = match json_input::document(reader)
+                .map_err(|m| anyhow::anyhow!("cannot read {name}: {m}"))?
+            {
+                Document::Array(items) => items,
+                Document::Bundle { responses, .. } => responses,
+                Document::One(doc) => vec![doc],
+            };
+            for (i, doc) in docs.into_iter().enumerate() {
+                one(i as u64 + 1, Ok(doc))?;
+            }
+        }
+    }
+    Ok(())
+}
