@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ketascreen::{app, cli::Cli};
+use ketascreen::{app, cli::Cli, output::escape};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -11,7 +11,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ketascreen: {err:#}");
+            // The message may quote input (a file name, a cell): nothing in it reaches the
+            // terminal raw.
+            eprintln!("ketascreen: {}", escape::lines(&format!("{err:#}")));
             ExitCode::from(if err.is::<app::UsageError>() { 2 } else { 1 })
         }
     }

@@ -266,8 +266,9 @@ fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns) {
         .unmapped()
         .take(NAMED_COLUMNS)
         .map(|i| {
-            let name = &columns.names[i];
-            match ruleset.suggest_question(name) {
+            let raw = &columns.names[i];
+            let name = output::escape::text(raw);
+            match ruleset.suggest_question(raw) {
                 Some(q) => format!("'{name}' (did you mean '{q}'? use --map '{name}={q}')"),
                 None => format!("'{name}'"),
             }

@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value as Json};
 
 use super::Interview;
+use crate::output::escape;
 use crate::output::json::answers_json;
 use crate::patient::{self, DocumentError};
 use crate::ruleset::Ruleset;
@@ -57,7 +58,9 @@ pub fn from_json<'r>(ruleset: &'r Ruleset, doc: &Json) -> Result<Loaded<'r>, Doc
     for e in &patient.errors {
         warnings.push(format!(
             "{} = {:?} was not accepted ({}); it will be asked again",
-            e.question, e.value, e.message
+            e.question,
+            e.value,
+            escape::text(&e.message)
         ));
     }
     for (key, hint) in &patient.unknown_keys {
@@ -66,7 +69,8 @@ pub fn from_json<'r>(ruleset: &'r Ruleset, doc: &Json) -> Result<Loaded<'r>, Doc
             .map(|h| format!(" (did you mean '{h}'?)"))
             .unwrap_or_default();
         warnings.push(format!(
-            "ignoring '{key}': no such question in ruleset '{}'{hint}",
+            "ignoring {}: no such question in ruleset '{}'{hint}",
+            escape::quoted(key),
             ruleset.id
         ));
     }

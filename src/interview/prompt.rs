@@ -17,6 +17,7 @@ use inquire::{InquireError, Select, Text};
 
 use super::{shown, Ask, Asker, Interview, ReviewChoice, RowState, Stop};
 use crate::answers::{parse_text, Value};
+use crate::output::escape;
 use crate::ruleset::{Kind, Question};
 
 /// The entry of every choice list that records "unknown".
@@ -228,12 +229,16 @@ impl Asker for Prompter {
             let mut entries = vec![BACK.to_string()];
             entries.push(format!(
                 "Patient id: {}",
-                interview.id().unwrap_or("(none)")
+                interview.id().map_or("(none)".into(), escape::text)
             ));
-            entries.extend(
-                rows.iter()
-                    .map(|r| format!("{}. {} = {}", r.number, r.question.id, r.state.text())),
-            );
+            entries.extend(rows.iter().map(|r| {
+                format!(
+                    "{}. {} = {}",
+                    r.number,
+                    r.question.id,
+                    escape::text(&r.state.text())
+                )
+            }));
             let picked = Select::new("Which answer?", entries)
                 .with_help_message("↑↓ or type to filter, then Enter | Esc = pause")
                 .with_page_size(12)
@@ -282,10 +287,10 @@ pub fn review_table(interview: &Interview<'_>, width: Option<u16>) -> String {
             shown_section.to_string(),
             row.number.to_string(),
             row.question.id.clone(),
-            row.state.text(),
+            escape::text(&row.state.text()).into_owned(),
         ]);
     }
-    let id = interview.id().unwrap_or("(none)");
+    let id = interview.id().map_or("(none)".into(), escape::text);
     format!("Patient id: {id}\n{table}")
 }
 

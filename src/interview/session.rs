@@ -233,7 +233,7 @@ fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, c
             .count();
         let id = interview
             .id()
-            .map(|id| format!(" for patient {id}"))
+            .map(|id| format!(" for patient {}", output::escape::text(id)))
             .unwrap_or_default();
         eprintln!(
             "Continuing{id} from {}: {done} question{} already gone through.",

@@ -4,6 +4,7 @@
 
 use comfy_table::{presets, ContentArrangement, Table};
 
+use super::escape;
 use super::json::seen_json;
 use super::Record;
 use crate::engine::{Reason, Status};
@@ -39,7 +40,7 @@ fn answers_read(ruleset: &Ruleset, reason: &Reason) -> String {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-            format!("{}={shown}", ruleset.questions[*slot].id)
+            format!("{}={}", ruleset.questions[*slot].id, escape::text(&shown))
         })
         .collect();
     parts.join(", ")
@@ -56,7 +57,7 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
         Status::Eligible => "1;32",
     };
     if let Some(id) = &record.id {
-        out.push_str(&format!("Patient: {id}\n"));
+        out.push_str(&format!("Patient: {}\n", escape::text(id)));
     }
     out.push_str(&paint(banner(v.status), code, color));
     out.push('\n');
@@ -90,7 +91,11 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
             } else {
                 r.severity.to_string()
             };
-            let found = format!("{}\nread: {}", r.message, answers_read(ruleset, r));
+            let found = format!(
+                "{}\nread: {}",
+                escape::text(&r.message),
+                answers_read(ruleset, r)
+            );
             table.add_row(vec![severity, rule.id.clone(), found, rule.source.clone()]);
         }
         out.push('\n');
@@ -125,7 +130,9 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
             let rule = &ruleset.rules[r.rule];
             out.push_str(&format!(
                 "  - {}: {} [{}]\n",
-                rule.id, r.message, rule.source
+                rule.id,
+                escape::text(&r.message),
+                rule.source
             ));
         }
     }
@@ -135,7 +142,9 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
         for e in &record.errors {
             out.push_str(&format!(
                 "  - {} = {:?}: {}\n",
-                e.question, e.value, e.message
+                e.question,
+                e.value,
+                escape::text(&e.message)
             ));
         }
     }
