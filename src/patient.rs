@@ -152,6 +152,9 @@ impl<'de> serde::Deserialize<'de> for Strict {
 
 struct StrictVisitor;
 
+/// The key under which serde_json (`arbitrary_precision`) passes a number's written form.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
 impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     type Value = Json;
 
@@ -213,6 +216,15 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
                 other => other.to_string(),
             };
             let Strict(value) = map.next_value()?;
+            // serde_json's arbitrary_precision hands a number over as a one-key map holding
+            // its written form: keep that form.
+            if key == NUMBER_TOKEN && object.is_empty() {
+                if let Json::String(written) = &value {
+                    if let Ok(n) = serde_json::from_str::<serde_json::Number>(written) {
+                        return Ok(Json::Number(n));
+                    }
+                }
+            }
             if object.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!("duplicate key '{key}'")));
             }

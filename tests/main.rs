@@ -9,5 +9,6 @@ mod check;
 mod hostile;
 mod interview;
 mod lint;
+mod no_loss;
 mod properties;
 mod toolkit;
