@@ -142,3 +142,100 @@ fn numbers_are_validated_as_written_in_json_yaml_and_csv() {
          3,C,review,false,obese,,,n@1\n"
     );
 }
+
+/// `rules lint` on a small ruleset: (exit status, headlines of the diagnostics, summary).
+fn lint_small(questions: &str, rules: &str) -> (i32, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sources = if rules.contains("source: s") {
+        "{s: S}"
+    } else {
+        "{}"
+    };
+    let text = format!(
+        "ruleset: {{id: t, version: 1, title: T, sources: {sources}}}\nquestions:\n{questions}rules:{rules}"
+    );
+    let file = write(&dir, "t.yaml", text);
+    let run = ks(["rules", "lint", file.as_str(), "--format", "json"]).run();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let lines = doc
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}: {}: {}",
+                d["line"],
+                d["column"],
+                d["level"].as_str().unwrap_or(""),
+                d["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    (run.code, lines)
+}
+
+// Broke: each of these rulesets could only ever say eligible, and linted clean.
+#[test]
+fn rulesets_that_can_only_say_eligible_do_not_lint_clean() {
+    let sbp = "  - {id: sbp, section: S, text: SBP?, type: integer, min: 50, max: 300}\n";
+    // No rule at all.
+    assert_eq!(
+        lint_small(sbp, " []\n"),
+        (
+            1,
+            vec![
+                "3:10: warning: question 'sbp' is not read by any rule or ask_if: its answer never changes a verdict".to_string(),
+                "4:1: error: ruleset 't' has no exclude or review rule: it can only ever say eligible".to_string(),
+            ]
+        )
+    );
+    // Notes only.
+    let (code, lines) = lint_small(
+        sbp,
+        "\n  - {id: n, severity: note, when: sbp > 140, message: m, source: s}\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        lines,
+        ["4:1: error: ruleset 't' has no exclude or review rule: it can only ever say eligible"]
+    );
+    // A contradiction: each comparison can be true, the two together never.
+    let (code, lines) = lint_small(
+        sbp,
+        "\n  - {id: high, severity: exclude, when: sbp >= 180 and sbp < 180, message: m, source: s}\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(lines, ["5:41: error: condition 'sbp >= 180 and sbp < 180' of rule 'high' can never be true: the rule never fires (exclude rule)"]);
+    // One comparison that can never be true: the error, not also the warning.
+    let (code, lines) = lint_small(
+        sbp,
+        "\n  - {id: low, severity: review, when: sbp < 10, message: m, source: s}\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(lines, ["5:39: error: condition 'sbp < 10' of rule 'low' can never be true: the rule never fires (review rule)"]);
+    // An ask_if that is never true hides the exclusion that reads its question.
+    let (code, lines) = lint_small(
+        "  - {id: flag, section: S, text: F?, type: yes_no}\n  - {id: avm, section: S, text: AVM?, type: yes_no, ask_if: flag and not flag}\n",
+        "\n  - {id: avm, severity: exclude, when: avm or flag, message: m, source: s}\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(lines, ["4:61: error: ask_if 'flag and not flag' of question 'avm' can never be true: the question is never asked, so it never counts in rule avm"]);
+}
+
+// Broke: option labels that differ only in case, and a question named `id`, linted clean.
+#[test]
+fn case_only_labels_and_reserved_question_names_are_errors() {
+    let (code, lines) = lint_small(
+        "  - {id: dx, section: S, text: Dx?, type: choice, options: [{id: a, label: Major depression}, {id: b, label: major Depression}]}\n  - {id: patient_id, section: S, text: Id?, type: yes_no, aliases: [ID]}\n",
+        "\n  - {id: r, severity: exclude, when: dx == b or patient_id, message: m, source: s}\n",
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        lines,
+        [
+            "3:110: error: options 'a' and 'b' of question 'dx' are told apart only by case ('Major depression' / 'major Depression'): an answer written that way could mean either; make the labels differ",
+            "4:10: error: question 'patient_id' is named 'patient_id', which names the patient id or a saved record's field in answers files and CSV headers: its answers would not be read as answers; rename it",
+            "4:69: error: question 'patient_id' is named 'ID', which names the patient id or a saved record's field in answers files and CSV headers: its answers would not be read as answers; rename it",
+        ]
+    );
+}
