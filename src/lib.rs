@@ -12,6 +12,7 @@ pub mod cases;
 pub mod cli;
 pub mod engine;
 pub mod expr;
+pub mod files;
 pub mod interview;
 pub mod output;
 pub mod patient;

@@ -239,3 +239,74 @@ fn case_only_labels_and_reserved_question_names_are_errors() {
         ]
     );
 }
+
+// Broke: `batch --output` onto the `--rules` file replaced the ruleset.
+#[test]
+fn batch_output_never_replaces_the_ruleset_under_any_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rules_text =
+        std::fs::read_to_string(crate::support::path("rules/ketamine.yaml")).expect("reads");
+    let rules = write(&dir, "rules.yaml", &rules_text);
+    let input = write(&dir, "in.csv", "id,systolic_bp\nP1,120\n");
+    let hard = dir.path().join("hard.csv");
+    std::fs::hard_link(&rules, &hard).expect("hard link");
+    let soft = dir.path().join("soft.csv");
+    std::os::unix::fs::symlink(&rules, &soft).expect("symlink");
+    for out in [
+        rules.clone(),
+        hard.display().to_string(),
+        soft.display().to_string(),
+    ] {
+        let run = ks([
+            "--rules",
+            rules.as_str(),
+            "batch",
+            input.as_str(),
+            "--output",
+            out.as_str(),
+        ])
+        .run();
+        assert_eq!(run.code, 2, "{run:?}");
+        assert_eq!(
+            run.stderr,
+            format!("ketascreen: refusing to write the output over the ruleset file {out}: choose another --output\n")
+        );
+    }
+    // The same through KETASCREEN_RULES.
+    let run = ks([
+        "batch",
+        input.as_str(),
+        "--output",
+        hard.to_str().expect("utf8"),
+    ])
+    .env("KETASCREEN_RULES", &rules)
+    .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(std::fs::read_to_string(&rules).expect("reads"), rules_text);
+}
+
+// Broke: `man --dir` wrote through a symlink and replaced existing pages.
+#[test]
+fn man_pages_never_replace_a_file_or_follow_a_symlink() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pages = dir.path().join("man");
+    std::fs::create_dir(&pages).expect("mkdir");
+    let victim = dir.path().join("victim");
+    std::os::unix::fs::symlink(&victim, pages.join("ketascreen-check.1")).expect("symlink");
+    let run = ks(["man", "--dir", "man"]).dir(dir.path()).run();
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "ketascreen: cannot write man pages to man: ketascreen-check.1 already exists there and would be replaced; remove the old pages or choose an empty directory\n"
+    );
+    assert!(!victim.exists(), "nothing written through the symlink");
+    assert_eq!(
+        std::fs::read_dir(&pages).expect("dir").count(),
+        1,
+        "nothing written at all"
+    );
+    std::fs::remove_file(pages.join("ketascreen-check.1")).expect("rm");
+    let run = ks(["man", "--dir", "man"]).dir(dir.path()).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(std::fs::read_dir(&pages).expect("dir").count(), 11);
+}

@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -89,12 +89,12 @@ impl Input {
     }
 }
 
-/// On Ctrl-C (or SIGTERM) while an `--output` file is being written, removes the temporary
+/// On Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes) while an `--output` file is being written, removes the temporary
 /// file — it holds patient data and would never become the output — and exits 130. The output
 /// itself is only ever the renamed, complete file, so nothing partial is left behind.
 fn remove_on_interrupt(temp: PathBuf) {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
         return; // without a handler the default applies: the process ends, the output is untouched
     };
     std::thread::spawn(move || {
@@ -234,7 +234,7 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
     };
     let same_inode = input
         .metadata()
-        .is_some_and(|m| m.is_file() && m.dev() == out_meta.dev() && m.ino() == out_meta.ino());
+        .is_some_and(|m| m.is_file() && crate::files::same_identity(&m, &out_meta));
     let same_path = match input {
         Input::File { path, .. } => {
             std::fs::canonicalize(path).ok().is_some()
@@ -248,6 +248,23 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
             output.display()
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// Refuses an `--output` that is one of the files the run reads (the ruleset; the profile),
+/// by file identity: under another name, through a symlink or a hard link alike.
+fn refuse_overwriting(output: &Path, read: &[(&str, Option<&Path>)]) -> Result<()> {
+    for (what, path) in read {
+        if let Some(path) = path {
+            if crate::files::same_file(path, output) {
+                return Err(UsageError(format!(
+                    "refusing to write the output over the {what} file {}: choose another --output",
+                    output.display()
+                ))
+                .into());
+            }
+        }
     }
     Ok(())
 }
@@ -365,6 +382,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let input = Input::open(&args.file, term)?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
+        refuse_overwriting(out, &[("ruleset", rules)])?;
     }
     let name = input.name();
     let (size, regular) = match &input {

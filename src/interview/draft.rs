@@ -3,13 +3,14 @@
 //! `--resume`, where drafts go, and writing patient files atomically with mode 0600.
 //! It knows nothing of prompts; the walk's state comes from and goes to `Interview`.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value as Json};
 
 use super::Interview;
+use crate::files::{self, Existing};
 use crate::output::escape;
 use crate::output::json::answers_json;
 use crate::patient::{self, DocumentError};
@@ -130,7 +131,7 @@ pub fn default_path(dir: &Path, now: SystemTime) -> PathBuf {
     let stamp = utc_stamp(secs);
     let mut path = dir.join(format!("ketascreen-draft-{stamp}.json"));
     let mut n = 2;
-    while path.exists() {
+    while files::exists(&path) {
         path = dir.join(format!("ketascreen-draft-{stamp}-{n}.json"));
         n += 1;
     }
@@ -159,28 +160,83 @@ fn utc_stamp(secs: u64) -> String {
     )
 }
 
-/// Writes a file that holds patient data: to a temporary file in the same directory (mode
-/// 0600), flushed to disk, then renamed over `path`, so a reader never sees half a file and
-/// no one else can read it.
+/// Writes a file that holds patient data atomically, mode 0600, replacing what is there
+/// (see `files::write_private`).
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".ketascreen-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    files::write_private(path, bytes, Existing::Replace)
+}
+
+/// The draft file of one interview. The first write claims its name without replacing
+/// anything: if the name was taken meanwhile (two interviews started in the same second, two
+/// nurses saving to one name) it moves on to `-2`, `-3`...; later writes replace its own file.
+#[derive(Debug, Clone)]
+pub struct DraftFile {
+    path: PathBuf,
+    /// The file is ours: written by this interview, or the draft being resumed.
+    owned: bool,
+    written: bool,
+}
+
+impl DraftFile {
+    /// A draft to be created at `path` (or beside it if the name is taken by then).
+    pub fn new(path: PathBuf) -> Self {
+        DraftFile {
+            path,
+            owned: false,
+            written: false,
+        }
     }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+
+    /// The draft being resumed: it is replaced as the interview goes on.
+    pub fn resumed(path: PathBuf) -> Self {
+        DraftFile {
+            path,
+            owned: true,
+            written: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether this interview wrote the draft (or resumed it): only then is it removed at the end.
+    pub fn is_ours(&self) -> bool {
+        self.owned
+    }
+
+    /// Whether this interview has written the draft at least once.
+    pub fn is_written(&self) -> bool {
+        self.written
+    }
+
+    /// Writes the interview's answers so far.
+    pub fn write(&mut self, interview: &Interview<'_>) -> io::Result<()> {
+        let bytes = json_bytes(&to_json(interview));
+        if self.owned {
+            files::write_private(&self.path, &bytes, Existing::Replace)?;
+            self.written = true;
+            return Ok(());
+        }
+        let first = self.path.clone();
+        for n in 2..=1000 {
+            match files::write_private(&self.path, &bytes, Existing::Keep) {
+                Ok(()) => {
+                    self.owned = true;
+                    self.written = true;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    self.path = files::numbered(&first, n);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} and 999 names beside it are taken", first.display()),
+        ))
+    }
 }
 
 /// Whether files can be created in `dir`: creates and drops an anonymous temporary file.
@@ -228,6 +284,34 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
         assert_eq!(left.len(), 1, "no temporary file left behind");
+    }
+
+    // Broke: two interviews started in the same second shared one draft.
+    #[test]
+    fn two_interviews_given_one_draft_name_each_get_their_own() {
+        let rs = crate::ruleset::builtin().expect("built-in");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let name = dir.path().join("ketascreen-draft-20240615-123045.json");
+        let (mut first, mut second) = (DraftFile::new(name.clone()), DraftFile::new(name.clone()));
+        let mut a = Interview::new(&rs);
+        a.set_id(Some("A".into()));
+        let mut b = Interview::new(&rs);
+        b.set_id(Some("B".into()));
+        first.write(&a).expect("writes");
+        second.write(&b).expect("writes");
+        first.write(&a).expect("rewrites its own");
+        assert_eq!(first.path(), name);
+        assert_eq!(
+            second.path(),
+            dir.path().join("ketascreen-draft-20240615-123045-2.json")
+        );
+        let id = |p: &Path| {
+            let doc: Json =
+                serde_json::from_slice(&std::fs::read(p).expect("reads")).expect("json");
+            doc["id"].clone()
+        };
+        assert_eq!(id(first.path()), "A");
+        assert_eq!(id(second.path()), "B");
     }
 
     #[test]
