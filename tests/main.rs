@@ -6,6 +6,7 @@ mod support;
 mod batch;
 mod cases;
 mod check;
+mod docs;
 mod hostile;
 mod interview;
 mod lint;
