@@ -310,3 +310,44 @@ fn man_pages_never_replace_a_file_or_follow_a_symlink() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(std::fs::read_dir(&pages).expect("dir").count(), 11);
 }
+
+// Broke: ids such as `=HYPERLINK(...)`, `+cmd|...`, `@SUM(1)` were written to CSV as they
+// were, for a spreadsheet to run.
+#[test]
+fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
+    let run = ks(["batch", "-", "--format", "csv"])
+        .stdin("id,systolic_bp\n\"=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",120\n+cmd|' /C calc'!A0,120\n@SUM(1),120\n-12,120\n\"\tP\",120\nP-1,120\n")
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let ids: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        run.stdout.lines().nth(1),
+        Some("1,\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",incomplete,false,,age_years;primary_diagnosis;failed_antidepressant_trials;consent_capacity;diastolic_bp;aneurysm_or_avm;intracerebral_hemorrhage;recent_cardiac_event;unstable_heart_disease;stroke_or_tia;raised_intracranial_pressure;ketamine_allergy;current_psychosis;psychosis_history;current_mania;suicidal_intent_or_plan;substance_use_disorder;nonmedical_ketamine_use;intoxicated_today;pregnancy_status;breastfeeding;severe_liver_disease;uncontrolled_hyperthyroidism;glaucoma;bladder_symptoms;lung_disease_or_sleep_apnea;takes_maoi;takes_stimulant,,ketamine-default@1.0.0")
+    );
+    assert_eq!(
+        ids[1..],
+        ["'+cmd|' /C calc'!A0", "'@SUM(1)", "'-12", "P", "P-1"]
+    );
+    // (The id "\tP" is trimmed as every id is; a cell of errors or a ruleset id starting with
+    // a tab would get the quote too: see the unit test of `output::csv::defused`.)
+    // `check --format csv` writes through the same rule; JSON keeps the id as it was.
+    let run = ks(["check", "-", "--format", "csv"])
+        .stdin(r#"{"id": "@SUM(1)"}"#)
+        .run();
+    assert!(
+        run.stdout
+            .lines()
+            .nth(1)
+            .unwrap_or("")
+            .starts_with(",'@SUM(1),incomplete,"),
+        "{}",
+        run.stdout
+    );
+    let (_, doc) = ks(["check", "-"]).stdin(r#"{"id": "@SUM(1)"}"#).json();
+    assert_eq!(doc["id"], "@SUM(1)");
+}

@@ -69,7 +69,8 @@ impl<'r> Renderer<'r> {
                 reasons: Vec::new(),
                 missing: Vec::new(),
                 errors: Vec::new(),
-                ruleset: format!("{}@{}", ruleset.id, ruleset.version).into_bytes(),
+                ruleset: crate::output::csv::defused(format!("{}@{}", ruleset.id, ruleset.version))
+                    .into_bytes(),
                 slots: Vec::new(),
                 plain_ids: !ruleset
                     .rules
@@ -217,7 +218,11 @@ impl CsvCells {
     fn fill(&mut self, ruleset: &Ruleset, row: &Row<'_>) {
         decimal(&mut self.row, row.number);
         self.id.clear();
-        self.id.extend_from_slice(row.id.unwrap_or("").as_bytes());
+        let id = row.id.unwrap_or("").as_bytes();
+        if crate::output::csv::is_formula(id) {
+            self.id.push(b'\'');
+        }
+        self.id.extend_from_slice(id);
         self.reasons.clear();
         for (i, reason) in row.verdict.reasons.iter().enumerate() {
             if i > 0 {
@@ -243,6 +248,9 @@ impl CsvCells {
             self.errors.extend_from_slice(e.question.as_bytes());
             self.errors.extend_from_slice(b": ");
             self.errors.extend_from_slice(e.message.as_bytes());
+        }
+        if crate::output::csv::is_formula(&self.errors) {
+            self.errors.insert(0, b'\'');
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The CSV verdict: one line per patient with the verdict, urgency, fired rule ids, missing
 //! question ids and input errors. No answers are echoed, so no identifying column leaks through.
+//! A cell a spreadsheet would run as a formula (an id such as `=HYPERLINK(...)`, `+cmd|...`,
+//! `@SUM(1)`) is written with a leading `'`, the usual defence (OWASP "CSV injection").
 
 use super::Record;
 use crate::ruleset::Ruleset;
@@ -8,6 +10,24 @@ use crate::ruleset::Ruleset;
 pub const HEADER: [&str; 8] = [
     "row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset",
 ];
+
+/// The first characters with which a spreadsheet (Excel, LibreOffice, Google Sheets) reads a
+/// cell as a formula.
+const FORMULA_STARTS: [u8; 6] = [b'=', b'+', b'-', b'@', b'\t', b'\r'];
+
+/// Whether a cell would be read as a formula by a spreadsheet.
+pub fn is_formula(cell: &[u8]) -> bool {
+    cell.first().is_some_and(|b| FORMULA_STARTS.contains(b))
+}
+
+/// The cell as written to CSV: with a leading `'` when a spreadsheet would run it.
+pub fn defused(cell: String) -> String {
+    if is_formula(cell.as_bytes()) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
 
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
 pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 8] {
@@ -29,12 +49,34 @@ pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 8] {
         .collect();
     [
         record.row.map(|r| r.to_string()).unwrap_or_default(),
-        record.id.clone().unwrap_or_default(),
+        defused(record.id.clone().unwrap_or_default()),
         v.status.as_str().to_string(),
         v.urgent.to_string(),
-        reasons.join(";"),
-        missing.join(";"),
-        errors.join("; "),
-        format!("{}@{}", ruleset.id, ruleset.version),
+        defused(reasons.join(";")),
+        defused(missing.join(";")),
+        defused(errors.join("; ")),
+        defused(format!("{}@{}", ruleset.id, ruleset.version)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_everything_else_is_left_alone() {
+        for (cell, written) in [
+            ("=1+1", "'=1+1"),
+            ("+cmd", "'+cmd"),
+            ("-12", "'-12"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("P-1", "P-1"),
+            ("", ""),
+            (" =x", " =x"),
+        ] {
+            assert_eq!(defused(cell.to_string()), written, "{cell:?}");
+        }
+    }
 }
