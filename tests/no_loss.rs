@@ -351,3 +351,118 @@ fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
     let (_, doc) = ks(["check", "-"]).stdin(r#"{"id": "@SUM(1)"}"#).json();
     assert_eq!(doc["id"], "@SUM(1)");
 }
+
+/// An exact decimal for comparisons, independent of the code under test: sign, then the
+/// digits in fixed point with 400 places on either side of the point.
+fn fixed(written: &str) -> (bool, String) {
+    let (neg, rest) = match written.as_bytes().first() {
+        Some(b'-') => (true, &written[1..]),
+        Some(b'+') => (false, &written[1..]),
+        _ => (false, written),
+    };
+    let (mantissa, exp) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().expect("exponent")),
+        None => (rest, 0),
+    };
+    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{frac}");
+    // Digit i has weight 10^(whole.len() - 1 - i + exp); weight w goes in cell 399 - w.
+    let mut cells = vec![b'0'; 800];
+    for (i, d) in digits.bytes().enumerate() {
+        let weight = whole.len() as i64 - 1 - i as i64 + exp;
+        let cell = 399 - weight;
+        if (0..800).contains(&cell) {
+            cells[cell as usize] = d;
+        }
+    }
+    let text = String::from_utf8(cells).expect("digits");
+    let zero = text.bytes().all(|b| b == b'0');
+    (neg && !zero, text)
+}
+
+/// `a` compared with `b`, both written decimals, exactly.
+fn exact_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    let ((na, da), (nb, db)) = (fixed(a), fixed(b));
+    match (na, nb) {
+        (false, true) => std::cmp::Ordering::Greater,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, false) => da.cmp(&db),
+        (true, true) => db.cmp(&da),
+    }
+}
+
+fn decimal_text() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["", "-", "+"]),
+        "[0-9]{1,22}",
+        prop::option::of("[0-9]{0,22}"),
+        prop::option::of(-30i32..30),
+    )
+        .prop_map(|(sign, whole, frac, exp)| {
+            let mut s = format!("{sign}{whole}");
+            if let Some(f) = frac {
+                s.push('.');
+                s.push_str(&f);
+            }
+            if let Some(e) = exp {
+                s.push_str(&format!("e{e}"));
+            }
+            s
+        })
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    // The class behind "17.99999999999999999 became 18": whatever is written, a number is
+    // accepted only if it is exactly the value decided on, and a bound is applied to the
+    // written value, never to a rounding of it.
+    #[test]
+    fn a_number_is_accepted_only_as_written_and_bounds_hold_exactly(
+        written in decimal_text(),
+        bound_whole in 0u32..200,
+        bound_frac in prop::option::of(0u32..100),
+    ) {
+        let bound = match bound_frac {
+            Some(f) => format!("{bound_whole}.{f:02}"),
+            None => bound_whole.to_string(),
+        };
+        let rules = format!(
+            "ruleset: {{id: p, version: 1, title: P, sources: {{s: S}}}}\nquestions:\n  - {{id: x, section: S, text: X?, type: number, min: {bound}}}\n  - {{id: n, section: S, text: N?, type: integer, min: {bound_whole}}}\nrules:\n  - {{id: r, severity: review, when: x > 1 or n > 1, message: m, source: s}}\n"
+        );
+        let rs = ketascreen::ruleset::load_str(&rules, "p.yaml").expect("loads");
+        match ketascreen::answers::parse_text(&rs.questions[0], &written) {
+            Ok(Some(ketascreen::answers::Value::Number(x))) => {
+                prop_assert_eq!(exact_cmp(&format!("{x:e}"), &written), std::cmp::Ordering::Equal, "{} read as {}", written, x);
+                prop_assert_ne!(exact_cmp(&written, &bound), std::cmp::Ordering::Less, "{} is below {}", written, bound);
+            }
+            Ok(other) => prop_assert!(false, "{} read as {:?}", written, other),
+            Err(e) => prop_assert!(
+                e.message.contains("more digits than can be compared exactly")
+                    || (e.message.contains("out of range") && exact_cmp(&written, &bound) == std::cmp::Ordering::Less)
+                    || e.message == "expected a number greater than or equal to 0",
+                "{} refused: {}", written, e.message
+            ),
+        }
+        match ketascreen::answers::parse_text(&rs.questions[1], &written) {
+            Ok(Some(ketascreen::answers::Value::Integer(n))) => {
+                prop_assert_eq!(exact_cmp(&n.to_string(), &written), std::cmp::Ordering::Equal, "{} read as {}", written, n);
+                prop_assert!(n >= i64::from(bound_whole));
+            }
+            Ok(other) => prop_assert!(false, "{} read as {:?}", written, other),
+            Err(_) => {}
+        }
+    }
+}
+
+#[test]
+fn the_exact_decimal_oracle_tells_rounding_apart() {
+    use std::cmp::Ordering::*;
+    assert_eq!(exact_cmp("17.99999999999999999", "18"), Less);
+    assert_eq!(exact_cmp("1.8e1", "18.000"), Equal);
+    assert_eq!(exact_cmp("-0.0", "0"), Equal);
+    assert_eq!(exact_cmp("-1e-30", "0"), Less);
+    assert_eq!(exact_cmp("180e-1", "17.99"), Greater);
+}
