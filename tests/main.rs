@@ -7,6 +7,7 @@ mod batch;
 mod cases;
 mod check;
 mod docs;
+mod external;
 mod hostile;
 mod interview;
 mod lint;
