@@ -278,7 +278,10 @@ fn papaparse(dir: &Path) -> Tally {
                     .all(|((cells, malformed), want)| !malformed && same_cells(cells, want))
         };
         if !ok {
-            eprintln!("PapaParse {name:?}: {parsed:?}");
+            eprintln!(
+                "PapaParse {name:?}: rows {:?}, {} empty, stderr:\n{}",
+                parsed.rows, parsed.empty_rows, parsed.stderr
+            );
         }
         tally.record(name, ok);
     }

@@ -16,6 +16,7 @@ pub mod command;
 pub mod duplicates;
 mod memo;
 pub mod pipeline;
+pub mod reader;
 pub mod scan;
 pub mod sink;
 
