@@ -399,7 +399,9 @@ impl<R: Read> RowReader<R> {
             return;
         };
         let tee = csv.get_ref();
-        let (delivered, ends_with_break) = (tee.delivered, tee.last == Some(b'\n'));
+        // A stream that ends with a line break, or is empty (read on after one), has no
+        // further line.
+        let (delivered, ends_with_break) = (tee.delivered, matches!(tee.last, Some(b'\n') | None));
         let last_line = self.line_of(delivered) - u64::from(ends_with_break);
         if let Some((previous, breaks)) = self.previous {
             for blank in previous + breaks + 1..=last_line {
@@ -442,6 +444,19 @@ impl<R: Read> RowReader<R> {
                     .any(|l| memchr::memchr_iter(self.delimiter, l).count() >= row_like)
             });
             if row_inside {
+                return Some(Malformed::RunsIntoRow);
+            }
+            // Or every line it spans, read without quotes, is a row of its own: the header's
+            // number of cells each (a quote that took in part of the next row and closed on a
+            // quote there).
+            let lines = raw
+                .strip_suffix(b"\n")
+                .unwrap_or(raw)
+                .split(|&b| b == b'\n');
+            let each_a_row = lines
+                .map(|l| memchr::memchr_iter(self.delimiter, l).count())
+                .all(|n| n + 1 == self.width);
+            if each_a_row {
                 return Some(Malformed::RunsIntoRow);
             }
         }
