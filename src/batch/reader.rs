@@ -177,6 +177,11 @@ impl<R> Tee<R> {
         }
     }
 
+    /// Whether everything the input holds has been delivered.
+    fn at_end(&self) -> bool {
+        self.eof && self.replay_at == self.replay.len()
+    }
+
     /// The kept bytes from stream offset `from` to `to`.
     fn range(&self, from: u64, to: u64) -> &[u8] {
         let start = usize::try_from(from.saturating_sub(self.kept_from)).unwrap_or(usize::MAX);
@@ -262,15 +267,20 @@ impl<R: Read> RowReader<R> {
         &self.empty
     }
 
-    /// The physical line (1-based) of the stream offset `at`.
+    /// The physical line (1-based) of the stream offset `at`. A line ends with `\n`, `\r\n`
+    /// or a lone `\r`, as for the csv crate.
     fn line_of(&mut self, at: u64) -> u64 {
         if at > self.counted_to {
-            let tee = self.csv.as_ref().map(csv::Reader::get_ref);
-            let n = tee.map_or(0, |t| {
-                memchr::memchr_iter(b'\n', t.range(self.counted_to, at)).count()
-            });
-            self.lines_before += n as u64;
-            self.counted_to = at;
+            if let Some(tee) = self.csv.as_ref().map(csv::Reader::get_ref) {
+                let bytes = tee.range(self.counted_to, at);
+                let after = tee.range(at, at + 1).first().copied();
+                // A final `\r` whose next byte is not read yet is counted once it is.
+                let deferred = after.is_none() && bytes.last() == Some(&b'\r') && !tee.at_end();
+                let counted = &bytes[..bytes.len() - usize::from(deferred)];
+                self.lines_before +=
+                    count_breaks(counted, if deferred { Some(b'\r') } else { after });
+                self.counted_to = at - u64::from(deferred);
+            }
         }
         self.base_line + self.lines_before + 1
     }
@@ -347,7 +357,7 @@ impl<R: Read> RowReader<R> {
             let (start, end) = self.span(record)?;
             let line = self.line_of(start);
             self.count_blank_lines_before(line);
-            let breaks = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+            let breaks = count_breaks(record.as_slice(), None);
             let malformed = self.judge(record, start, end);
             if let Some(why) = malformed {
                 let last_line = line + self.breaks_in(start, end);
@@ -381,7 +391,7 @@ impl<R: Read> RowReader<R> {
             .map_or(&[][..], |c| c.get_ref().range(start, end));
         let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        memchr::memchr_iter(b'\n', raw).count() as u64
+        count_breaks(raw, None)
     }
 
     /// Blank lines between the previous record and the one starting on `line`.
@@ -401,7 +411,10 @@ impl<R: Read> RowReader<R> {
         let tee = csv.get_ref();
         // A stream that ends with a line break, or is empty (read on after one), has no
         // further line.
-        let (delivered, ends_with_break) = (tee.delivered, matches!(tee.last, Some(b'\n') | None));
+        let (delivered, ends_with_break) = (
+            tee.delivered,
+            matches!(tee.last, Some(b'\n' | b'\r') | None),
+        );
         let last_line = self.line_of(delivered) - u64::from(ends_with_break);
         if let Some((previous, breaks)) = self.previous {
             for blank in previous + breaks + 1..=last_line {
@@ -439,7 +452,7 @@ impl<R: Read> RowReader<R> {
                 usize::MAX
             };
             let row_inside = record.iter().any(|cell| {
-                cell.split(|&b| b == b'\n')
+                lines(cell)
                     .skip(1)
                     .any(|l| memchr::memchr_iter(self.delimiter, l).count() >= row_like)
             });
@@ -449,11 +462,9 @@ impl<R: Read> RowReader<R> {
             // Or every line it spans, read without quotes, is a row of its own: the header's
             // number of cells each (a quote that took in part of the next row and closed on a
             // quote there).
-            let lines = raw
-                .strip_suffix(b"\n")
-                .unwrap_or(raw)
-                .split(|&b| b == b'\n');
-            let each_a_row = lines
+            let body = raw.strip_suffix(b"\n").unwrap_or(raw);
+            let body = body.strip_suffix(b"\r").unwrap_or(body);
+            let each_a_row = lines(body)
                 .map(|l| memchr::memchr_iter(self.delimiter, l).count())
                 .all(|n| n + 1 == self.width);
             if each_a_row {
@@ -470,10 +481,10 @@ impl<R: Read> RowReader<R> {
         let (first_break, first_line) = {
             let tee = self.csv()?.get_ref();
             let raw = tee.range(start, end.max(tee.delivered));
-            let first_break = memchr::memchr(b'\n', raw);
+            let first_break = next_break(raw);
             (
-                first_break,
-                raw[..first_break.unwrap_or(raw.len())].to_vec(),
+                first_break.map(|(_, after)| after),
+                raw[..first_break.map_or(raw.len(), |(at, _)| at)].to_vec(),
             )
         };
         // The row's own cells, as its first line reads: for its id.
@@ -482,7 +493,7 @@ impl<R: Read> RowReader<R> {
             record.clear();
         }
         match first_break {
-            Some(i) => self.restart(start + i as u64 + 1, false),
+            Some(after) => self.restart(start + after as u64, false),
             // One line cut short: the rest of that line is skipped.
             None => {
                 let at = self.csv()?.get_ref().delivered;
@@ -522,6 +533,48 @@ impl<R: Read> RowReader<R> {
         fresh.eof = eof;
         self.csv = Some(builder(self.delimiter).from_reader(fresh));
     }
+}
+
+/// Line breaks in `bytes` (`\n`, `\r\n`, a lone `\r`); `after` is the byte that follows, if
+/// known (a final `\r` then counts only when `after` is not `\n`).
+fn count_breaks(bytes: &[u8], after: Option<u8>) -> u64 {
+    let newlines = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_returns = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| match bytes.get(i + 1) {
+            Some(&next) => next != b'\n',
+            None => after.is_none_or(|a| a != b'\n'),
+        })
+        .count();
+    (newlines + lone_returns) as u64
+}
+
+/// The first line break in `raw`: where it starts and where the next line starts.
+fn next_break(raw: &[u8]) -> Option<(usize, usize)> {
+    let i = memchr::memchr2(b'\n', b'\r', raw)?;
+    let len = if raw[i] == b'\r' && raw.get(i + 1) == Some(&b'\n') {
+        2
+    } else {
+        1
+    };
+    Some((i, i + len))
+}
+
+/// The lines of `raw`, split at every line break.
+fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(raw);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match next_break(text) {
+            Some((at, after)) => {
+                rest = Some(&text[after..]);
+                Some(&text[..at])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
 }
 
 /// Skips the input up to and including the next line break (bounded memory); true if one
@@ -756,6 +809,14 @@ mod tests {
         assert_eq!(malformed[0], (3, Malformed::TooLong));
         assert_eq!(count, 1 + 200_000);
         assert!(record.as_slice().len() < 100);
+    }
+
+    #[test]
+    fn lines_end_with_lf_crlf_or_a_lone_cr() {
+        let (rows, empty) = read("id,bp\rP1,120\r\rP2,130\r\nP3,140\n\nP4,1");
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, [2, 4, 5, 7]);
+        assert_eq!(empty.lines, [3, 6]);
     }
 
     #[test]
