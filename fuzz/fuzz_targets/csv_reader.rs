@@ -15,7 +15,13 @@ fuzz_target!(|data: &[u8]| {
         Ok(false) | Err(_) => return,
     }
     let header_len = record.len();
-    let lines = 1 + memchr::memchr_iter(b'\n', data).count() as u64;
+    // Physical lines, ended by LF, CRLF or a lone CR (as for the csv crate).
+    let lone_cr = data
+        .windows(2)
+        .filter(|w| w[0] == b'\r' && w[1] != b'\n')
+        .count()
+        + usize::from(data.last() == Some(&b'\r'));
+    let lines = 1 + (memchr::memchr_iter(b'\n', data).count() + lone_cr) as u64;
     let mut rows: Vec<Vec<Vec<u8>>> = Vec::new();
     let mut previous = 1;
     let mut malformed = 0;
