@@ -12,9 +12,13 @@
 # Memory is also measured on the same file without its id column, where nothing at all grows
 # with the row count (the duplicate-id pre-scan keeps 8 bytes per row with an id).
 #
+# With BASE_BIN set to another ketascreen binary (e.g. one built from an older commit in its
+# own worktree), that binary is timed too, interleaved in the same loop (csv-base,
+# ndjson-base), and each format's ratio to it is printed ("x base").
+#
 # Usage: bench/batch.sh [ROWS...]        default: 100000 1000000
 # Env:   RUNS (default 5), BENCH_DIR (default target/bench),
-#        KETASCREEN_THREADS (screening threads, default one per CPU)
+#        KETASCREEN_THREADS (screening threads, default one per CPU), BIN, BASE_BIN
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +28,12 @@ runs=${RUNS:-5}
 dir=${BENCH_DIR:-target/bench}
 mkdir -p "$dir"
 
-cargo build --release --quiet --bin ketascreen --example gen_intake --example parse_floor
-bin=target/release/ketascreen
+# BIN: time this binary instead of building target/release/ketascreen (the examples are
+# still taken from target/release/examples, built if missing).
+if [ -z "${BIN:-}" ] || [ ! -x target/release/examples/parse_floor ]; then
+    cargo build --release --quiet --bin ketascreen --example gen_intake --example parse_floor
+fi
+bin=${BIN:-target/release/ketascreen}
 gen=target/release/examples/gen_intake
 floor=target/release/examples/parse_floor
 [ -x /usr/bin/time ] || { echo "bench/batch.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -59,12 +67,16 @@ for rows in "${rows_list[@]}"; do
     noid="$dir/intake-$rows-noid.csv"
     [ -s "$file" ] || "$gen" "$rows" > "$file"
     [ -s "$noid" ] || "$gen" "$rows" --no-id > "$noid"
-    rm -f "$dir"/{floor,csv,ndjson,csv-noid,ndjson-noid}.times
+    rm -f "$dir"/{floor,csv,ndjson,csv-noid,ndjson-noid,csv-base,ndjson-base}.times
     "$floor" "$file" > /dev/null # warm the page cache
     for _ in $(seq "$runs"); do
         measure floor "$floor" "$file"
         measure csv "$bin" batch "$file" --format csv
         measure ndjson "$bin" batch "$file" --format ndjson
+        if [ -n "${BASE_BIN:-}" ]; then
+            measure csv-base "$BASE_BIN" batch "$file" --format csv
+            measure ndjson-base "$BASE_BIN" batch "$file" --format ndjson
+        fi
     done
     measure csv-noid "$bin" batch "$noid" --format csv
     measure ndjson-noid "$bin" batch "$noid" --format ndjson
@@ -75,6 +87,15 @@ for rows in "${rows_list[@]}"; do
             "$wall" "$best" "$cpu" "$(awk "BEGIN { print $wall / $f_wall }")" \
             "$(awk "BEGIN { print $cpu / $f_cpu }")" "$(awk "BEGIN { print $rss / 1024 }")"
     done
+    if [ -n "${BASE_BIN:-}" ]; then
+        for name in csv ndjson; do
+            read -r wall _ cpu rss < <(stats "$name")
+            read -r bwall _ bcpu brss < <(stats "$name-base")
+            printf '%-9s %-12s base wall %.3fs cpu %.3fs rss %.1f MB; x base: wall %.2fx cpu %.2fx\n' \
+                "$rows" "$name" "$bwall" "$bcpu" "$(awk "BEGIN { print $brss / 1024 }")" \
+                "$(awk "BEGIN { print $wall / $bwall }")" "$(awk "BEGIN { print $cpu / $bcpu }")"
+        done
+    fi
     for name in csv-noid ndjson-noid; do
         read -r _ _ _ rss < <(stats "$name")
         printf '%-9s %-12s %58.1f MB\n' "$rows" "$name" "$(awk "BEGIN { print $rss / 1024 }")"

@@ -26,18 +26,6 @@ impl Value {
             question,
         }
     }
-
-    /// The answer as JSON: numbers as numbers, yes/no and choices as their words.
-    pub fn to_json(&self, question: &Question) -> serde_json::Value {
-        match self {
-            Value::Integer(n) => serde_json::Value::from(*n),
-            Value::Number(x) => serde_json::Number::from_f64(*x)
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            Value::Text(t) => serde_json::Value::String(t.clone()),
-            _ => serde_json::Value::String(self.display(question).to_string()),
-        }
-    }
 }
 
 struct DisplayValue<'a> {
@@ -70,7 +58,8 @@ pub struct InvalidValue {
     pub message: String,
 }
 
-fn invalid(message: impl Into<String>) -> InvalidValue {
+/// An `InvalidValue` with this message.
+pub fn invalid(message: impl Into<String>) -> InvalidValue {
     InvalidValue {
         message: message.into(),
     }
@@ -134,7 +123,8 @@ fn yes_no_trimmed(t: &str) -> Option<bool> {
     }
 }
 
-fn expected(question: &Question) -> String {
+/// What a question accepts, for messages: "expected yes or no".
+pub fn expected(question: &Question) -> String {
     match &question.kind {
         Kind::YesNo => "expected yes or no (y/n, true/false, 1/0)".to_string(),
         Kind::Integer { .. } => match question.bounds_text() {
@@ -309,38 +299,50 @@ fn whole_from_parts(t: &str) -> Option<i64> {
     Some(if negative { -n } else { n })
 }
 
-/// Parses a JSON (or YAML, through JSON) value for this question. `Ok(None)` means unanswered.
-pub fn parse_json(
-    question: &Question,
-    raw: &serde_json::Value,
-) -> Result<Option<Value>, InvalidValue> {
-    use serde_json::Value as J;
-    match raw {
-        J::Null => Ok(None),
-        J::String(s) => parse_text(question, s),
-        J::Bool(b) => match question.kind {
-            Kind::YesNo => Ok(Some(Value::YesNo(*b))),
-            Kind::Text => Ok(Some(Value::Text(b.to_string()))),
-            _ => Err(invalid(format!(
-                "{b} is not valid here: {}",
-                expected(question)
-            ))),
-        },
-        J::Number(n) => match question.kind {
-            Kind::YesNo => match n.as_i64() {
-                Some(1) => Ok(Some(Value::YesNo(true))),
-                Some(0) => Ok(Some(Value::YesNo(false))),
-                _ => Err(invalid(format!(
-                    "{n} is not valid here: {}",
-                    expected(question)
-                ))),
-            },
-            _ => parse_text(question, &n.to_string()),
-        },
-        J::Array(_) | J::Object(_) => Err(invalid(format!(
-            "a list or object is not valid here: {}",
-            expected(question)
-        ))),
+/// What one question is for one patient once skip logic has run — the one type for
+/// answered / unanswered / skipped. Conditions read `Seen<&Value>`; a verdict's reasons keep
+/// `Seen<Value>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Seen<V> {
+    Answered(V),
+    Unanswered,
+    /// Not applicable: its `ask_if` is false.
+    Skipped,
+}
+
+impl<V> Seen<V> {
+    pub fn is_skipped(&self) -> bool {
+        matches!(self, Seen::Skipped)
+    }
+
+    /// "answered", "unanswered" or "skipped".
+    pub fn state(&self) -> &'static str {
+        match self {
+            Seen::Answered(_) => "answered",
+            Seen::Unanswered => "unanswered",
+            Seen::Skipped => "skipped",
+        }
+    }
+}
+
+impl Seen<&Value> {
+    /// An owned copy, for keeping beyond the answers.
+    pub fn cloned(self) -> Seen<Value> {
+        match self {
+            Seen::Answered(v) => Seen::Answered(v.clone()),
+            Seen::Unanswered => Seen::Unanswered,
+            Seen::Skipped => Seen::Skipped,
+        }
+    }
+}
+
+impl Seen<Value> {
+    pub fn as_ref(&self) -> Seen<&Value> {
+        match self {
+            Seen::Answered(v) => Seen::Answered(v),
+            Seen::Unanswered => Seen::Unanswered,
+            Seen::Skipped => Seen::Skipped,
+        }
     }
 }
 
@@ -467,15 +469,6 @@ mod tests {
         assert_eq!(parse_yes_no("\u{b}no\t"), Some(false));
         assert!(is_unknown_word(" Unknown\r\n"));
         assert!(!is_unknown_word("no"));
-        assert_eq!(
-            parse_json(&q, &serde_json::json!(true)),
-            Ok(Some(Value::YesNo(true)))
-        );
-        assert_eq!(
-            parse_json(&q, &serde_json::json!(0)),
-            Ok(Some(Value::YesNo(false)))
-        );
-        assert!(parse_json(&q, &serde_json::json!(2)).is_err());
     }
 
     #[test]
@@ -496,11 +489,6 @@ mod tests {
         assert_eq!(
             parse_text(&q, "146.5").map_err(|e| e.message),
             Err("expected a whole number between 50 and 300 mmHg".to_string())
-        );
-        assert!(parse_json(&q, &serde_json::json!(true)).is_err());
-        assert_eq!(
-            parse_json(&q, &serde_json::json!(146)),
-            Ok(Some(Value::Integer(146)))
         );
     }
 

@@ -2,64 +2,20 @@
 //! format, terminal or not — decided once, up front), runs the command, and writes results to
 //! stdout and messages to stderr. Returns the exit status; errors go back to `main`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{CheckArgs, Cli, Command, FormatArg};
-use crate::engine::evaluate;
+use crate::cli::{CheckArgs, Cli, Command};
+use crate::engine;
 use crate::output::{self, Format, Record};
 use crate::patient;
-use crate::ruleset::{self, LoadError, Ruleset};
+use crate::ruleset::Ruleset;
 use crate::toolkit;
 
-/// Bad usage, reported with exit status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// What the process learnt about its surroundings, once.
-#[derive(Debug, Clone, Copy)]
-pub struct Terminal {
-    pub stdin: bool,
-    pub stdout: bool,
-    pub stderr: bool,
-}
-
-impl Terminal {
-    pub fn detect() -> Self {
-        Terminal {
-            stdin: std::io::stdin().is_terminal(),
-            stdout: std::io::stdout().is_terminal(),
-            stderr: std::io::stderr().is_terminal(),
-        }
-    }
-}
-
-/// Loads the ruleset named by `--rules`/`KETASCREEN_RULES`, or the built-in one.
-pub fn load_ruleset(path: Option<&Path>) -> Result<Ruleset, LoadError> {
-    match path {
-        Some(p) => ruleset::load_file(p),
-        None => ruleset::builtin(),
-    }
-}
-
-pub fn format_of(
-    arg: Option<FormatArg>,
-    stdout_is_terminal: bool,
-    piped_default: Format,
-) -> Format {
-    match arg {
-        Some(FormatArg::Table) => Format::Table,
-        Some(FormatArg::Json) => Format::Json,
-        Some(FormatArg::Ndjson) => Format::Ndjson,
-        Some(FormatArg::Csv) => Format::Csv,
-        None if stdout_is_terminal => Format::Table,
-        None => piped_default,
-    }
-}
+use crate::front::{format_of, load_ruleset, Terminal, UsageError};
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -79,7 +35,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Batch(args)) => crate::batch::command::run(cli.rules.as_deref(), args, term),
+        Some(Command::Batch(args)) => crate::batch::command::run(
+            cli.rules.as_deref(),
+            crate::batch::command::Options {
+                file: args.file,
+                format: args.format.map(Format::from),
+                output: args.output,
+                map: args.map,
+                id_column: args.id_column,
+                delimiter: args.delimiter,
+                strict: args.strict,
+            },
+            term,
+        ),
         Some(Command::Interview(args)) => crate::interview::run(
             crate::interview::Options {
                 rules: cli.rules,
@@ -132,7 +100,7 @@ fn shown(file: &str) -> &str {
 }
 
 fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCode> {
-    let format = format_of(args.format, term.stdout, Format::Json);
+    let format = format_of(args.format.map(Format::from), term.stdout, Format::Json);
     if args.explain && format == Format::Csv {
         return Err(UsageError(
             "--explain works with --format table, json or ndjson, not csv".into(),
@@ -156,7 +124,12 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
             ruleset.id
         );
     }
-    let verdict = evaluate(&ruleset, &patient.answers);
+    let (verdict, explanation) = if args.explain {
+        let (verdict, explanation) = engine::explain(&ruleset, &patient.answers);
+        (verdict, Some(explanation))
+    } else {
+        (engine::evaluate(&ruleset, &patient.answers), None)
+    };
     let record = Record {
         id: patient.id,
         row: None,
@@ -164,11 +137,11 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
         errors: patient.errors,
     };
     let mut out = std::io::stdout().lock();
-    if args.explain {
+    if let Some(explanation) = &explanation {
         output::explain::write(
             &mut out,
             &ruleset,
-            &patient.answers,
+            explanation,
             &record,
             format,
             output::color_allowed(term.stdout),

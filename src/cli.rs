@@ -57,6 +57,17 @@ pub enum FormatArg {
     Csv,
 }
 
+impl From<FormatArg> for crate::output::Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Table => Self::Table,
+            FormatArg::Json => Self::Json,
+            FormatArg::Ndjson => Self::Ndjson,
+            FormatArg::Csv => Self::Csv,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Answers file (JSON or YAML); `-` reads stdin.
@@ -196,7 +207,7 @@ pub fn write_man_pages(dir: &Path) -> std::io::Result<()> {
     collect(cmd, &mut pages)?;
     let taken: Vec<String> = pages
         .iter()
-        .filter(|(name, _)| crate::files::exists(&dir.join(name)))
+        .filter(|(name, _)| crate::front::exists(&dir.join(name)))
         .map(|(name, _)| name.clone())
         .collect();
     if !taken.is_empty() {
@@ -211,7 +222,7 @@ pub fn write_man_pages(dir: &Path) -> std::io::Result<()> {
     }
     for (name, page) in pages {
         let path = dir.join(&name);
-        crate::files::create_new(&path, &page)
+        crate::front::create_new(&path, &page)
             .map_err(|e| std::io::Error::new(e.kind(), format!("{name}: {e}")))?;
     }
     Ok(())

@@ -1,15 +1,15 @@
 //! The decision: `evaluate(&Ruleset, &Answers) -> Verdict`. Pure — no I/O, no printing, no
-//! prompts — so the interview, `check` and `batch` all decide the same way. It applies skip
-//! logic, evaluates every rule in three-valued logic, and ranks the outcome:
-//! ineligible > incomplete > review > eligible, with `urgent` beside it. `evaluate_with`
-//! decides the same way while reusing buffers, for loops over many patients.
+//! prompts — so the interview, `check`, `rules test` and `batch` all decide the same way. It
+//! applies skip logic, evaluates every rule in three-valued logic (`Cond::walk`, the one
+//! evaluator), and ranks the outcome: ineligible > incomplete > review > eligible, with
+//! `urgent` beside it. `explain` decides the same way with a recorder switched on, and returns
+//! the trace of every rule and `ask_if` beside the verdict (renderers only render it).
 
 use std::fmt;
 
-use crate::answers::{Answers, Value};
-use crate::expr::{Cell, Field, Simple, Truth};
+use crate::answers::{Answers, Seen, Value};
+use crate::expr::{Recorder, Trace, Truth, Watch};
 use crate::ruleset::{Piece, Ruleset, Severity, Slot};
-
 /// The screening outcome, in precedence order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -47,14 +47,6 @@ impl fmt::Display for Status {
     }
 }
 
-/// What a rule saw of one question.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Seen {
-    Answered(Value),
-    Unanswered,
-    Skipped,
-}
-
 /// A rule that fired.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reason {
@@ -65,7 +57,7 @@ pub struct Reason {
     /// The rule's message with the answers filled in.
     pub message: String,
     /// Every question the rule reads, with what it saw.
-    pub answers: Vec<(Slot, Seen)>,
+    pub answers: Vec<(Slot, Seen<Value>)>,
 }
 
 /// An exclude or review rule that could not be decided, and the unanswered questions that
@@ -102,227 +94,189 @@ impl Verdict {
     }
 }
 
+/// One rule, traced.
+#[derive(Debug, Clone)]
+pub struct RuleTrace<'a> {
+    /// Index into `Ruleset::rules`.
+    pub rule: usize,
+    pub trace: Trace<'a>,
+    /// For an undecided rule: the unanswered questions that would decide it (for an exclude
+    /// or review rule, as in the verdict's `missing`).
+    pub needs: Vec<Slot>,
+}
+
+/// One question's `ask_if`, traced.
+#[derive(Debug, Clone)]
+pub struct AskIfTrace<'a> {
+    pub slot: Slot,
+    pub trace: Trace<'a>,
+}
+
+/// Every rule and every `ask_if`, traced for one patient by the evaluation that decided the
+/// verdict.
+#[derive(Debug, Clone)]
+pub struct Explanation<'a> {
+    pub rules: Vec<RuleTrace<'a>>,
+    pub ask_if: Vec<AskIfTrace<'a>>,
+    /// What each question was for this patient, by slot.
+    pub seen: Vec<Seen<&'a Value>>,
+}
+
 /// What each question is for this patient once skip logic has run, indexed by slot.
 ///
 /// A question whose `ask_if` is unknown (it reads an unanswered question) is itself unknown,
 /// even if answered: whether its answer applies is not yet known. This keeps the logic
 /// monotone — answering a question can only settle unknowns, never overturn a decided rule.
-pub fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
-    let mut fields = vec![Field::Unanswered; ruleset.questions.len()];
-    for &slot in &ruleset.ask_order {
-        let asked = match &ruleset.questions[slot].ask_if {
-            Some(cond) => cond.eval(&fields),
-            None => Truth::True,
-        };
-        fields[slot] = match (asked, answers.get(slot)) {
-            (Truth::False, _) => Field::Skipped,
-            (Truth::True, Some(value)) => Field::Answered(value),
-            _ => Field::Unanswered,
-        };
+pub fn seen<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> Vec<Seen<&'a Value>> {
+    skip_logic(ruleset, answers, &mut |_, _: ()| {})
+}
+
+/// `seen`, telling `keep` each `ask_if`'s watcher after it is walked.
+fn skip_logic<'a, W: Watch<'a> + Default>(
+    ruleset: &'a Ruleset,
+    answers: &'a Answers,
+    keep: &mut impl FnMut(Slot, W),
+) -> Vec<Seen<&'a Value>> {
+    let mut seen: Vec<Seen<&Value>> = (0..ruleset.questions.len())
+        .map(|slot| answers.get(slot).map_or(Seen::Unanswered, Seen::Answered))
+        .collect();
+    // `guarded` lists the questions with an `ask_if` in ask order, so each sees the questions
+    // it reads already settled.
+    for &slot in ruleset.guarded() {
+        if let Some(cond) = &ruleset.questions[slot].ask_if {
+            let mut watch = W::default();
+            match cond.walk(&seen, &mut watch) {
+                Truth::False => seen[slot] = Seen::Skipped,
+                Truth::Unknown => seen[slot] = Seen::Unanswered,
+                Truth::True => {}
+            }
+            keep(slot, watch);
+        }
     }
-    fields
+    seen
 }
 
 /// Decides one patient.
 pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
-    let mut scratch = Scratch::default();
-    evaluate_with(ruleset, answers, &mut scratch);
-    scratch.verdict
+    let seen = seen(ruleset, answers);
+    decide(ruleset, answers, &seen, &mut |_, _: (), _| {})
 }
 
-/// Buffers kept between decisions when many patients are decided one after another (the
-/// batch loop): the verdict itself, every question as a condition reads it (`expr::Cell`), the
-/// fired and undecided rules and spare reasons. Once they have grown to fit, deciding a patient
-/// allocates nothing beyond what a fired rule's answers need (a text answer is cloned).
-#[derive(Debug)]
-pub struct Scratch {
-    verdict: Verdict,
-    /// Every question as rule conditions read it, skip logic applied.
-    cells: Vec<Cell>,
-    /// Fired rules by severity (exclude, review, note), in ruleset order.
-    fired: [Vec<usize>; 3],
-    /// Undecided exclude and review rules, in ruleset order.
-    undecided: Vec<usize>,
-    spare_reasons: Vec<Reason>,
-    spare_missing: Vec<Missing>,
-    detail: Detail,
-    /// Each rule's condition as a `Simple` where it is one, for the ruleset named by
-    /// `plan_for` (its id and the hash of its file: the same bytes compile the same way).
-    simple: Vec<Option<Simple>>,
-    plan_for: (String, String),
-}
-
-/// How much of each reason `evaluate_with` writes out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Detail {
-    /// Everything, exactly as `evaluate`.
-    #[default]
-    Full,
-    /// Reasons without their filled-in `message` and read `answers` (both left empty), for
-    /// outputs that show only rule ids; everything else — status, urgent, which rules fired,
-    /// missing, skipped — exactly as `evaluate`.
-    Outline,
-}
-
-impl Scratch {
-    /// Buffers for deciding with the given detail.
-    pub fn with_detail(detail: Detail) -> Self {
-        Scratch {
-            detail,
-            ..Scratch::default()
+/// Decides one patient exactly as `evaluate` does, keeping the trace of every rule and
+/// `ask_if` (for `--explain` and failing rule cases).
+pub fn explain<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> (Verdict, Explanation<'a>) {
+    let mut ask_if = Vec::new();
+    let seen = skip_logic(ruleset, answers, &mut |slot, recorder: Recorder<'a>| {
+        if let Some(trace) = recorder.finish() {
+            ask_if.push(AskIfTrace { slot, trace });
+        }
+    });
+    ask_if.sort_by_key(|a| a.slot);
+    let mut rules = Vec::new();
+    let verdict = decide(
+        ruleset,
+        answers,
+        &seen,
+        &mut |rule, recorder: Recorder<'a>, _| {
+            if let Some(trace) = recorder.finish() {
+                rules.push(RuleTrace {
+                    rule,
+                    trace,
+                    needs: Vec::new(),
+                });
+            }
+        },
+    );
+    for rt in &mut rules {
+        if rt.trace.truth == Truth::Unknown {
+            rt.needs = match verdict.missing.iter().find(|m| m.rule == rt.rule) {
+                Some(m) => m.questions.clone(),
+                None => {
+                    let mut needs = Vec::new();
+                    ruleset.rules[rt.rule].when.undecided_by(&seen, &mut needs);
+                    needs
+                }
+            };
         }
     }
-}
-
-impl Default for Scratch {
-    fn default() -> Self {
-        Scratch {
-            verdict: Verdict {
-                status: Status::Incomplete,
-                urgent: false,
-                reasons: Vec::new(),
-                missing: Vec::new(),
-                skipped: Vec::new(),
-            },
-            cells: Vec::new(),
-            fired: Default::default(),
-            undecided: Vec::new(),
-            spare_reasons: Vec::new(),
-            spare_missing: Vec::new(),
-            detail: Detail::Full,
-            simple: Vec::new(),
-            plan_for: (String::new(), String::new()),
-        }
-    }
-}
-
-/// Decides one patient exactly as `evaluate` does, reusing `scratch`'s buffers. The verdict
-/// borrowed back is overwritten by the next call.
-pub fn evaluate_with<'s>(
-    ruleset: &Ruleset,
-    answers: &Answers,
-    scratch: &'s mut Scratch,
-) -> &'s Verdict {
-    let Scratch {
+    (
         verdict,
-        cells,
-        fired,
-        undecided,
-        spare_reasons,
-        spare_missing,
-        detail,
-        simple,
-        plan_for,
-    } = scratch;
-    if simple.len() != ruleset.rules.len()
-        || plan_for.1 != ruleset.sha256
-        || plan_for.0 != ruleset.id
-    {
-        *simple = ruleset.rules.iter().map(|r| Simple::of(&r.when)).collect();
-        *plan_for = (ruleset.id.clone(), ruleset.sha256.clone());
-    }
-    fill_cells(ruleset, answers, cells);
-    // What a question is for this patient, as messages and reasons show it.
-    // An answer held back by an unknown `ask_if` reads as unanswered, as its cell does.
-    let field = |slot: Slot| -> Field<'_> {
-        let cell = cells[slot];
-        if cell.is_skipped() {
-            Field::Skipped
-        } else if cell.is_unanswered() {
-            Field::Unanswered
-        } else {
-            answers.get(slot).map_or(Field::Unanswered, Field::Answered)
-        }
-    };
-    spare_reasons.append(&mut verdict.reasons);
-    spare_missing.append(&mut verdict.missing);
+        Explanation {
+            rules,
+            ask_if,
+            seen,
+        },
+    )
+}
 
-    fired.iter_mut().for_each(Vec::clear);
-    undecided.clear();
-    for (index, (rule, simple)) in ruleset.rules.iter().zip(simple.iter()).enumerate() {
-        let truth = match simple {
-            Some(simple) => simple.eval(cells),
-            None => rule.when.eval_cells(cells),
-        };
+/// The one decision: every rule walked once over `seen`, each rule's watcher handed to `keep`.
+fn decide<'a, W: Watch<'a> + Default>(
+    ruleset: &'a Ruleset,
+    answers: &Answers,
+    seen: &[Seen<&'a Value>],
+    keep: &mut impl FnMut(usize, W, Truth),
+) -> Verdict {
+    // Fired rules by severity (exclude, review, note), in ruleset order.
+    let mut fired: [Vec<usize>; 3] = Default::default();
+    let mut missing = Vec::new();
+    for (index, rule) in ruleset.rules.iter().enumerate() {
+        let mut watch = W::default();
+        let truth = rule.when.walk(seen, &mut watch);
+        keep(index, watch, truth);
         match truth {
             Truth::True => fired[rule.severity as usize].push(index),
-            Truth::Unknown if rule.severity != Severity::Note => undecided.push(index),
+            Truth::Unknown if rule.severity != Severity::Note => {
+                let mut questions = Vec::new();
+                rule.when.undecided_by(seen, &mut questions);
+                add_unknown_ask_if(ruleset, answers, seen, &mut questions);
+                missing.push(Missing {
+                    rule: index,
+                    questions,
+                });
+            }
             _ => {}
         }
     }
-    // Fired rules ranked exclude, then review, then note; ruleset order within each.
-    for &index in fired.iter().flatten() {
-        let rule = &ruleset.rules[index];
-        let mut reason = spare_reasons.pop().unwrap_or_else(|| Reason {
-            rule: index,
-            severity: rule.severity,
-            urgent: false,
-            message: String::new(),
-            answers: Vec::new(),
-        });
-        reason.rule = index;
-        reason.severity = rule.severity;
-        reason.urgent = rule.urgent;
-        reason.message.clear();
-        reason.answers.clear();
-        if *detail == Detail::Full {
-            fill(ruleset, &rule.message, &field, &mut reason.message);
-            reason
-                .answers
-                .extend(rule.reads.iter().map(|&slot| (slot, seen(field(slot)))));
-        }
-        verdict.reasons.push(reason);
-    }
-    for &index in undecided.iter() {
-        let mut missing = spare_missing.pop().unwrap_or_else(|| Missing {
-            rule: index,
-            questions: Vec::new(),
-        });
-        missing.rule = index;
-        missing.questions.clear();
-        ruleset.rules[index]
-            .when
-            .undecided_by_cells(cells, &mut missing.questions);
-        add_unknown_ask_if(ruleset, answers, cells, &mut missing.questions);
-        verdict.missing.push(missing);
-    }
-
-    verdict.status = if !fired[Severity::Exclude as usize].is_empty() {
+    let reasons: Vec<Reason> = fired
+        .iter()
+        .flatten()
+        .map(|&index| {
+            let rule = &ruleset.rules[index];
+            Reason {
+                rule: index,
+                severity: rule.severity,
+                urgent: rule.urgent,
+                message: fill(ruleset, &rule.message, seen),
+                answers: rule
+                    .reads
+                    .iter()
+                    .map(|&slot| (slot, seen[slot].cloned()))
+                    .collect(),
+            }
+        })
+        .collect();
+    let status = if !fired[Severity::Exclude as usize].is_empty() {
         Status::Ineligible
-    } else if !verdict.missing.is_empty() {
+    } else if !missing.is_empty() {
         Status::Incomplete
     } else if !fired[Severity::Review as usize].is_empty() {
         Status::Review
     } else {
         Status::Eligible
     };
-    verdict.urgent = verdict.reasons.iter().any(|r| r.urgent);
-    verdict.skipped.clear();
-    verdict.skipped.extend(
-        ruleset
-            .guarded()
-            .iter()
-            .copied()
-            .filter(|&s| cells[s].is_skipped()),
-    );
-    verdict.skipped.sort_unstable();
-    verdict
-}
-
-/// The cells of every question once skip logic has run, as `fields` gives them: skipped when
-/// the `ask_if` is false, unanswered (held back) while it is unknown. `guarded` lists the
-/// questions with an `ask_if` in ask order, so each sees the questions it reads settled.
-fn fill_cells(ruleset: &Ruleset, answers: &Answers, cells: &mut Vec<Cell>) {
-    cells.clear();
-    cells.extend((0..ruleset.questions.len()).map(|slot| Cell::of_answer(answers.get(slot))));
-    for &slot in ruleset.guarded() {
-        if let Some(cond) = &ruleset.questions[slot].ask_if {
-            match cond.eval_cells(cells) {
-                Truth::False => cells[slot] = Cell::SKIPPED,
-                Truth::Unknown => cells[slot] = Cell::UNANSWERED,
-                Truth::True => {}
-            }
-        }
+    let mut skipped: Vec<Slot> = ruleset
+        .guarded()
+        .iter()
+        .copied()
+        .filter(|&s| seen[s].is_skipped())
+        .collect();
+    skipped.sort_unstable();
+    Verdict {
+        status,
+        urgent: reasons.iter().any(|r| r.urgent),
+        reasons,
+        missing,
+        skipped,
     }
 }
 
@@ -331,46 +285,36 @@ fn fill_cells(ruleset: &Ruleset, answers: &Answers, cells: &mut Vec<Cell>) {
 fn add_unknown_ask_if(
     ruleset: &Ruleset,
     answers: &Answers,
-    cells: &[Cell],
+    seen: &[Seen<&Value>],
     questions: &mut Vec<Slot>,
 ) {
     let mut i = 0;
     while i < questions.len() {
         if let Some(cond) = &ruleset.questions[questions[i]].ask_if {
-            cond.undecided_by_cells(cells, questions);
+            cond.undecided_by(seen, questions);
         }
         i += 1;
     }
     questions.retain(|&slot| answers.get(slot).is_none());
 }
 
-fn seen(field: Field<'_>) -> Seen {
-    match field {
-        Field::Answered(v) => Seen::Answered(v.clone()),
-        Field::Unanswered => Seen::Unanswered,
-        Field::Skipped => Seen::Skipped,
-    }
-}
-
-fn fill<'a>(
-    ruleset: &Ruleset,
-    pieces: &[Piece],
-    field: &impl Fn(Slot) -> Field<'a>,
-    out: &mut String,
-) {
+/// A rule's message with the answers filled in.
+fn fill(ruleset: &Ruleset, pieces: &[Piece], seen: &[Seen<&Value>]) -> String {
     use std::fmt::Write as _;
+    let mut out = String::new();
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Answer(slot) => match field(*slot) {
-                Field::Answered(v) => {
+            Piece::Answer(slot) => match seen[*slot] {
+                Seen::Answered(v) => {
                     let _ = write!(out, "{}", v.display(&ruleset.questions[*slot]));
                 }
-                Field::Unanswered => out.push_str("(unanswered)"),
-                Field::Skipped => out.push_str("(not applicable)"),
+                Seen::Unanswered => out.push_str("(unanswered)"),
+                Seen::Skipped => out.push_str("(not applicable)"),
             },
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -471,75 +415,22 @@ rules:
         assert_eq!(v.missing.len(), 2);
     }
 
-    #[test]
-    fn reused_scratch_decides_exactly_like_evaluate() {
-        let rs = load_str(RULES, "t.yaml").expect("loads");
-        let patients: [&[(&str, &str)]; 6] = [
-            &[("sbp", "185")],
-            &[("sbp", "150"), ("pregnant", "no"), ("feeding", "yes")],
-            &[("sbp", "120"), ("pregnant", "yes")],
-            &[("sbp", "55"), ("pregnant", "no"), ("feeding", "no")],
-            &[],
-            &[("sbp", "190"), ("pregnant", "no"), ("feeding", "yes")],
-        ];
-        let mut scratch = Scratch::default();
-        // Twice round, so buffers grown by one patient are reused by a smaller one.
-        for values in patients.iter().chain(patients.iter()) {
-            let mut answers = Answers::new(&rs);
-            for (id, raw) in values.iter() {
-                let slot = rs.slot(id).expect("known id");
-                answers.set(
-                    slot,
-                    crate::answers::parse_text(&rs.questions[slot], raw).expect("valid"),
-                );
-            }
-            let fresh = evaluate(&rs, &answers);
-            assert_eq!(
-                evaluate_with(&rs, &answers, &mut scratch),
-                &fresh,
-                "{values:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn outline_leaves_out_only_messages_and_read_answers() {
-        let rs = load_str(RULES, "t.yaml").expect("loads");
-        let mut outline = Scratch::with_detail(Detail::Outline);
-        for values in [&[("sbp", "185")][..], &[("sbp", "150"), ("pregnant", "no")]] {
-            let mut answers = Answers::new(&rs);
-            for (id, raw) in values {
-                let slot = rs.slot(id).expect("known id");
-                answers.set(
-                    slot,
-                    crate::answers::parse_text(&rs.questions[slot], raw).expect("valid"),
-                );
-            }
-            let mut full = evaluate(&rs, &answers);
-            for r in &mut full.reasons {
-                r.message.clear();
-                r.answers.clear();
-            }
-            assert_eq!(evaluate_with(&rs, &answers, &mut outline), &full);
-        }
-    }
-
     /// The engine as it was first written — one `Vec` per patient, conditions evaluated on
     /// fields — kept here as the reference `evaluate` and `evaluate_with` must agree with.
     mod reference {
         use super::super::*;
 
-        fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Field<'a>> {
-            let mut fields = vec![Field::Unanswered; ruleset.questions.len()];
+        fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Seen<&'a Value>> {
+            let mut fields = vec![Seen::<&Value>::Unanswered; ruleset.questions.len()];
             for &slot in &ruleset.ask_order {
                 let asked = match &ruleset.questions[slot].ask_if {
                     Some(cond) => cond.eval(&fields),
                     None => Truth::True,
                 };
                 fields[slot] = match (asked, answers.get(slot)) {
-                    (Truth::False, _) => Field::Skipped,
-                    (Truth::True, Some(value)) => Field::Answered(value),
-                    _ => Field::Unanswered,
+                    (Truth::False, _) => Seen::Skipped,
+                    (Truth::True, Some(value)) => Seen::Answered(value),
+                    _ => Seen::Unanswered,
                 };
             }
             fields
@@ -548,7 +439,7 @@ rules:
         fn add_unknown_ask_if(
             ruleset: &Ruleset,
             answers: &Answers,
-            fields: &[Field<'_>],
+            fields: &[Seen<&Value>],
             questions: &mut Vec<Slot>,
         ) {
             let mut i = 0;
@@ -559,21 +450,21 @@ rules:
                 i += 1;
             }
             questions
-                .retain(|&slot| answers.get(slot).is_none() || fields[slot] != Field::Unanswered);
+                .retain(|&slot| answers.get(slot).is_none() || fields[slot] != Seen::Unanswered);
         }
 
-        fn fill(ruleset: &Ruleset, pieces: &[Piece], fields: &[Field<'_>]) -> String {
+        fn fill(ruleset: &Ruleset, pieces: &[Piece], fields: &[Seen<&Value>]) -> String {
             use std::fmt::Write as _;
             let mut out = String::new();
             for piece in pieces {
                 match piece {
                     Piece::Text(t) => out.push_str(t),
                     Piece::Answer(slot) => match fields[*slot] {
-                        Field::Answered(v) => {
+                        Seen::Answered(v) => {
                             let _ = write!(out, "{}", v.display(&ruleset.questions[*slot]));
                         }
-                        Field::Unanswered => out.push_str("(unanswered)"),
-                        Field::Skipped => out.push_str("(not applicable)"),
+                        Seen::Unanswered => out.push_str("(unanswered)"),
+                        Seen::Skipped => out.push_str("(not applicable)"),
                     },
                 }
             }
@@ -594,7 +485,7 @@ rules:
                         answers: rule
                             .reads
                             .iter()
-                            .map(|&slot| (slot, seen(fields[slot])))
+                            .map(|&slot| (slot, fields[slot].cloned()))
                             .collect(),
                     }),
                     Truth::Unknown if rule.severity != Severity::Note => {
@@ -621,7 +512,7 @@ rules:
                 Status::Eligible
             };
             let skipped = (0..fields.len())
-                .filter(|&s| fields[s] == Field::Skipped)
+                .filter(|&s| fields[s] == Seen::Skipped)
                 .collect();
             Verdict {
                 status,
@@ -634,15 +525,16 @@ rules:
     }
 
     /// Random answers for the shipped rulesets — every question answered, unanswered, or (for
-    /// a yes/no) either way — decided by the reference engine, `evaluate`, and one reused
-    /// `Scratch`: all three agree exactly.
+    /// a yes/no) either way — decided by the reference engine, `evaluate` and `explain`: all
+    /// three agree exactly.
     #[test]
     fn agrees_with_the_reference_engine_on_the_shipped_rulesets() {
-        let clinic = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("examples")
-            .join("clinic-ruleset.yaml");
         agree_with_reference(&crate::ruleset::builtin().expect("built-in ruleset loads"));
-        agree_with_reference(&crate::ruleset::load_file(&clinic).expect("example loads"));
+        let clinic = include_str!("../examples/clinic-ruleset.yaml");
+        agree_with_reference(
+            &crate::ruleset::load_str(clinic, "examples/clinic-ruleset.yaml")
+                .expect("example loads"),
+        );
     }
 
     fn agree_with_reference(rs: &Ruleset) {
@@ -654,7 +546,6 @@ rules:
             seed ^= seed << 17;
             seed % n
         };
-        let mut scratch = Scratch::default();
         for _ in 0..20_000 {
             let mut answers = Answers::new(rs);
             // Mostly the harmless answer, sometimes the risky one, sometimes none.
@@ -679,7 +570,7 @@ rules:
             }
             let expected = reference::evaluate(rs, &answers);
             assert_eq!(evaluate(rs, &answers), expected);
-            assert_eq!(evaluate_with(rs, &answers, &mut scratch), &expected);
+            assert_eq!(explain(rs, &answers).0, expected);
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod cases;
 pub mod cli;
 pub mod engine;
 pub mod expr;
-pub mod files;
+pub mod front;
 pub mod interview;
 pub mod output;
 pub mod patient;

@@ -14,7 +14,11 @@ fn main() -> ExitCode {
             // The message may quote input (a file name, a cell): nothing in it reaches the
             // terminal raw.
             eprintln!("ketascreen: {}", escape::lines(&format!("{err:#}")));
-            ExitCode::from(if err.is::<app::UsageError>() { 2 } else { 1 })
+            ExitCode::from(if err.is::<ketascreen::front::UsageError>() {
+                2
+            } else {
+                1
+            })
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use serde_json::Value as Json;
 
-use crate::answers::{self, Answers, InputError};
-use crate::ruleset::Ruleset;
+use crate::answers::{self, Answers, InputError, InvalidValue, Value};
+use crate::ruleset::{Kind, Question, Ruleset};
 
 /// Keys that carry the patient's identifier rather than an answer.
 pub const ID_KEYS: [&str; 2] = ["id", "patient_id"];
@@ -337,7 +337,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
             continue;
         }
         given_as[slot] = Some(key);
-        match answers::parse_json(question, raw) {
+        match parse_json(question, raw) {
             Ok(value) => patient.answers.set(slot, value),
             Err(e) => patient.errors.push(InputError {
                 question: question.id.clone(),
@@ -347,4 +347,78 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
         }
     }
     Ok(patient)
+}
+
+/// Parses a JSON (or YAML, through JSON) value for this question. `Ok(None)` means unanswered.
+fn parse_json(question: &Question, raw: &serde_json::Value) -> Result<Option<Value>, InvalidValue> {
+    use serde_json::Value as J;
+    match raw {
+        J::Null => Ok(None),
+        J::String(s) => answers::parse_text(question, s),
+        J::Bool(b) => match question.kind {
+            Kind::YesNo => Ok(Some(Value::YesNo(*b))),
+            Kind::Text => Ok(Some(Value::Text(b.to_string()))),
+            _ => Err(answers::invalid(format!(
+                "{b} is not valid here: {}",
+                answers::expected(question)
+            ))),
+        },
+        J::Number(n) => match question.kind {
+            Kind::YesNo => match n.as_i64() {
+                Some(1) => Ok(Some(Value::YesNo(true))),
+                Some(0) => Ok(Some(Value::YesNo(false))),
+                _ => Err(answers::invalid(format!(
+                    "{n} is not valid here: {}",
+                    answers::expected(question)
+                ))),
+            },
+            _ => answers::parse_text(question, &n.to_string()),
+        },
+        J::Array(_) | J::Object(_) => Err(answers::invalid(format!(
+            "a list or object is not valid here: {}",
+            answers::expected(question)
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn question(kind: Kind) -> Question {
+        Question {
+            id: "q".into(),
+            section: "S".into(),
+            text: "?".into(),
+            help: None,
+            kind,
+            unit: Some("mmHg".into()),
+            aliases: vec![],
+            ask_if: None,
+            ask_if_text: None,
+        }
+    }
+
+    #[test]
+    fn json_values_become_answers() {
+        let q = question(Kind::YesNo);
+        assert_eq!(
+            parse_json(&q, &serde_json::json!(true)),
+            Ok(Some(Value::YesNo(true)))
+        );
+        assert_eq!(
+            parse_json(&q, &serde_json::json!(0)),
+            Ok(Some(Value::YesNo(false)))
+        );
+        assert!(parse_json(&q, &serde_json::json!(2)).is_err());
+        let q = question(Kind::Integer {
+            min: Some(50),
+            max: Some(300),
+        });
+        assert!(parse_json(&q, &serde_json::json!(true)).is_err());
+        assert_eq!(
+            parse_json(&q, &serde_json::json!(146)),
+            Ok(Some(Value::Integer(146)))
+        );
+    }
 }

@@ -169,7 +169,7 @@ fn messy() -> Vec<u8> {
     let mut row = clean("P-01");
     set(&mut row, "current_mania", b"yes");
     file.extend(line(&row));
-    // 10: an empty row (every field blank).
+    // Then an empty row (every field blank): not a patient, so no record; stderr names its line.
     file.extend(line(&vec![Vec::new(); HEADER.len()]));
     file
 }
@@ -392,15 +392,6 @@ fn expected_messy(
             none.clone(),
             vec![DUPLICATE_OF_1.to_string()],
         ),
-        (
-            10,
-            Value::Null,
-            "incomplete".into(),
-            false,
-            none.clone(),
-            every_decisive_question(),
-            none,
-        ),
     ]
 }
 
@@ -429,8 +420,9 @@ fn messy_file_gives_one_exact_record_per_row() {
     .run();
     assert_eq!(run.code, 0, "{run:?}");
     let records = ndjson(&run);
-    // Ten data rows in (the quoted line break makes eleven lines), ten records out.
-    assert_eq!(records.len(), 10);
+    // Ten data rows in (the quoted line break makes eleven lines), one of them empty: nine
+    // records out.
+    assert_eq!(records.len(), 9);
     let got: Vec<_> = records.iter().map(brief).collect();
     assert_eq!(got, expected_messy(Some(DUPLICATE_OF_9)));
     // The first record in full: the shape every record has.
@@ -473,11 +465,16 @@ fn stderr_names_ignored_columns_but_never_their_values() {
     let run = ks(["batch".as_ref(), file.as_os_str()]).run();
     assert_eq!(run.code, 0, "{run:?}");
     let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert_eq!(lines.len(), 3, "{}", run.stderr);
     assert_eq!(lines[0], UNMAPPED);
+    // The empty row is no patient, but it is not dropped without a word.
+    assert_eq!(
+        lines[1],
+        "ketascreen: note: 1 empty row skipped (blank or every cell empty: not patients): line 12"
+    );
     assert_eq!(
         summary(&run.stderr),
-        "ketascreen: 10 rows screened: 1 ineligible, 4 incomplete, 1 review, 4 eligible; 1 urgent; 5 rows with input errors"
+        "ketascreen: 9 rows screened: 1 ineligible, 3 incomplete, 1 review, 4 eligible; 1 urgent; 5 rows with input errors"
     );
     for secret in ["Doe", "Jane", "Brien", "Zo", "called twice"] {
         assert!(!run.stderr.contains(secret), "{secret} leaked to stderr");
@@ -537,7 +534,7 @@ fn every_format_carries_the_same_records() {
         vec!["row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset"]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
-    assert_eq!(rows.len(), 10);
+    assert_eq!(rows.len(), 9);
     for (row, record) in rows.iter().zip(&lines) {
         let (number, id, verdict, urgent, reasons, missing, errors) = brief(record);
         assert_eq!(&row[0], number.to_string());
@@ -746,7 +743,7 @@ fn strict_fails_when_any_row_had_errors() {
     let (_dir, file) = file_with("messy.csv", &messy());
     let run = ks(["batch".as_ref(), file.as_os_str(), "--strict".as_ref()]).run();
     assert_eq!(run.code, 1, "{run:?}");
-    assert_eq!(ndjson(&run).len(), 10, "the records are still written");
+    assert_eq!(ndjson(&run).len(), 9, "the records are still written");
     assert_eq!(
         run.stderr.lines().last(),
         Some("ketascreen: error: 5 rows have input errors (--strict)")
@@ -940,7 +937,11 @@ fn threads_give_the_same_bytes_in_the_same_order() {
         .env("KETASCREEN_THREADS", "3")
         .run();
     let records = ndjson(&run);
-    assert_eq!(records.len(), 710);
+    assert_eq!(
+        records.len(),
+        709,
+        "the messy file's nine records and 700 more"
+    );
     for (i, record) in records.iter().enumerate() {
         assert_eq!(record["row"], i as u64 + 1);
     }

@@ -14,3 +14,4 @@ mod lint;
 mod no_loss;
 mod properties;
 mod toolkit;
+mod walls;

@@ -4,7 +4,7 @@
 //! reason traceable to a rule of the ruleset.
 
 use ketascreen::answers::{Answers, Value};
-use ketascreen::engine::{evaluate, fields, Status, Verdict};
+use ketascreen::engine::{evaluate, seen as fields, Status, Verdict};
 use ketascreen::expr::{Cond, Truth};
 use ketascreen::ruleset::{self, Kind, Ruleset, Severity};
 use proptest::prelude::*;
@@ -16,7 +16,8 @@ fn rulesets() -> &'static [Ruleset] {
     LOADED.get_or_init(|| {
         vec![
             ruleset::builtin().expect("built-in loads"),
-            ruleset::load_file(&path("examples/clinic-ruleset.yaml")).expect("example loads"),
+            ketascreen::front::load_ruleset(Some(&path("examples/clinic-ruleset.yaml")))
+                .expect("example loads"),
         ]
     })
 }

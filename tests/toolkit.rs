@@ -9,7 +9,7 @@ use clap::CommandFactory;
 use ketascreen::cases;
 use ketascreen::cli::Cli;
 use ketascreen::engine;
-use ketascreen::expr::explain::trace;
+use ketascreen::expr::trace;
 use ketascreen::ruleset::{self, Ruleset};
 use ketascreen::toolkit::testing::{BUILTIN_CASES, BUILTIN_CASES_NAME};
 
@@ -417,7 +417,7 @@ fn explain_agrees_with_eval_on_every_shipped_case() {
     let file = cases::parse(BUILTIN_CASES, BUILTIN_CASES_NAME).expect("parses");
     let mut checked = 0;
     for outcome in cases::run_all(&rs, &file) {
-        let fields = engine::fields(&rs, &outcome.answers);
+        let fields = engine::seen(&rs, &outcome.answers);
         for rule in &rs.rules {
             assert_eq!(
                 trace(&rule.when, &fields).truth,
@@ -434,11 +434,12 @@ fn explain_agrees_with_eval_on_every_shipped_case() {
             }
         }
         // And the explanation's results are the verdict's: fired rules are the reasons.
-        let ex = ketascreen::output::explain::explain(&rs, &fields, &outcome.verdict);
+        let (verdict, ex) = engine::explain(&rs, &outcome.answers);
+        assert_eq!(verdict, outcome.verdict, "{}", outcome.name);
         let fired: BTreeSet<usize> = ex
             .rules
             .iter()
-            .filter(|r| r.result() == ketascreen::output::explain::RuleResult::Fired)
+            .filter(|r| r.trace.truth == ketascreen::expr::Truth::True)
             .map(|r| r.rule)
             .collect();
         let reasons: BTreeSet<usize> = outcome.verdict.reasons.iter().map(|r| r.rule).collect();

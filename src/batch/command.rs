@@ -1,14 +1,12 @@
-//! The command-line edge of `batch`, part of the app layer: it turns `cli::BatchArgs` into a
-//! plan once (ruleset, delimiter, column mapping, input, destination, format, progress bar),
+//! The front of `batch`: it turns its plain `Options` (filled by `app` from the command line)
+//! into a plan once (ruleset, delimiter, column mapping, input, destination, format, progress bar),
 //! opens the input and the output, tells stderr about the header (ignored columns, questions
 //! with no column), runs the screening loop, and ends with a one-line summary on stderr.
 //! `--output` is written to a temporary file in the same directory, mode 0600, renamed into
 //! place only when the whole batch is written.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::fs::PermissionsExt;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -16,11 +14,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
-use super::scan::{newlines, Splitter};
-use super::{screen, BatchError, Duplicates, Plan, Summary};
-use crate::app::{self, Terminal, UsageError};
-use crate::cli::{BatchArgs, FormatArg};
+use super::reader::RowReader;
+use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
+use crate::front::{self, Destination, Input, Terminal, UsageError};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
 
@@ -44,155 +41,6 @@ fn threads() -> usize {
         .clamp(1, 8)
 }
 
-/// Where the rows come from.
-enum Input {
-    File { path: PathBuf, file: File },
-    Stdin,
-}
-
-impl Input {
-    fn open(name: &str, term: Terminal) -> Result<Input> {
-        if name == "-" {
-            if term.stdin {
-                return Err(UsageError(
-                    "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')"
-                        .into(),
-                )
-                .into());
-            }
-            return Ok(Input::Stdin);
-        }
-        let path = PathBuf::from(name);
-        let file = File::open(&path).with_context(|| format!("cannot read {name}"))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            anyhow::bail!("cannot read {name}: it is a directory");
-        }
-        Ok(Input::File { path, file })
-    }
-
-    fn name(&self) -> String {
-        match self {
-            Input::File { path, .. } => path.display().to_string(),
-            Input::Stdin => "<stdin>".to_string(),
-        }
-    }
-
-    /// The input's file metadata, when it is (or stdin is redirected from) a file.
-    fn metadata(&self) -> Option<std::fs::Metadata> {
-        match self {
-            Input::File { file, .. } => file.metadata().ok(),
-            Input::Stdin => {
-                let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
-                File::from(fd).metadata().ok()
-            }
-        }
-    }
-}
-
-/// On Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes) while an `--output` file is being written, removes the temporary
-/// file — it holds patient data and would never become the output — and exits 130. The output
-/// itself is only ever the renamed, complete file, so nothing partial is left behind.
-fn remove_on_interrupt(temp: PathBuf) {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-        return; // without a handler the default applies: the process ends, the output is untouched
-    };
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = std::fs::remove_file(&temp);
-            eprintln!("ketascreen: interrupted: no output written");
-            std::process::exit(130);
-        }
-    });
-}
-
-/// Where the records go.
-enum Destination {
-    Stdout(io::StdoutLock<'static>),
-    /// An existing file that is not a regular one (`/dev/null`, a named pipe): written as is,
-    /// since it cannot be replaced by a rename.
-    Special(File),
-    /// A temporary file beside `path`, renamed onto it at the end.
-    File {
-        temp: tempfile::NamedTempFile,
-        path: PathBuf,
-    },
-}
-
-impl Write for Destination {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Destination::Stdout(out) => out.write(buf),
-            Destination::Special(file) => file.write(buf),
-            Destination::File { temp, .. } => temp.write(buf),
-        }
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match self {
-            Destination::Stdout(out) => out.write_all(buf),
-            Destination::Special(file) => file.write_all(buf),
-            Destination::File { temp, .. } => temp.write_all(buf),
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Destination::Stdout(out) => out.flush(),
-            Destination::Special(file) => file.flush(),
-            Destination::File { temp, .. } => temp.flush(),
-        }
-    }
-}
-
-impl Destination {
-    fn create(path: &Path) -> Result<Destination> {
-        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            return Ok(Destination::Special(file));
-        }
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let temp = tempfile::Builder::new()
-            .prefix(".ketascreen-")
-            .suffix(".tmp")
-            .permissions(std::fs::Permissions::from_mode(0o600))
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        // The umask cannot widen it, but say so explicitly: patient data, owner only.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        remove_on_interrupt(temp.path().to_path_buf());
-        Ok(Destination::File {
-            temp,
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Makes the output final: for a file, sync and rename it into place.
-    fn commit(self) -> Result<()> {
-        match self {
-            Destination::Stdout(mut out) => Ok(out.flush()?),
-            Destination::Special(mut file) => Ok(file.flush()?),
-            Destination::File { temp, path } => {
-                temp.as_file()
-                    .sync_all()
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                temp.persist(&path)
-                    .map_err(|e| e.error)
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                Ok(())
-            }
-        }
-    }
-}
-
 /// `--delimiter`: one ASCII character, or `tab` / `\t`.
 fn delimiter(arg: &str) -> Result<u8, UsageError> {
     match arg {
@@ -208,9 +56,9 @@ fn delimiter(arg: &str) -> Result<u8, UsageError> {
 
 /// The format: as asked; else from `--output`'s extension; else table on a terminal, NDJSON
 /// when piped.
-fn format(arg: Option<FormatArg>, output: Option<&Path>, stdout_is_terminal: bool) -> Format {
+fn format(arg: Option<Format>, output: Option<&Path>, stdout_is_terminal: bool) -> Format {
     if arg.is_some() {
-        return app::format_of(arg, false, Format::Ndjson);
+        return front::format_of(arg, false, Format::Ndjson);
     }
     match output {
         Some(path) => match path
@@ -223,7 +71,7 @@ fn format(arg: Option<FormatArg>, output: Option<&Path>, stdout_is_terminal: boo
             Some("json") => Format::Json,
             _ => Format::Ndjson,
         },
-        None => app::format_of(None, stdout_is_terminal, Format::Ndjson),
+        None => front::format_of(None, stdout_is_terminal, Format::Ndjson),
     }
 }
 
@@ -234,7 +82,7 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
     };
     let same_inode = input
         .metadata()
-        .is_some_and(|m| m.is_file() && crate::files::same_identity(&m, &out_meta));
+        .is_some_and(|m| m.is_file() && crate::front::same_identity(&m, &out_meta));
     let same_path = match input {
         Input::File { path, .. } => {
             std::fs::canonicalize(path).ok().is_some()
@@ -257,7 +105,7 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
 fn refuse_overwriting(output: &Path, read: &[(&str, Option<&Path>)]) -> Result<()> {
     for (what, path) in read {
         if let Some(path) = path {
-            if crate::files::same_file(path, output) {
+            if crate::front::same_file(path, output) {
                 return Err(UsageError(format!(
                     "refusing to write the output over the {what} file {}: choose another --output",
                     output.display()
@@ -349,26 +197,35 @@ fn progress_bar(len: u64) -> indicatif::ProgressBar {
     bar
 }
 
-/// Reads the header record with the splitter and parses it with the csv crate itself (which
-/// also strips a BOM). Returns it (empty for empty input) with the line the data starts on.
-fn read_header<R: Read>(split: &mut Splitter<R>, delimiter: u8) -> Result<(csv::ByteRecord, u64)> {
+/// Reads the header record (empty for empty input) with the batch's one CSV reader.
+fn read_header<R: Read>(reader: &mut RowReader<R>) -> io::Result<csv::ByteRecord> {
     let mut header = csv::ByteRecord::new();
-    let Some(record) = split.next_record()? else {
-        return Ok((header, 1));
-    };
-    csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .from_reader(record.bytes)
-        .read_byte_record(&mut header)?;
-    Ok((header, 1 + newlines(record.bytes)))
+    reader.read_header(&mut header)?;
+    Ok(header)
+}
+
+/// What `ketascreen batch` was asked to do, as plain values (`app` fills it from the
+/// command line).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The input file, or `-` for stdin.
+    pub file: String,
+    pub format: Option<Format>,
+    /// Where to write (`None` or `-`: stdout).
+    pub output: Option<PathBuf>,
+    /// `COLUMN=QUESTION` mappings.
+    pub map: Vec<String>,
+    pub id_column: Option<String>,
+    /// One ASCII character, or `tab`.
+    pub delimiter: String,
+    pub strict: bool,
 }
 
 /// Runs `ketascreen batch`.
-pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<ExitCode> {
+pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCode> {
     let started = Instant::now();
     let delimiter = delimiter(&args.delimiter)?;
-    let ruleset = app::load_ruleset(rules)?;
+    let ruleset = front::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     let output = args
@@ -379,7 +236,11 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let to_terminal = output.is_none() && term.stdout;
     let format = format(args.format, output.as_deref(), term.stdout);
 
-    let input = Input::open(&args.file, term)?;
+    let input = Input::open(
+        &args.file,
+        term,
+        "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
+    )?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
         refuse_overwriting(out, &[("ruleset", rules)])?;
@@ -399,9 +260,14 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         ),
         Input::Stdin => Box::new(io::stdin()),
     };
-    let mut split = Splitter::new(source, delimiter, None);
-    let (header, first_line) =
-        read_header(&mut split, delimiter).with_context(|| format!("cannot read {name}"))?;
+    let mut reader = RowReader::new(source, delimiter);
+    let header = read_header(&mut reader).map_err(|e| {
+        if e.kind() == io::ErrorKind::InvalidData {
+            anyhow::anyhow!("{name}: {e}")
+        } else {
+            anyhow::Error::new(e).context(format!("cannot read {name}"))
+        }
+    })?;
     let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
         let message = format!("{name}: {e}");
         if e.is_usage() {
@@ -413,7 +279,6 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         }
     })?;
     warn_about_header(&ruleset, &columns);
-    split.set_column(columns.id);
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin.
     let (mut duplicates, prescanned) = match (&input, columns.id) {
@@ -446,9 +311,7 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
     let mut destination = destination;
     let summary = screen(
         plan,
-        &mut split,
-        first_line,
-        &mut duplicates,
+        Feeder::new(&mut reader, &mut duplicates, columns.id),
         &mut destination,
         &|bytes| {
             if let Some(bar) = &bar {
@@ -467,6 +330,9 @@ pub fn run(rules: Option<&Path>, args: BatchArgs, term: Terminal) -> Result<Exit
         bar.finish_and_clear();
     }
 
+    if let Some(note) = reader.empty_rows().note() {
+        eprintln!("ketascreen: note: {note}");
+    }
     if prescanned.is_some_and(|rows| rows != summary.rows) {
         eprintln!("ketascreen: warning: {name} changed while it was read; duplicate-id errors may name the wrong rows");
     }
@@ -509,11 +375,10 @@ pub fn screen_bytes(
     threads: usize,
 ) -> Result<(Summary, Vec<u8>)> {
     let mapping = Mapping::parse(ruleset, &[], None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut split = Splitter::new(input, b',', None);
-    let (header, first_line) = read_header(&mut split, b',')?;
+    let mut reader = RowReader::new(input, b',');
+    let header = read_header(&mut reader)?;
     let columns =
         columns::resolve_record(ruleset, &header, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
-    split.set_column(columns.id);
     let mut duplicates = if columns.id.is_some() {
         Duplicates::online()
     } else {
@@ -530,9 +395,7 @@ pub fn screen_bytes(
     let mut out = Vec::new();
     let summary = screen(
         plan,
-        &mut split,
-        first_line,
-        &mut duplicates,
+        Feeder::new(&mut reader, &mut duplicates, columns.id),
         &mut out,
         &|_| {},
     )?;
@@ -556,7 +419,7 @@ mod tests {
     #[test]
     fn format_follows_flag_then_extension_then_terminal() {
         let out = Some(Path::new("results.CSV"));
-        assert_eq!(format(Some(FormatArg::Json), out, true), Format::Json);
+        assert_eq!(format(Some(Format::Json), out, true), Format::Json);
         assert_eq!(format(None, out, true), Format::Csv);
         assert_eq!(format(None, Some(Path::new("r.json")), true), Format::Json);
         assert_eq!(format(None, Some(Path::new("r.out")), true), Format::Ndjson);

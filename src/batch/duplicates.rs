@@ -3,62 +3,24 @@
 //!
 //! A streamed record cannot be amended once written, so *both* rows can only be marked if the
 //! repeats are known before the first of them is written. For a regular file they are: a
-//! pre-scan reads the id column with the quick scanner (`prescan`), hashes each id to 64 bits
-//! and sorts the hashes; only if some hash repeats does a second quick scan collect the rows
-//! of those ids. The sorted hashes (8 bytes per row with an id, the only part of a batch that
+//! pre-scan reads the id column with the csv crate (`prescan`), hashes each id to 64 bits
+//! and sorts the hashes; only if some hash repeats does a second pass collect the rows of
+//! those ids. The sorted hashes (8 bytes per row with an id, the only part of a batch that
 //! grows with the row count) are freed before screening starts; what is kept is the rows of
 //! the repeated ids. Stdin cannot be read twice, so there (`online`) the later row names the
 //! earlier one and the earlier record stays unmarked; the caller says so on stderr. The online
-//! check remembers up to `ONLINE_IDS` distinct ids in a table of fixed size, so its memory is
-//! bounded too (at most 12 MB). Ids are
-//! compared exactly, after trimming surrounding spaces, by their hash: ids of up to 8 bytes
-//! and equal length never share one, and for a million longer distinct ids the chance that
-//! two do (and are reported as duplicates) is about 3 in 100 million.
+//! check remembers up to `ONLINE_IDS` distinct ids, so its memory is bounded too. Ids are
+//! compared, after trimming surrounding spaces, by their 64-bit hash: for a million distinct
+//! ids the chance that two share one (and are reported as duplicates) is about 3 in 100
+//! million.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::io::{self, Read};
 
-/// A hasher for keys that are already hashes.
-#[derive(Default)]
-struct Identity(u64);
-
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type ByHash<V> = HashMap<u64, V, BuildHasherDefault<Identity>>;
-
-/// The hash an id is known by, over its trimmed bytes: each 8-byte word is mixed in with
-/// MurmurHash3's finalizer (a bijection of 64-bit words, so short ids of one length never
-/// collide).
+/// The hash an id is known by, over its trimmed bytes (std's SipHash with fixed keys).
 pub fn id_hash(id: &[u8]) -> u64 {
-    let id = id.trim_ascii();
-    let mut h = 0x243F_6A88_85A3_08D3u64 ^ (id.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    for chunk in id.chunks(8) {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = mix(h ^ u64::from_le_bytes(word));
-    }
-    h
-}
-
-fn mix(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(id.trim_ascii())
 }
 
 /// How many other rows a message names before it says "and N more".
@@ -73,55 +35,33 @@ enum Mode {
     /// No id column, nothing to check.
     Off,
     /// From a pre-scan: every row of each repeated id, in row order.
-    Known(ByHash<Vec<u64>>),
+    Known(HashMap<u64, Vec<u64>>),
     /// Learnt while streaming: the first row each id was seen on, and how many later rows
     /// repeated one.
-    Online { first: Box<Seen>, repeats: u64 },
+    Online { first: FirstRows, repeats: u64 },
 }
 
-/// Distinct ids the online check remembers. The table is allocated once at twice this many
-/// slots (12 bytes each, 12 MB in all, touched only as ids arrive) and never grows, so memory
-/// stays bounded on endless stdin; ids beyond the limit are still checked against the ones
-/// remembered, and the caller says that the check was partial.
+/// Distinct ids the online check remembers (about 10 MB at most), so memory stays bounded on
+/// endless stdin; ids beyond the limit are still checked against the ones remembered, and the
+/// caller says that the check was partial.
 pub const ONLINE_IDS: usize = 1 << 19;
-const SLOTS: usize = ONLINE_IDS * 2;
 
-/// An open-addressing set of id hashes with the row each was first seen on.
-#[derive(Debug)]
-pub struct Seen {
-    /// 0 marks an empty slot (a hash of 0 is stored as 1).
-    keys: Vec<u64>,
-    rows: Vec<u32>,
-    len: usize,
+/// Id hashes with the row each was first seen on.
+#[derive(Debug, Default)]
+pub struct FirstRows {
+    rows: HashMap<u64, u64>,
     /// Ids not remembered because the table was full.
     dropped: u64,
 }
 
-impl Seen {
-    fn new() -> Self {
-        Seen {
-            keys: vec![0; SLOTS],
-            rows: vec![0; SLOTS],
-            len: 0,
-            dropped: 0,
-        }
-    }
-
+impl FirstRows {
     /// The row `hash` was first seen on, remembering it as seen on `row` if it is new.
     fn first_row(&mut self, hash: u64, row: u64) -> u64 {
-        let key = hash.max(1);
-        let mut i = (key >> (64 - SLOTS.trailing_zeros())) as usize;
-        loop {
-            match self.keys[i] {
-                0 => break,
-                k if k == key => return u64::from(self.rows[i]),
-                _ => i = (i + 1) & (SLOTS - 1),
-            }
+        if let Some(&first) = self.rows.get(&hash) {
+            return first;
         }
-        if self.len < ONLINE_IDS {
-            self.keys[i] = key;
-            self.rows[i] = u32::try_from(row).unwrap_or(u32::MAX);
-            self.len += 1;
+        if self.rows.len() < ONLINE_IDS {
+            self.rows.insert(hash, row);
         } else {
             self.dropped += 1;
         }
@@ -138,12 +78,12 @@ impl Duplicates {
     /// Learns ids as the rows go by (for input that cannot be read twice).
     pub fn online() -> Self {
         Duplicates(Mode::Online {
-            first: Box::new(Seen::new()),
+            first: FirstRows::default(),
             repeats: 0,
         })
     }
 
-    /// Reads column `id_column` of every record of a CSV file with the quick scanner and keeps
+    /// Reads column `id_column` of every record of a CSV file with the csv crate and keeps
     /// the rows of the ids that occur more than once. `open` opens the file from its start (it
     /// is called a second time only when some id repeats). Returns them with the row count.
     pub fn prescan<R: Read>(
@@ -152,20 +92,20 @@ impl Duplicates {
         id_column: usize,
     ) -> io::Result<(Self, u64)> {
         let mut hashes: Vec<u64> = Vec::new();
-        let rows = super::scan::column(open()?, delimiter, id_column, |_, id| {
+        let rows = each_id(open()?, delimiter, id_column, |_, id| {
             if !id.trim_ascii().is_empty() {
                 hashes.push(id_hash(id));
             }
         })?;
         hashes.sort_unstable();
-        let mut groups: ByHash<Vec<u64>> = hashes
+        let mut groups: HashMap<u64, Vec<u64>> = hashes
             .chunk_by(|a, b| a == b)
             .filter(|run| run.len() > 1)
             .map(|run| (run[0], Vec::new()))
             .collect();
         drop(hashes);
         if !groups.is_empty() {
-            super::scan::column(open()?, delimiter, id_column, |row, id| {
+            each_id(open()?, delimiter, id_column, |row, id| {
                 if let Some(rows) = groups.get_mut(&id_hash(id)) {
                     rows.push(row);
                 }
@@ -178,7 +118,7 @@ impl Duplicates {
     #[cfg(test)]
     fn from_ids(mut ids: Vec<(u64, u64)>) -> Self {
         ids.sort_unstable();
-        let mut groups = ByHash::default();
+        let mut groups = HashMap::new();
         for run in ids.chunk_by(|a, b| a.0 == b.0) {
             if run.len() > 1 {
                 groups.insert(run[0].0, run.iter().map(|&(_, row)| row).collect());
@@ -229,6 +169,25 @@ impl Duplicates {
             _ => 0,
         }
     }
+}
+
+/// Calls `f` with the number and the id cell of every data row (after the header) of a CSV
+/// document, read with the csv crate as the batch reads it; returns the row count.
+fn each_id<R: Read>(
+    input: R,
+    delimiter: u8,
+    id_column: usize,
+    mut f: impl FnMut(u64, &[u8]),
+) -> io::Result<u64> {
+    let mut reader = super::reader::RowReader::new(input, delimiter);
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0;
+    reader.read_header(&mut record)?;
+    while reader.read_row(&mut record)?.is_some() {
+        rows += 1;
+        f(rows, record.get(id_column).unwrap_or_default());
+    }
+    Ok(rows)
 }
 
 fn also_on(others: &[u64]) -> String {

@@ -2,13 +2,14 @@
 //! input order, streamed — one pass, the same few buffers reused for every row, so memory stays
 //! flat however many rows there are. The header is resolved to question slots once
 //! (`columns`); each cell then goes through `answers::parse_text`, the same parsing as every
-//! other front end, and each row through `engine::evaluate_with`, the same decision.
+//! other front end, and each row through `engine::evaluate`, the same decision.
 //!
-//! A bad cell or a ragged row is reported in that row's own record (`errors`) and the batch
-//! goes on; only unreadable input stops it. Rows travel in jobs of a few hundred: one thread
+//! A bad cell, a ragged row or a malformed one (a stray quote, told by `reader`) is reported
+//! in that row's own record (`errors`) and the batch goes on; only unreadable input stops it.
+//! Blank lines and rows with every cell empty are not patients: no record, counted on stderr. Rows travel in jobs of a few hundred: one thread
 //! reads them (`pipeline`), screeners decide and render them — on several threads when the
 //! machine has the cores, every screener with its own buffers — and the records are written
-//! strictly in input order. Rendering lives in `sink`; the command-line glue (which file,
+//! strictly in input order. Rendering lives in `output::stream`; the command-line glue (which file,
 //! which format, warnings and the summary on stderr) in `command`.
 
 pub mod columns;
@@ -17,19 +18,17 @@ pub mod duplicates;
 mod memo;
 pub mod pipeline;
 pub mod reader;
-pub mod scan;
-pub mod sink;
 
 use std::io;
 
 use crate::answers::{Answers, InputError};
-use crate::engine::{evaluate_with, Scratch, Status};
+use crate::engine::{evaluate, Status};
 use crate::ruleset::Ruleset;
 
+pub use crate::output::stream::{Renderer, Row};
 pub use columns::{Columns, Mapping, Role};
 pub use duplicates::Duplicates;
-pub use pipeline::{screen, Plan};
-pub use sink::{Renderer, Row};
+pub use pipeline::{screen, Feeder, Plan};
 
 /// The `question` of an error about the whole row (a wrong number of fields).
 pub const ROW_ERROR: &str = "(row)";
@@ -72,51 +71,36 @@ pub enum BatchError {
     },
     #[error("cannot write the output")]
     Write(#[source] io::Error),
-    /// The quick scanner and the csv reader disagreed about where records end. They are
-    /// tested to agree on every input; if they ever do not, stopping beats misnumbered rows.
-    #[error("internal error: rows {first}..{last} split into {found} records instead of {expected}; please report this with the file's shape (not its data)")]
-    Split {
-        first: u64,
-        last: u64,
-        expected: usize,
-        found: usize,
-    },
 }
 
-/// A run of consecutive rows on its way through the pipeline: cut from the input, then parsed,
+/// A run of consecutive rows on its way through the pipeline: read from the input, then
 /// screened and rendered, then written. Its buffers go round and round.
 #[derive(Debug, Default)]
 pub struct Job {
     /// The number of the first row.
     first_row: u64,
-    /// The line the run starts on, and whether a guard line feed was put before it
-    /// (`scan::append_to_run`).
-    first_line: u64,
-    guard: bool,
-    /// The rows' bytes, whole records end to end.
-    run: Vec<u8>,
-    /// How many records `run` holds.
+    /// The rows as read; the first `len` are this job's.
+    records: Vec<csv::ByteRecord>,
     len: usize,
+    /// The line each row starts on.
+    lines: Vec<u64>,
     /// A duplicate-id message per row, found by the feeder (which sees rows in order).
     duplicates: Vec<Option<String>>,
+    /// Why a row is malformed (a stray quote), per row: its answers are not read.
+    malformed: Vec<Option<String>>,
     /// The rendered records.
     out: Vec<u8>,
     summary: Summary,
 }
 
-/// Screens jobs: everything one thread needs to parse, decide and render rows, reused row after
-/// row.
+/// Screens jobs: everything one thread needs to read cells, decide and render rows, reused
+/// row after row.
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    /// Parses each job's run in turn (it is swapped into the cursor and back): building a csv
-    /// reader costs more than a job's worth of rows would bear.
-    reader: csv::Reader<io::Cursor<Vec<u8>>>,
-    record: csv::ByteRecord,
     /// One per question column, in column order.
     reads: Vec<memo::Column>,
     answers: Answers,
-    scratch: Scratch,
     errors: Vec<InputError>,
     id: String,
     renderer: Renderer<'r>,
@@ -126,79 +110,38 @@ impl<'r> Screener<'r> {
     pub fn new(plan: &Plan<'r>) -> Self {
         let (ruleset, columns) = (plan.ruleset, plan.columns);
         let renderer = Renderer::new(ruleset, plan.format, plan.color);
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(plan.delimiter)
-            .flexible(true)
-            .has_headers(false)
-            .from_reader(io::Cursor::new(Vec::new()));
-        // The header was read elsewhere: this reader must never take a run's first record
-        // for one.
-        reader.set_byte_headers(csv::ByteRecord::new());
         Screener {
             ruleset,
             columns,
-            reader,
-            record: csv::ByteRecord::new(),
             reads: columns
                 .questions
                 .iter()
                 .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
                 .collect(),
             answers: Answers::new(ruleset),
-            scratch: Scratch::with_detail(renderer.detail()),
             errors: Vec::new(),
             id: String::new(),
             renderer,
         }
     }
 
-    /// Parses, decides and renders every row of the job into `job.out`, and counts them.
-    fn screen_job(&mut self, job: &mut Job) -> Result<(), BatchError> {
-        std::mem::swap(self.reader.get_mut().get_mut(), &mut job.run);
-        let result = self.screen_run(job);
-        std::mem::swap(self.reader.get_mut().get_mut(), &mut job.run);
-        result
-    }
-
-    /// `screen_job` with the job's run in the reader.
-    fn screen_run(&mut self, job: &mut Job) -> Result<(), BatchError> {
+    /// Reads, decides and renders every row of the job into `job.out`, and counts them.
+    fn screen_job(&mut self, job: &mut Job) {
         job.out.clear();
         job.summary = Summary::default();
-        let split_error = |found| BatchError::Split {
-            first: job.first_row,
-            last: job.first_row + job.len as u64 - 1,
-            expected: job.len,
-            found,
-        };
-        // Back to the start of the run, as a new reader (which also strips a BOM there: see
-        // `scan::append_to_run`). The cursor cannot fail to seek.
-        if self
-            .reader
-            .seek_raw(io::SeekFrom::Start(0), csv::Position::new())
-            .is_err()
-        {
-            return Err(split_error(0));
-        }
         for i in 0..job.len {
-            // Reading from memory cannot fail; a record short of `len` is a disagreement.
-            if !self
-                .reader
-                .read_byte_record(&mut self.record)
-                .unwrap_or(false)
-            {
-                return Err(split_error(i));
-            }
+            let record = &job.records[i];
             let number = job.first_row + i as u64;
             let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
-            let (run, record) = (self.reader.get_ref().get_ref(), &self.record);
-            let line =
-                || scan::record_line(run, job.first_line, u64::from(job.guard), record.position());
+            let malformed = job.malformed.get_mut(i).and_then(Option::take);
+            let line = || job.lines[i];
             read_row(
                 self.ruleset,
                 self.columns,
                 record,
                 line,
                 duplicate,
+                malformed,
                 &mut RowState {
                     reads: &mut self.reads,
                     answers: &mut self.answers,
@@ -206,7 +149,7 @@ impl<'r> Screener<'r> {
                     id: &mut self.id,
                 },
             );
-            let verdict = evaluate_with(self.ruleset, &self.answers, &mut self.scratch);
+            let verdict = &evaluate(self.ruleset, &self.answers);
             let summary = &mut job.summary;
             summary.rows += 1;
             summary.by_status[verdict.status as usize] += 1;
@@ -222,14 +165,6 @@ impl<'r> Screener<'r> {
                 },
             );
         }
-        if self
-            .reader
-            .read_byte_record(&mut self.record)
-            .unwrap_or(false)
-        {
-            return Err(split_error(job.len + 1));
-        }
-        Ok(())
     }
 }
 
@@ -248,6 +183,7 @@ fn read_row(
     record: &csv::ByteRecord,
     line: impl Fn() -> u64,
     duplicate: Option<String>,
+    malformed: Option<String>,
     state: &mut RowState<'_>,
 ) {
     let RowState {
@@ -286,6 +222,19 @@ fn read_row(
         });
     }
 
+    // A stray quote: the record's cells are not this row's as written; none is read as an
+    // answer (`record` holds its first line, for the id).
+    if let Some(message) = malformed {
+        answers.clear();
+        reads.iter_mut().for_each(memo::Column::forget_last);
+        errors.push(InputError {
+            question: ROW_ERROR.to_string(),
+            value: "malformed".to_string(),
+            message,
+        });
+        return;
+    }
+
     if record.len() != columns.len() {
         answers.clear();
         reads.iter_mut().for_each(memo::Column::forget_last);
@@ -311,20 +260,16 @@ fn read_row(
         let question = &ruleset.questions[read.slot];
         if let Err(problem) = read.read_into(question, buf, range.start, range.end, answers) {
             let cell = &buf[range];
-            let (value, message) = match problem {
-                memo::CellProblem::Invalid(e) => (
-                    crate::answers::echo(&String::from_utf8_lossy(cell)),
-                    e.message,
-                ),
-                memo::CellProblem::NotUtf8 => (
-                    crate::answers::echo(&String::from_utf8_lossy(cell)),
+            let message = match problem {
+                memo::CellProblem::Invalid(e) => e.message,
+                memo::CellProblem::NotUtf8 => {
                     "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
-                        .to_string(),
-                ),
+                        .to_string()
+                }
             };
             errors.push(InputError {
                 question: question.id.clone(),
-                value,
+                value: crate::answers::echo(&String::from_utf8_lossy(cell)),
                 message: format!("column '{}': {message}", columns.names[read.column]),
             });
         }

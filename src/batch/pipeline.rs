@@ -1,17 +1,16 @@
-//! Moving rows through a batch. A feeder cuts the input into jobs of `JOB_ROWS` whole records
-//! with the quick scanner (and notes repeated ids, which needs the rows in order); screeners
-//! parse, decide and render whole jobs, each with a csv reader of its own; the calling thread
-//! writes the rendered jobs strictly in input order. With one thread this is a plain loop. With
-//! more, the feeder and each screener get a thread of their own — so the CSV parsing, the
-//! costliest part after deciding, is spread over the screeners too — and jobs go to the
-//! screeners in turn, so the writer collects them in turn: ordered output with no reordering
-//! buffer. The channels are bounded, so a handful of jobs are ever in flight and memory stays
+//! Moving rows through a batch. A feeder reads the input with the batch's CSV reader
+//! (`reader::RowReader`: the csv crate, stray quotes and empty rows told apart) into jobs of
+//! `JOB_ROWS` records (and notes repeated ids, which needs the rows in order); screeners
+//! read the cells into answers, decide and render whole jobs; the calling thread writes the
+//! rendered jobs strictly in input order. With one thread this is a plain loop. With more, the
+//! feeder and each screener get a thread of their own, and jobs go to the screeners in turn,
+//! so the writer collects them in turn: ordered output with no reordering buffer. The channels are bounded, so a handful of jobs are ever in flight and memory stays
 //! flat; a failed write or read drops the channels and every thread ends.
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
 
-use super::scan::{self, Splitter};
+use super::reader::RowReader;
 use super::{BatchError, Columns, Duplicates, Job, Screener, Summary};
 use crate::output::Format;
 use crate::ruleset::Ruleset;
@@ -38,26 +37,44 @@ pub struct Plan<'a> {
     pub threads: usize,
 }
 
-/// Cuts rows into jobs.
-struct Feeder<'a, R> {
-    split: &'a mut Splitter<R>,
-    duplicates: &'a mut Duplicates,
+/// Reads rows into jobs: the one CSV reader of a batch, on its own thread.
+pub struct Feeder<'a, R> {
+    pub reader: &'a mut RowReader<R>,
+    pub duplicates: &'a mut Duplicates,
+    /// The id column, whose repeats are checked here (they need the rows in order).
+    pub id_column: Option<usize>,
     next_row: u64,
-    /// The line the next byte is on.
-    line: u64,
 }
 
-impl<R: Read> Feeder<'_, R> {
+impl<'a, R: Read> Feeder<'a, R> {
+    /// A feeder of the records after the header (already read from `reader`).
+    pub fn new(
+        reader: &'a mut RowReader<R>,
+        duplicates: &'a mut Duplicates,
+        id_column: Option<usize>,
+    ) -> Self {
+        Feeder {
+            reader,
+            duplicates,
+            id_column,
+            next_row: 1,
+        }
+    }
+
     /// Fills `job` with up to `JOB_ROWS` rows; false when no rows were left.
     fn fill(&mut self, job: &mut Job) -> Result<bool, BatchError> {
         job.first_row = self.next_row;
-        job.first_line = self.line;
-        job.run.clear();
         job.len = 0;
-        job.guard = false;
         while job.len < JOB_ROWS {
-            let record = match self.split.next_record() {
-                Ok(Some(record)) => record,
+            if job.records.len() == job.len {
+                job.records.push(csv::ByteRecord::new());
+                job.duplicates.push(None);
+                job.lines.push(0);
+                job.malformed.push(None);
+            }
+            let record = &mut job.records[job.len];
+            let info = match self.reader.read_row(record) {
+                Ok(Some(info)) => info,
                 Ok(None) => break,
                 Err(source) => {
                     return Err(BatchError::Read {
@@ -66,42 +83,32 @@ impl<R: Read> Feeder<'_, R> {
                     })
                 }
             };
-            job.guard |= scan::append_to_run(&mut job.run, record.bytes);
-            let duplicate = self.duplicates.check(self.next_row, record.value);
-            match job.duplicates.get_mut(job.len) {
-                Some(slot) => *slot = duplicate,
-                None => job.duplicates.push(duplicate),
-            }
+            job.lines[job.len] = info.line;
+            job.malformed[job.len] = info.message();
+            job.duplicates[job.len] = self.id_column.and_then(|column| {
+                self.duplicates
+                    .check(self.next_row, record.get(column).unwrap_or_default())
+            });
             job.len += 1;
             self.next_row += 1;
         }
-        self.line += scan::newlines(&job.run) - u64::from(job.guard);
         Ok(job.len > 0)
     }
 
     fn position(&self) -> u64 {
-        self.split.offset()
+        self.reader.position()
     }
 }
 
-/// Screens every record left in `split` (the header already taken and resolved to
-/// `plan.columns`, the splitter finding the id column) and writes one rendered record per row
-/// to `out`, between the format's head and tail. `first_line` is the line the first row's
-/// bytes start on. `progress` hears the input byte position after each job.
+/// Screens every record the feeder reads (the header already taken and resolved to
+/// `plan.columns`) and writes one rendered record per row to `out`, between the format's
+/// head and tail. `progress` hears the input byte position after each job.
 pub fn screen<R: Read + Send, W: Write>(
     plan: Plan<'_>,
-    split: &mut Splitter<R>,
-    first_line: u64,
-    duplicates: &mut Duplicates,
+    mut feeder: Feeder<'_, R>,
     out: &mut W,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, BatchError> {
-    let mut feeder = Feeder {
-        split,
-        duplicates,
-        next_row: 1,
-        line: first_line,
-    };
     let mut screener = Screener::new(&plan);
     let mut edge = Vec::new();
     screener.renderer.head(&mut edge);
@@ -110,7 +117,7 @@ pub fn screen<R: Read + Send, W: Write>(
         let mut summary = Summary::default();
         let mut job = Job::default();
         while feeder.fill(&mut job)? {
-            screener.screen_job(&mut job)?;
+            screener.screen_job(&mut job);
             out.write_all(&job.out).map_err(BatchError::Write)?;
             summary.add(&job.summary);
             progress(feeder.position());
@@ -144,9 +151,9 @@ fn in_parallel<R: Read + Send, W: Write>(
             scope.spawn(move || {
                 let mut screener = Screener::new(&plan);
                 for message in job_rx {
-                    let message = message.and_then(|mut job| {
-                        screener.screen_job(&mut job)?;
-                        Ok(job)
+                    let message = message.map(|mut job| {
+                        screener.screen_job(&mut job);
+                        job
                     });
                     if done_tx.send(message).is_err() {
                         break; // the writer has stopped

@@ -5,7 +5,7 @@
 //!   line break, swallowing the next patient's row, or the rest of the file. A record is taken
 //!   as malformed when a quoted cell runs to the end of the file without its closing quote,
 //!   when a line inside it holds about a row's worth of delimiters (it reads as another row),
-//!   or when it runs on for more than `MAX_CELL_RUN` bytes. The caller gets the row's first
+//!   or when it runs on for more than `MAX_CELL_RUN` bytes with a quote in it. The caller gets the row's first
 //!   line (for its id) with `Malformed` saying why and which lines; the lines after the first
 //!   are read again as rows of their own, so no patient is lost, and memory stays bounded
 //!   whatever the cell's length. A well-formed multi-line note stays clean.
@@ -130,11 +130,20 @@ struct Tee<R> {
     eof: bool,
     /// The last byte delivered.
     last: Option<u8>,
+    /// Where the current record starts, and how far it was searched for a quote.
+    record_start: u64,
+    scanned: u64,
 }
 
 impl<R: Read> Read for Tee<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let room = self.limit.saturating_sub(self.delivered);
+        let mut room = self.limit.saturating_sub(self.delivered);
+        if room == 0 && self.quote_free() {
+            // A long record with no quote in it cannot be a cell running on past its row:
+            // it may go on (it is one line, and the csv crate holds it anyway).
+            self.limit = self.delivered.saturating_add(MAX_CELL_RUN);
+            room = MAX_CELL_RUN;
+        }
         if room == 0 {
             self.cut = !(self.eof && self.replay_at == self.replay.len());
             return Ok(0);
@@ -174,7 +183,17 @@ impl<R> Tee<R> {
             cut: false,
             eof: false,
             last: None,
+            record_start: 0,
+            scanned: 0,
         }
+    }
+
+    /// Whether the current record holds no quote so far (scanning only what is new).
+    fn quote_free(&mut self) -> bool {
+        let from = self.scanned.max(self.record_start);
+        let free = memchr::memchr(b'"', self.range(from, self.delivered)).is_none();
+        self.scanned = self.delivered;
+        free
     }
 
     /// Whether everything the input holds has been delivered.
@@ -201,6 +220,7 @@ impl<R> Tee<R> {
             self.kept_from = from;
         }
         self.limit = from.saturating_add(MAX_CELL_RUN);
+        self.record_start = from;
     }
 }
 

@@ -2,12 +2,14 @@
 //! An unanswered question makes a comparison unknown; `true or unknown` is true and
 //! `false and unknown` is false, so a missing answer only matters where it could change the
 //! result. A skipped question (not applicable) is a known value that equals no literal.
+//! This is the only evaluator: the engine, the batch, `rules test` and `--explain` (through a
+//! recording `Watch`) all run `Cond::walk`.
 
 use std::ops::Not;
 
 use super::parse::CmpOp;
 use super::{Cond, Lit, Test};
-use crate::answers::Value;
+use crate::answers::{Seen, Value};
 use crate::ruleset::Slot;
 
 /// A truth value of three-valued logic.
@@ -64,26 +66,17 @@ impl Truth {
     }
 }
 
-/// What a condition sees of one question.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Field<'a> {
-    Answered(&'a Value),
-    Unanswered,
-    /// Not applicable: its `ask_if` is false.
-    Skipped,
-}
-
 impl Test {
-    /// The result of this test on one field.
-    pub fn apply(&self, field: Field<'_>) -> Truth {
-        match field {
-            Field::Unanswered => Truth::Unknown,
+    /// The result of this test on what one question is for this patient.
+    pub fn apply(&self, seen: Seen<&Value>) -> Truth {
+        match seen {
+            Seen::Unanswered => Truth::Unknown,
             // A skipped question equals no literal and orders against nothing.
-            Field::Skipped => Truth::from_bool(matches!(
+            Seen::Skipped => Truth::from_bool(matches!(
                 self,
                 Test::Cmp(CmpOp::Ne, _) | Test::In { negated: true, .. }
             )),
-            Field::Answered(value) => match self {
+            Seen::Answered(value) => match self {
                 Test::Cmp(op, lit) => compare(value, *op, lit),
                 Test::In { negated, lits } => {
                     let mut found = Truth::False;
@@ -101,6 +94,7 @@ impl Test {
     }
 }
 
+#[inline]
 fn compare(value: &Value, op: CmpOp, lit: &Lit) -> Truth {
     let ordering = match (value, lit) {
         (Value::YesNo(a), Lit::YesNo(b)) => a.cmp(b),
@@ -127,48 +121,84 @@ fn compare(value: &Value, op: CmpOp, lit: &Lit) -> Truth {
     })
 }
 
+/// What watches an evaluation step by step. `()` watches nothing and lets `and`/`or` stop at
+/// the first deciding item; `trace::Recorder` keeps every step (and so evaluates every
+/// branch; Kleene logic makes the result the same either way). Both run the one `Cond::walk`.
+pub trait Watch<'a> {
+    /// Whether every branch is evaluated (true when recording).
+    const EVERY_BRANCH: bool;
+    /// An `and`, `or` or `not` begins.
+    fn open(&mut self) {}
+    /// A comparison was made.
+    fn test(&mut self, _slot: Slot, _test: &'a Test, _seen: Seen<&'a Value>, _truth: Truth) {}
+    /// The `and`, `or` or `not` last opened ends with this result.
+    fn close(&mut self, _cond: &'a Cond, _truth: Truth) {}
+}
+
+impl Watch<'_> for () {
+    const EVERY_BRANCH: bool = false;
+}
+
 impl Cond {
-    /// Evaluates the condition; `fields` is indexed by question slot.
-    pub fn eval(&self, fields: &[Field<'_>]) -> Truth {
+    /// Evaluates the condition; `seen` is indexed by question slot.
+    #[inline]
+    pub fn eval(&self, seen: &[Seen<&Value>]) -> Truth {
+        self.walk(seen, &mut ())
+    }
+
+    /// The one evaluation step, with a watcher.
+    pub fn walk<'a, W: Watch<'a>>(&'a self, seen: &[Seen<&'a Value>], watch: &mut W) -> Truth {
         match self {
+            Cond::Test { slot, test } => {
+                let field = seen.get(*slot).copied().unwrap_or(Seen::Unanswered);
+                let truth = test.apply(field);
+                watch.test(*slot, test, field, truth);
+                truth
+            }
             Cond::Any(items) => {
+                watch.open();
                 let mut acc = Truth::False;
                 for item in items {
-                    acc = acc.or(item.eval(fields));
-                    if acc == Truth::True {
+                    acc = acc.or(item.walk(seen, watch));
+                    if acc == Truth::True && !W::EVERY_BRANCH {
                         break;
                     }
                 }
+                watch.close(self, acc);
                 acc
             }
             Cond::All(items) => {
+                watch.open();
                 let mut acc = Truth::True;
                 for item in items {
-                    acc = acc.and(item.eval(fields));
-                    if acc == Truth::False {
+                    acc = acc.and(item.walk(seen, watch));
+                    if acc == Truth::False && !W::EVERY_BRANCH {
                         break;
                     }
                 }
+                watch.close(self, acc);
                 acc
             }
-            Cond::Not(inner) => inner.eval(fields).not(),
-            Cond::Test { slot, test } => {
-                test.apply(fields.get(*slot).copied().unwrap_or(Field::Unanswered))
+            Cond::Not(inner) => {
+                watch.open();
+                let truth = inner.walk(seen, watch).not();
+                watch.close(self, truth);
+                truth
             }
         }
     }
 
     /// The unanswered questions that keep an unknown condition undecided: those under the
     /// unknown branches only (a branch already true or false does not need them).
-    pub fn undecided_by(&self, fields: &[Field<'_>], out: &mut Vec<Slot>) {
-        if self.eval(fields) != Truth::Unknown {
+    pub fn undecided_by(&self, seen: &[Seen<&Value>], out: &mut Vec<Slot>) {
+        if self.eval(seen) != Truth::Unknown {
             return;
         }
         match self {
             Cond::Any(items) | Cond::All(items) => {
-                items.iter().for_each(|i| i.undecided_by(fields, out))
+                items.iter().for_each(|i| i.undecided_by(seen, out))
             }
-            Cond::Not(inner) => inner.undecided_by(fields, out),
+            Cond::Not(inner) => inner.undecided_by(seen, out),
             Cond::Test { slot, .. } => {
                 if !out.contains(slot) {
                     out.push(*slot);
@@ -240,20 +270,20 @@ mod tests {
             negated: true,
             lits: vec![Lit::Choice(0)],
         };
-        assert_eq!(eq.apply(Field::Skipped), False);
-        assert_eq!(ne.apply(Field::Skipped), True);
-        assert_eq!(lt.apply(Field::Skipped), False);
-        assert_eq!(within.apply(Field::Skipped), False);
-        assert_eq!(outside.apply(Field::Skipped), True);
+        assert_eq!(eq.apply(Seen::Skipped), False);
+        assert_eq!(ne.apply(Seen::Skipped), True);
+        assert_eq!(lt.apply(Seen::Skipped), False);
+        assert_eq!(within.apply(Seen::Skipped), False);
+        assert_eq!(outside.apply(Seen::Skipped), True);
         for test in [eq, ne, lt, within, outside] {
-            assert_eq!(test.apply(Field::Unanswered), Unknown);
+            assert_eq!(test.apply(Seen::Unanswered), Unknown);
         }
     }
 
     #[test]
     fn numeric_comparisons_are_inclusive_exactly_as_written() {
         let v = Value::Integer(140);
-        let at = |op, n| Test::Cmp(op, Lit::Number(n)).apply(Field::Answered(&v));
+        let at = |op, n| Test::Cmp(op, Lit::Number(n)).apply(Seen::Answered(&v));
         assert_eq!(at(CmpOp::Gt, 140.0), False);
         assert_eq!(at(CmpOp::Ge, 140.0), True);
         assert_eq!(at(CmpOp::Lt, 140.5), True);
@@ -277,12 +307,12 @@ mod tests {
             Cond::Not(Box::new(Cond::Any(vec![ge(0, 180.0), ge(1, 110.0)]))),
         ]);
         let v = Value::Integer(150);
-        let fields = [Field::Answered(&v), Field::Unanswered];
+        let fields = [Seen::Answered(&v), Seen::Unanswered];
         assert_eq!(cond.eval(&fields), Unknown);
         let mut out = vec![];
         cond.undecided_by(&fields, &mut out);
         assert_eq!(out, vec![1]);
-        let fields = [Field::Answered(&v), Field::Skipped];
+        let fields = [Seen::Answered(&v), Seen::Skipped];
         assert_eq!(cond.eval(&fields), True);
     }
 }

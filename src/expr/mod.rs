@@ -1,18 +1,18 @@
 //! The condition language of rules and `ask_if`: text is parsed once (`parse`), checked
 //! against the questions' types and compiled to a `Cond` indexed by question slot (`compile`),
-//! then evaluated many times in three-valued logic (`eval`) with no string lookups.
+//! then evaluated many times in three-valued logic (`eval`, the one evaluator) with no string
+//! lookups; `trace` records an evaluation step by step for `--explain`.
 //! This module does no I/O and knows nothing of files: positions are offsets into the text.
 
-mod cells;
 mod compile;
 mod eval;
-pub mod explain;
 mod parse;
+pub mod trace;
 
-pub use cells::{Cell, Simple};
 pub use compile::compile;
-pub use eval::{Field, Truth};
+pub use eval::{Truth, Watch};
 pub use parse::{parse, Ast, Atom, CmpOp, ExprError, Span, MAX_DEPTH};
+pub use trace::{trace, Recorder, Step, Trace};
 
 use crate::ruleset::Slot;
 

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value as Json};
 
 use super::Interview;
-use crate::files::{self, Existing};
+use crate::front::{self, Existing};
 use crate::output::escape;
 use crate::output::json::answers_json;
 use crate::patient::{self, DocumentError};
@@ -131,7 +131,7 @@ pub fn default_path(dir: &Path, now: SystemTime) -> PathBuf {
     let stamp = utc_stamp(secs);
     let mut path = dir.join(format!("ketascreen-draft-{stamp}.json"));
     let mut n = 2;
-    while files::exists(&path) {
+    while front::exists(&path) {
         path = dir.join(format!("ketascreen-draft-{stamp}-{n}.json"));
         n += 1;
     }
@@ -158,12 +158,6 @@ fn utc_stamp(secs: u64) -> String {
         rem % 3_600 / 60,
         rem % 60
     )
-}
-
-/// Writes a file that holds patient data atomically, mode 0600, replacing what is there
-/// (see `files::write_private`).
-pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    files::write_private(path, bytes, Existing::Replace)
 }
 
 /// The draft file of one interview. The first write claims its name without replacing
@@ -214,20 +208,20 @@ impl DraftFile {
     pub fn write(&mut self, interview: &Interview<'_>) -> io::Result<()> {
         let bytes = json_bytes(&to_json(interview));
         if self.owned {
-            files::write_private(&self.path, &bytes, Existing::Replace)?;
+            front::write_private(&self.path, &bytes, Existing::Replace)?;
             self.written = true;
             return Ok(());
         }
         let first = self.path.clone();
         for n in 2..=1000 {
-            match files::write_private(&self.path, &bytes, Existing::Keep) {
+            match front::write_private(&self.path, &bytes, Existing::Keep) {
                 Ok(()) => {
                     self.owned = true;
                     self.written = true;
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    self.path = files::numbered(&first, n);
+                    self.path = front::numbered(&first, n);
                 }
                 Err(e) => return Err(e),
             }
@@ -269,21 +263,6 @@ mod tests {
             PathBuf::from("out/p42.draft.json")
         );
         assert_eq!(beside(Path::new("p42")), PathBuf::from("p42.draft.json"));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn private_files_are_mode_0600_and_replace_atomically() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("p.json");
-        write_private(&path, b"one").expect("writes");
-        write_private(&path, b"two").expect("replaces");
-        assert_eq!(std::fs::read(&path).expect("reads"), b"two");
-        let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
-        assert_eq!(left.len(), 1, "no temporary file left behind");
     }
 
     // Broke: two interviews started in the same second shared one draft.

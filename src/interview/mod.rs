@@ -12,9 +12,8 @@ pub mod draft;
 pub mod prompt;
 pub mod session;
 
-use crate::answers::{Answers, Value};
+use crate::answers::{Answers, Seen, Value};
 use crate::engine;
-use crate::expr::Field;
 use crate::ruleset::{Kind, Question, Ruleset, Slot};
 
 pub use session::{run, Options};
@@ -136,31 +135,31 @@ impl<'r> Interview<'r> {
 
     /// Whether the question applies given the answers so far (its `ask_if` is not false).
     pub fn applies(&self, slot: Slot) -> bool {
-        engine::fields(self.ruleset, &self.answers)
+        engine::seen(self.ruleset, &self.answers)
             .get(slot)
-            .is_some_and(|f| *f != Field::Skipped)
+            .is_some_and(|f| *f != Seen::Skipped)
     }
 
     /// The questions that apply given the answers so far, in asking order.
     pub fn applicable(&self) -> Vec<Slot> {
-        let fields = engine::fields(self.ruleset, &self.answers);
+        let fields = engine::seen(self.ruleset, &self.answers);
         self.ruleset
             .ask_order
             .iter()
             .copied()
-            .filter(|&s| fields[s] != Field::Skipped)
+            .filter(|&s| fields[s] != Seen::Skipped)
             .collect()
     }
 
     /// The next question to ask: the first, in asking order, that applies and was not gone
     /// through yet.
     pub fn next(&self) -> Option<Slot> {
-        let fields = engine::fields(self.ruleset, &self.answers);
+        let fields = engine::seen(self.ruleset, &self.answers);
         self.ruleset
             .ask_order
             .iter()
             .copied()
-            .find(|&s| !self.asked[s] && fields[s] != Field::Skipped)
+            .find(|&s| !self.asked[s] && fields[s] != Seen::Skipped)
     }
 
     /// Records the nurse's answer (`None`: unknown), then re-applies skip logic.
@@ -175,10 +174,10 @@ impl<'r> Interview<'r> {
     /// Questions that no longer apply lose their answer and count as not asked, so a stale
     /// answer is never kept, and the question is asked afresh if it applies again.
     fn prune(&mut self) {
-        let skipped: Vec<Slot> = engine::fields(self.ruleset, &self.answers)
+        let skipped: Vec<Slot> = engine::seen(self.ruleset, &self.answers)
             .iter()
             .enumerate()
-            .filter(|(_, f)| **f == Field::Skipped)
+            .filter(|(_, f)| **f == Seen::Skipped)
             .map(|(s, _)| s)
             .collect();
         for slot in skipped {
@@ -204,21 +203,21 @@ impl<'r> Interview<'r> {
     }
 
     /// The unanswered questions a question's `ask_if` reads (what keeps it undecided).
-    fn unknown_ask_if_reads(&self, slot: Slot, fields: &[Field<'_>]) -> Vec<String> {
+    fn unknown_ask_if_reads(&self, slot: Slot, fields: &[Seen<&Value>]) -> Vec<String> {
         let mut reads = Vec::new();
         if let Some(cond) = &self.ruleset.questions[slot].ask_if {
             cond.reads(&mut reads);
         }
         reads
             .into_iter()
-            .filter(|&s| fields[s] == Field::Unanswered)
+            .filter(|&s| fields[s] == Seen::Unanswered)
             .map(|s| self.ruleset.questions[s].id.clone())
             .collect()
     }
 
     /// Every question with what the nurse recorded for it, in asking order, for the review.
     pub fn review_rows(&self) -> Vec<ReviewRow<'r>> {
-        let fields = engine::fields(self.ruleset, &self.answers);
+        let fields = engine::seen(self.ruleset, &self.answers);
         self.ruleset
             .ask_order
             .iter()
@@ -226,9 +225,9 @@ impl<'r> Interview<'r> {
             .map(|(i, &slot)| {
                 let question = &self.ruleset.questions[slot];
                 let state = match (fields[slot], self.answers.get(slot)) {
-                    (Field::Skipped, _) => RowState::NotApplicable,
+                    (Seen::Skipped, _) => RowState::NotApplicable,
                     _ if !self.asked[slot] => RowState::NotAsked,
-                    (Field::Answered(v), _) => RowState::Answered(shown(question, v)),
+                    (Seen::Answered(v), _) => RowState::Answered(shown(question, v)),
                     // Answered, but whether it applies hangs on an unknown answer: the
                     // engine holds it back until then.
                     (_, Some(v)) => RowState::HeldBack {

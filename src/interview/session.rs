@@ -18,9 +18,8 @@ use anyhow::{anyhow, Context, Result};
 use super::draft::{self, DraftFile};
 use super::prompt::Prompter;
 use super::{walk, Interview, Stop};
-use crate::app::{self, Terminal, UsageError};
 use crate::engine::evaluate;
-use crate::files::{self, Existing};
+use crate::front::{self, Existing, Terminal, UsageError};
 use crate::output::{self, Record};
 use crate::patient;
 use crate::ruleset::Ruleset;
@@ -46,7 +45,7 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     if !(term.stdin && term.stderr) {
         return Err(UsageError(no_terminal(&opts, term)).into());
     }
-    let ruleset = app::load_ruleset(opts.rules.as_deref())?;
+    let ruleset = front::load_ruleset(opts.rules.as_deref())?;
 
     let (mut interview, resumed_draft) = match &opts.resume {
         Some(path) => {
@@ -66,7 +65,7 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
         (Some(path), _) => DraftFile::resumed(path.clone()),
         (None, Some(save)) => {
             let path = draft::beside(save);
-            if files::exists(&path) {
+            if front::exists(&path) {
                 return Err(UsageError(format!(
                     "a draft for {} already exists: {}; continue it with '{}', or remove it first",
                     save.display(),
@@ -92,7 +91,7 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     let mut prompter = Prompter::new(colour, interrupted);
     let mut draft_warned = false;
     let first_path = locked(&draft).path().to_path_buf();
-    if let Err(e) = draft::probe_writable(files::parent_dir(&first_path)) {
+    if let Err(e) = draft::probe_writable(front::parent_dir(&first_path)) {
         draft_warned = true;
         eprintln!(
             "ketascreen: warning: cannot keep a draft at {} ({e}); if the interview is stopped, \
@@ -200,7 +199,7 @@ fn load_resume<'r>(ruleset: &'r Ruleset, path: &Path) -> Result<draft::Loaded<'r
 /// `--save` must be writable, and never overwrites a file — except the one being resumed.
 /// (Checked again when it is written: a file that appears meanwhile is not replaced either.)
 fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
-    let dir = files::parent_dir(save);
+    let dir = front::parent_dir(save);
     if !dir.is_dir() {
         return Err(anyhow!(
             "cannot save to {}: no such directory {}",
@@ -216,7 +215,7 @@ fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
             dir.display()
         )
     })?;
-    if files::exists(save) && !resume.is_some_and(|r| files::same_file(r, save)) {
+    if front::exists(save) && !resume.is_some_and(|r| front::same_file(r, save)) {
         return Err(UsageError(format!(
             "{} already exists and would be overwritten; choose another file, or continue that \
              interview with '--resume {0} --save {0}'",
@@ -287,13 +286,13 @@ fn finish(
         let replace = opts
             .resume
             .as_deref()
-            .is_some_and(|r| files::same_file(r, save));
+            .is_some_and(|r| front::same_file(r, save));
         let existing = if replace {
             Existing::Replace
         } else {
             Existing::Keep
         };
-        if let Err(e) = files::write_private(save, &draft::json_bytes(&doc), existing) {
+        if let Err(e) = front::write_private(save, &draft::json_bytes(&doc), existing) {
             let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
                 format!(
                     "{} was created while the interview ran, and is not replaced",
@@ -336,9 +335,9 @@ fn finish(
     let is_save = opts
         .save
         .as_deref()
-        .is_some_and(|s| files::same_file(s, &path));
+        .is_some_and(|s| front::same_file(s, &path));
     let resumed_draft = opts.resume.as_deref() == Some(path.as_path());
-    if draft.is_ours() && !is_save && files::exists(&path) {
+    if draft.is_ours() && !is_save && front::exists(&path) {
         match std::fs::remove_file(&path) {
             Ok(()) if resumed_draft => {
                 eprintln!("The draft {} is complete and was removed.", path.display())

@@ -4,6 +4,8 @@
 //! `@SUM(1)`) is written with a leading `'`, the usual defence (OWASP "CSV injection").
 
 use super::Record;
+use crate::answers::InputError;
+use crate::engine::Verdict;
 use crate::ruleset::Ruleset;
 
 /// The header row of CSV output.
@@ -31,7 +33,23 @@ pub fn defused(cell: String) -> String {
 
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
 pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 8] {
-    let v = &record.verdict;
+    fields_of(
+        ruleset,
+        record.row,
+        record.id.as_deref(),
+        &record.verdict,
+        &record.errors,
+    )
+}
+
+/// `fields`, from the parts of a record.
+pub fn fields_of(
+    ruleset: &Ruleset,
+    row: Option<u64>,
+    id: Option<&str>,
+    v: &Verdict,
+    errors: &[InputError],
+) -> [String; 8] {
     let reasons: Vec<&str> = v
         .reasons
         .iter()
@@ -42,14 +60,13 @@ pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 8] {
         .into_iter()
         .map(|s| ruleset.questions[s].id.as_str())
         .collect();
-    let errors: Vec<String> = record
-        .errors
+    let errors: Vec<String> = errors
         .iter()
         .map(|e| format!("{}: {}", e.question, e.message))
         .collect();
     [
-        record.row.map(|r| r.to_string()).unwrap_or_default(),
-        defused(record.id.clone().unwrap_or_default()),
+        row.map(|r| r.to_string()).unwrap_or_default(),
+        defused(id.unwrap_or_default().to_string()),
         v.status.as_str().to_string(),
         v.urgent.to_string(),
         defused(reasons.join(";")),

@@ -1,15 +1,15 @@
 //! `check --explain` (and failing rule cases): why each rule fired, did not fire, or stayed
 //! undecided, shown as its condition with every comparison's actual value and result, and why
-//! skipped questions did not count. Built on `expr::explain::trace`, which agrees exactly with
-//! the engine's evaluation; this module only arranges and renders, it decides nothing.
+//! skipped questions did not count. It renders the `engine::Explanation` recorded by the very
+//! evaluation that decided the verdict; it evaluates nothing and decides nothing.
 
 use serde_json::{json, Map, Value as Json};
 
 use super::{Format, Record};
-use crate::answers::Answers;
-use crate::engine::{self, Verdict};
-use crate::expr::explain::{test_text, trace, Step, Trace};
-use crate::expr::{Field, Truth};
+use crate::answers::{Seen, Value};
+use crate::engine::{Explanation, RuleTrace};
+use crate::expr::trace::{test_text, Step, Trace};
+use crate::expr::Truth;
 use crate::ruleset::{Ruleset, Severity, Slot};
 
 /// A rule's outcome for one patient.
@@ -46,104 +46,25 @@ impl RuleResult {
     }
 }
 
-/// One rule, traced.
-#[derive(Debug, Clone)]
-pub struct RuleTrace<'a> {
-    /// Index into `Ruleset::rules`.
-    pub rule: usize,
-    pub trace: Trace<'a>,
-    /// For an undecided exclude/review rule: the unanswered questions that would decide it
-    /// (as in the verdict's `missing`).
-    pub needs: Vec<Slot>,
+/// What one question was for this patient, as shown: `146`, `unanswered`, `skipped`.
+pub fn shown(ex: &Explanation<'_>, ruleset: &Ruleset, slot: Slot) -> String {
+    field_text(
+        ruleset,
+        slot,
+        ex.seen.get(slot).copied().unwrap_or(Seen::Unanswered),
+    )
 }
 
-impl RuleTrace<'_> {
-    pub fn result(&self) -> RuleResult {
-        RuleResult::of(self.trace.truth)
-    }
+/// A rule's outcome, from its trace.
+pub fn result(rt: &RuleTrace<'_>) -> RuleResult {
+    RuleResult::of(rt.trace.truth)
 }
 
-/// One question's `ask_if`, traced.
-#[derive(Debug, Clone)]
-pub struct AskIfTrace<'a> {
-    pub slot: Slot,
-    pub trace: Trace<'a>,
-}
-
-/// Every rule and every `ask_if`, traced for one patient.
-#[derive(Debug, Clone)]
-pub struct Explanation<'a> {
-    pub rules: Vec<RuleTrace<'a>>,
-    pub ask_if: Vec<AskIfTrace<'a>>,
-    fields: Vec<Field<'a>>,
-}
-
-/// Traces every rule and `ask_if` over the fields `engine::fields` gave for this patient;
-/// `verdict` is the engine's verdict for the same answers (for what undecided rules need).
-pub fn explain<'a>(
-    ruleset: &'a Ruleset,
-    fields: &[Field<'a>],
-    verdict: &Verdict,
-) -> Explanation<'a> {
-    let rules = ruleset
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(index, rule)| {
-            let trace = trace(&rule.when, fields);
-            let needs = if trace.truth == Truth::Unknown {
-                match verdict.missing.iter().find(|m| m.rule == index) {
-                    Some(m) => m.questions.clone(),
-                    None => {
-                        let mut needs = Vec::new();
-                        rule.when.undecided_by(fields, &mut needs);
-                        needs
-                    }
-                }
-            } else {
-                Vec::new()
-            };
-            RuleTrace {
-                rule: index,
-                trace,
-                needs,
-            }
-        })
-        .collect();
-    let ask_if = ruleset
-        .questions
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, q)| {
-            q.ask_if.as_ref().map(|cond| AskIfTrace {
-                slot,
-                trace: trace(cond, fields),
-            })
-        })
-        .collect();
-    Explanation {
-        rules,
-        ask_if,
-        fields: fields.to_vec(),
-    }
-}
-
-impl Explanation<'_> {
-    /// What one question was for this patient, as shown: `146`, `unanswered`, `skipped`.
-    pub fn shown(&self, ruleset: &Ruleset, slot: Slot) -> String {
-        field_text(
-            ruleset,
-            slot,
-            self.fields.get(slot).copied().unwrap_or(Field::Unanswered),
-        )
-    }
-}
-
-fn field_text(ruleset: &Ruleset, slot: Slot, field: Field<'_>) -> String {
+fn field_text(ruleset: &Ruleset, slot: Slot, field: Seen<&Value>) -> String {
     match field {
-        Field::Answered(v) => v.display(&ruleset.questions[slot]).to_string(),
-        Field::Unanswered => "unanswered".to_string(),
-        Field::Skipped => "skipped".to_string(),
+        Seen::Answered(v) => v.display(&ruleset.questions[slot]).to_string(),
+        Seen::Unanswered => "unanswered".to_string(),
+        Seen::Skipped => "skipped".to_string(),
     }
 }
 
@@ -168,7 +89,11 @@ pub fn trace_lines(ruleset: &Ruleset, trace: &Trace<'_>, indent: usize, out: &mu
             out.push_str(&format!("{pad}not → {truth}\n"));
             trace_lines(ruleset, inner, indent + 2, out);
         }
-        Step::Test { slot, test, field } => {
+        Step::Test {
+            slot,
+            test,
+            seen: field,
+        } => {
             let q = &ruleset.questions[*slot];
             out.push_str(&format!(
                 "{pad}{} ({}) {} → {truth}\n",
@@ -196,9 +121,9 @@ pub fn rule_headline(ruleset: &Ruleset, rt: &RuleTrace<'_>) -> String {
         "{} ({}{urgent}): {}",
         rule.id,
         rule.severity,
-        rt.result().as_str()
+        result(rt).as_str()
     );
-    if rt.result() == RuleResult::Undecided {
+    if result(rt) == RuleResult::Undecided {
         if rule.severity == Severity::Note {
             line.push_str(" (a note: never makes the verdict incomplete)");
         } else if !rt.needs.is_empty() {
@@ -224,7 +149,7 @@ pub fn rule_lines(
     rt.trace.slots(&mut read);
     let skipped: Vec<Slot> = read
         .into_iter()
-        .filter(|&s| ex.fields.get(s) == Some(&Field::Skipped))
+        .filter(|&s| ex.seen.get(s) == Some(&Seen::Skipped))
         .collect();
     for slot in skipped {
         let q = &ruleset.questions[slot];
@@ -286,12 +211,20 @@ fn trace_json(ruleset: &Ruleset, trace: &Trace<'_>) -> Json {
         Step::Not(inner) => {
             json!({"op": "not", "result": result, "item": trace_json(ruleset, inner)})
         }
-        Step::Test { slot, test, field } => {
+        Step::Test {
+            slot,
+            test,
+            seen: field,
+        } => {
             let q = &ruleset.questions[*slot];
             let (state, value) = match field {
-                Field::Answered(v) => ("answered", v.to_json(q)),
-                Field::Unanswered => ("unanswered", Json::Null),
-                Field::Skipped => ("skipped", Json::Null),
+                Seen::Answered(v) => (
+                    "answered",
+                    serde_json::to_value(super::json::SeenJson(q, Seen::Answered(v)))
+                        .unwrap_or(Json::Null),
+                ),
+                Seen::Unanswered => ("unanswered", Json::Null),
+                Seen::Skipped => ("skipped", Json::Null),
             };
             json!({
                 "question": q.id,
@@ -316,7 +249,7 @@ pub fn to_json(ruleset: &Ruleset, ex: &Explanation<'_>) -> Json {
             m.insert("severity".into(), json!(rule.severity.as_str()));
             m.insert("urgent".into(), json!(rule.urgent));
             m.insert("when".into(), json!(rule.when_text));
-            m.insert("result".into(), json!(rt.result().json()));
+            m.insert("result".into(), json!(result(rt).json()));
             let needs: Vec<&str> = rt
                 .needs
                 .iter()
@@ -354,13 +287,11 @@ pub fn to_json(ruleset: &Ruleset, ex: &Explanation<'_>) -> Json {
 pub fn write(
     out: &mut dyn std::io::Write,
     ruleset: &Ruleset,
-    answers: &Answers,
+    ex: &Explanation<'_>,
     record: &Record,
     format: Format,
     color: bool,
 ) -> std::io::Result<()> {
-    let fields = engine::fields(ruleset, answers);
-    let ex = explain(ruleset, &fields, &record.verdict);
     match format {
         Format::Csv => Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -368,12 +299,12 @@ pub fn write(
         )),
         Format::Table => {
             out.write_all(super::table::render(ruleset, record, color).as_bytes())?;
-            out.write_all(render_text(ruleset, &ex).as_bytes())
+            out.write_all(render_text(ruleset, ex).as_bytes())
         }
         Format::Json | Format::Ndjson => {
             let mut value = super::json::to_value(ruleset, record, None);
             if let Json::Object(map) = &mut value {
-                map.insert("explain".into(), to_json(ruleset, &ex));
+                map.insert("explain".into(), to_json(ruleset, ex));
             }
             if format == Format::Json {
                 serde_json::to_writer_pretty(&mut *out, &value)?;

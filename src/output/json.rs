@@ -1,13 +1,16 @@
-//! The JSON verdict record, schema `ketascreen.verdict/v1`, field order as in the contract.
+//! The JSON verdict record, schema `ketascreen.verdict/v1`, field order as in the contract:
+//! `#[derive(Serialize)]` records borrowing from the verdict, for `check`, the interview and
+//! every batch row alike.
 
-use serde::Serialize;
-use serde_json::{Map, Value as Json};
+use serde::{Serialize, Serializer};
+use serde_json::Value as Json;
 
 use super::{Record, SCHEMA};
-use crate::answers::{Answers, InputError};
-use crate::engine::Seen;
-use crate::ruleset::Ruleset;
+use crate::answers::{Answers, InputError, Seen, Value};
+use crate::engine::{Missing, Reason, Verdict};
+use crate::ruleset::{Kind, Question, Ruleset, Slot};
 
+/// One verdict record, borrowed from the verdict: the schema is defined by these types.
 #[derive(Serialize)]
 struct JsonRecord<'a> {
     schema: &'static str,
@@ -16,12 +19,12 @@ struct JsonRecord<'a> {
     id: Option<&'a str>,
     verdict: &'static str,
     urgent: bool,
-    reasons: Vec<JsonReason<'a>>,
-    missing: Vec<JsonMissing<'a>>,
+    reasons: Reasons<'a>,
+    missing: Missings<'a>,
     errors: &'a [InputError],
     ruleset: JsonRuleset<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    answers: Option<Map<String, Json>>,
+    answers: Option<AllAnswers<'a>>,
 }
 
 #[derive(Serialize)]
@@ -30,14 +33,14 @@ struct JsonReason<'a> {
     severity: &'static str,
     urgent: bool,
     message: &'a str,
-    answers: Map<String, Json>,
+    answers: ReadAnswers<'a>,
     source: &'a str,
 }
 
 #[derive(Serialize)]
 struct JsonMissing<'a> {
     rule: &'a str,
-    questions: Vec<&'a str>,
+    questions: Questions<'a>,
 }
 
 #[derive(Serialize)]
@@ -47,87 +50,156 @@ struct JsonRuleset<'a> {
     sha256: &'a str,
 }
 
-/// What a rule saw, as JSON: the value, `null` when unanswered, `"skipped"` when not applicable.
-pub fn seen_json(ruleset: &Ruleset, slot: usize, seen: &Seen) -> Json {
-    match seen {
-        Seen::Answered(v) => v.to_json(&ruleset.questions[slot]),
-        Seen::Unanswered => Json::Null,
-        Seen::Skipped => Json::String("skipped".into()),
+/// The fired rules, serialized straight from the verdict.
+struct Reasons<'a>(&'a Ruleset, &'a [Reason]);
+
+impl Serialize for Reasons<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Reasons(ruleset, reasons) = *self;
+        s.collect_seq(reasons.iter().map(|r| {
+            let rule = &ruleset.rules[r.rule];
+            JsonReason {
+                rule: &rule.id,
+                severity: r.severity.as_str(),
+                urgent: r.urgent,
+                message: &r.message,
+                answers: ReadAnswers(ruleset, &r.answers),
+                source: &rule.source,
+            }
+        }))
     }
 }
 
-/// Every answer as JSON keyed by question id (unanswered as `null`), for saved interviews.
-pub fn answers_json(ruleset: &Ruleset, answers: &Answers) -> Map<String, Json> {
-    ruleset
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(slot, q)| {
-            (
-                q.id.clone(),
-                answers
-                    .get(slot)
-                    .map(|v| v.to_json(q))
-                    .unwrap_or(Json::Null),
-            )
-        })
-        .collect()
+struct Missings<'a>(&'a Ruleset, &'a [Missing]);
+
+impl Serialize for Missings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Missings(ruleset, missing) = *self;
+        s.collect_seq(missing.iter().map(|m| JsonMissing {
+            rule: &ruleset.rules[m.rule].id,
+            questions: Questions(ruleset, &m.questions),
+        }))
+    }
 }
 
-/// The record as a JSON value; `answers`, when given, is added as an `answers` object.
-pub fn to_value(ruleset: &Ruleset, record: &Record, answers: Option<&Answers>) -> Json {
-    let verdict = &record.verdict;
-    let doc = JsonRecord {
+/// Question ids.
+struct Questions<'a>(&'a Ruleset, &'a [Slot]);
+
+impl Serialize for Questions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.1.iter().map(|&q| self.0.questions[q].id.as_str()))
+    }
+}
+
+/// What a rule read, keyed by question id.
+struct ReadAnswers<'a>(&'a Ruleset, &'a [(Slot, Seen<Value>)]);
+
+impl Serialize for ReadAnswers<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ReadAnswers(ruleset, read) = *self;
+        s.collect_map(read.iter().map(|(slot, seen)| {
+            let q = &ruleset.questions[*slot];
+            (q.id.as_str(), SeenJson(q, seen.as_ref()))
+        }))
+    }
+}
+
+/// Every answer keyed by question id (unanswered as `null`), for saved interviews.
+struct AllAnswers<'a>(&'a Ruleset, &'a Answers);
+
+impl Serialize for AllAnswers<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let AllAnswers(ruleset, answers) = *self;
+        s.collect_map(ruleset.questions.iter().enumerate().map(|(slot, q)| {
+            let seen = answers.get(slot).map_or(Seen::Unanswered, Seen::Answered);
+            (q.id.as_str(), SeenJson(q, seen))
+        }))
+    }
+}
+
+/// What a rule saw, as JSON: the value, `null` when unanswered, `"skipped"` when not
+/// applicable. A value: numbers as numbers, yes/no and choices as their words.
+pub struct SeenJson<'a>(pub &'a Question, pub Seen<&'a Value>);
+
+impl Serialize for SeenJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.1 {
+            Seen::Unanswered => s.serialize_none(),
+            Seen::Skipped => s.serialize_str("skipped"),
+            Seen::Answered(Value::Integer(n)) => s.serialize_i64(*n),
+            Seen::Answered(Value::Number(x)) if x.is_finite() => s.serialize_f64(*x),
+            Seen::Answered(Value::Number(_)) => s.serialize_none(),
+            Seen::Answered(Value::Text(t)) => s.serialize_str(t),
+            Seen::Answered(Value::YesNo(b)) => s.serialize_str(if *b { "yes" } else { "no" }),
+            Seen::Answered(Value::Choice(i)) => s.serialize_str(match &self.0.kind {
+                Kind::Choice(options) => options.get(*i).map_or("?", |o| o.id.as_str()),
+                _ => "?",
+            }),
+        }
+    }
+}
+
+/// What a rule saw, as a JSON value (for the table's and the explanation's text).
+pub fn seen_json(ruleset: &Ruleset, slot: usize, seen: &Seen<Value>) -> Json {
+    serde_json::to_value(SeenJson(&ruleset.questions[slot], seen.as_ref())).unwrap_or(Json::Null)
+}
+
+/// Every answer as JSON keyed by question id (unanswered as `null`), for saved interviews.
+pub fn answers_json(ruleset: &Ruleset, answers: &Answers) -> Json {
+    serde_json::to_value(AllAnswers(ruleset, answers)).unwrap_or(Json::Null)
+}
+
+fn record<'a>(
+    ruleset: &'a Ruleset,
+    row: Option<u64>,
+    id: Option<&'a str>,
+    verdict: &'a Verdict,
+    errors: &'a [InputError],
+    answers: Option<&'a Answers>,
+) -> JsonRecord<'a> {
+    JsonRecord {
         schema: SCHEMA,
-        row: record.row,
-        id: record.id.as_deref(),
+        row,
+        id,
         verdict: verdict.status.as_str(),
         urgent: verdict.urgent,
-        reasons: verdict
-            .reasons
-            .iter()
-            .map(|r| {
-                let rule = &ruleset.rules[r.rule];
-                JsonReason {
-                    rule: &rule.id,
-                    severity: r.severity.as_str(),
-                    urgent: r.urgent,
-                    message: &r.message,
-                    answers: r
-                        .answers
-                        .iter()
-                        .map(|(slot, seen)| {
-                            (
-                                ruleset.questions[*slot].id.clone(),
-                                seen_json(ruleset, *slot, seen),
-                            )
-                        })
-                        .collect(),
-                    source: &rule.source,
-                }
-            })
-            .collect(),
-        missing: verdict
-            .missing
-            .iter()
-            .map(|m| JsonMissing {
-                rule: &ruleset.rules[m.rule].id,
-                questions: m
-                    .questions
-                    .iter()
-                    .map(|&s| ruleset.questions[s].id.as_str())
-                    .collect(),
-            })
-            .collect(),
-        errors: &record.errors,
+        reasons: Reasons(ruleset, &verdict.reasons),
+        missing: Missings(ruleset, &verdict.missing),
+        errors,
         ruleset: JsonRuleset {
             id: &ruleset.id,
             version: &ruleset.version,
             sha256: &ruleset.sha256,
         },
-        answers: answers.map(|a| answers_json(ruleset, a)),
-    };
+        answers: answers.map(|a| AllAnswers(ruleset, a)),
+    }
+}
+
+/// The record as a JSON value; `answers`, when given, is added as an `answers` object.
+pub fn to_value(ruleset: &Ruleset, record: &Record, answers: Option<&Answers>) -> Json {
+    let doc = self::record(
+        ruleset,
+        record.row,
+        record.id.as_deref(),
+        &record.verdict,
+        &record.errors,
+        answers,
+    );
     serde_json::to_value(doc).unwrap_or(Json::Null)
+}
+
+/// Writes one compact record (no newline) into `out`, straight from the verdict (the batch
+/// writes every record this way into a reused buffer).
+pub fn write_compact(
+    out: &mut Vec<u8>,
+    ruleset: &Ruleset,
+    row: Option<u64>,
+    id: Option<&str>,
+    verdict: &Verdict,
+    errors: &[InputError],
+) {
+    // Serializing these types into memory cannot fail.
+    let _ = serde_json::to_writer(out, &record(ruleset, row, id, verdict, errors, None));
 }
 
 /// Writes the record as pretty JSON (`pretty`) or as one compact line, newline-terminated.
@@ -137,11 +209,18 @@ pub fn write(
     record: &Record,
     pretty: bool,
 ) -> std::io::Result<()> {
-    let value = to_value(ruleset, record, None);
+    let doc = self::record(
+        ruleset,
+        record.row,
+        record.id.as_deref(),
+        &record.verdict,
+        &record.errors,
+        None,
+    );
     if pretty {
-        serde_json::to_writer_pretty(&mut *out, &value)?;
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
     } else {
-        serde_json::to_writer(&mut *out, &value)?;
+        serde_json::to_writer(&mut *out, &doc)?;
     }
     out.write_all(b"\n")
 }

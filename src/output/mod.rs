@@ -4,8 +4,8 @@
 pub mod csv;
 pub mod escape;
 pub mod explain;
-pub mod fast_json;
 pub mod json;
+pub mod stream;
 pub mod table;
 
 use crate::answers::InputError;

@@ -5,7 +5,6 @@
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -53,29 +52,6 @@ fn render_invalid(file: &str, diagnostics: &[Diagnostic]) -> String {
 /// Loads the built-in default ruleset.
 pub fn builtin() -> Result<Ruleset, LoadError> {
     load_str(BUILTIN_TEXT, BUILTIN_NAME)
-}
-
-/// Loads a ruleset file from disk.
-pub fn load_file(path: &Path) -> Result<Ruleset, LoadError> {
-    let (text, shown) = read_file(path)?;
-    load_str(&text, &shown)
-}
-
-/// Reads a ruleset file's text, and how the file is named in messages.
-pub fn read_file(path: &Path) -> Result<(String, String), LoadError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
-        path: shown.clone(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| LoadError::Read {
-        path: shown.clone(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text: {e}"),
-        ),
-    })?;
-    Ok((text, shown))
 }
 
 /// Loads a ruleset from text; `file` names it in messages.

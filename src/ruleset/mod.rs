@@ -9,7 +9,7 @@ mod raw;
 mod warn;
 
 pub use diag::{Diagnostic, Level};
-pub use load::{builtin, load_file, load_str, read_file, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
+pub use load::{builtin, load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 pub use locate::{Locations, Pos};
 pub use model::{ChoiceOption, Kind, Piece, Question, Rule, Ruleset, Severity, Slot};
-pub use warn::{lint_builtin, lint_file, lint_str, warnings};
+pub use warn::{lint_builtin, lint_str, warnings};

@@ -9,26 +9,18 @@
 //! one to the other node for node): the tree gives the place, the compiled test gives the
 //! typed meaning, and the verdict on each comparison comes from `Test::apply` itself.
 
-use std::path::Path;
-
 use super::diag::{Diagnostic, Level};
-use super::load::{load_str, read_file, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
+use super::load::{load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 use super::locate::Locations;
 use super::model::{Kind, Question, Ruleset, Severity, Slot};
-use crate::answers::Value;
-use crate::expr::{self, Ast, CmpOp, Cond, Field, Lit, Span, Test, Truth};
+use crate::answers::{Seen, Value};
+use crate::expr::{self, Ast, CmpOp, Cond, Lit, Span, Test, Truth};
 
 /// Loads a ruleset from text and lints it: the ruleset and its warnings, or the load errors.
 pub fn lint_str(text: &str, file: &str) -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
     let ruleset = load_str(text, file)?;
     let warnings = warnings(&ruleset, text, file);
     Ok((ruleset, warnings))
-}
-
-/// Loads and lints a ruleset file.
-pub fn lint_file(path: &Path) -> Result<(Ruleset, Vec<Diagnostic>), LoadError> {
-    let (text, shown) = read_file(path)?;
-    lint_str(&text, &shown)
 }
 
 /// Lints the built-in ruleset.
@@ -424,13 +416,13 @@ fn can_be_true(ruleset: &Ruleset, cond: &Cond) -> Option<bool> {
     }
     // Odometer over every combination; the extra index past `values` is "skipped".
     let mut at = vec![0usize; reads.len()];
-    let mut fields: Vec<Field<'_>> = vec![Field::Unanswered; ruleset.questions.len()];
+    let mut fields: Vec<Seen<&Value>> = vec![Seen::Unanswered; ruleset.questions.len()];
     loop {
         for (k, &slot) in reads.iter().enumerate() {
             fields[slot] = match choices[k].get(at[k]) {
-                Some(Some(v)) => Field::Answered(v),
-                Some(None) => Field::Unanswered,
-                None => Field::Skipped,
+                Some(Some(v)) => Seen::Answered(v),
+                Some(None) => Seen::Unanswered,
+                None => Seen::Skipped,
             };
         }
         if cond.eval(&fields) == Truth::True {
@@ -574,7 +566,7 @@ fn judge(q: &Question, test: &Test) -> Option<Finding> {
 fn finite(test: &Test, values: impl IntoIterator<Item = Value>) -> (bool, bool) {
     let (mut t, mut f) = (false, false);
     for v in values {
-        match test.apply(Field::Answered(&v)) {
+        match test.apply(Seen::Answered(&v)) {
             Truth::True => t = true,
             Truth::False => f = true,
             Truth::Unknown => {}

@@ -15,8 +15,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::app::{load_ruleset, UsageError};
 use crate::cli::{LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat};
+use crate::front::{lint_ruleset, load_ruleset, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
 /// Runs one `rules` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
@@ -69,10 +69,7 @@ fn lint_command(
     let name = file
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| ruleset::BUILTIN_NAME.to_string());
-    let linted = match file {
-        Some(path) => ruleset::lint_file(path),
-        None => ruleset::lint_builtin(),
-    };
+    let linted = lint_ruleset(file);
     let (loaded, diagnostics) = match linted {
         Ok((rs, warnings)) => (Some(rs), warnings),
         Err(LoadError::Invalid { diagnostics, .. }) => (None, diagnostics),

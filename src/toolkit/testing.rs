@@ -9,8 +9,9 @@ use std::fmt::Write as _;
 
 use crate::cases::{self, CaseFile, CaseFileError, Outcome};
 use crate::engine;
+use crate::engine::Explanation;
 use crate::expr::Truth;
-use crate::output::explain::{explain, rule_lines, Explanation};
+use crate::output::explain::{rule_lines, shown};
 use crate::ruleset::{Locations, Ruleset, Severity};
 
 /// The case file shipped with the default ruleset, compiled into the binary.
@@ -77,8 +78,7 @@ pub fn case_text(ruleset: &Ruleset, report: &FileReport, index: usize) -> String
         let _ = writeln!(out, "      {problem}");
     }
     let case = &report.file.cases[index];
-    let fields = engine::fields(ruleset, &outcome.answers);
-    let ex = explain(ruleset, &fields, &outcome.verdict);
+    let (_, ex) = engine::explain(ruleset, &outcome.answers);
     let expected: BTreeSet<&str> = case.fired.iter().map(String::as_str).collect();
     // Questions on which the expected and actual `missing` disagree: the undecided rules that
     // need one of them are involved too.
@@ -156,7 +156,7 @@ fn involved_rule(
         .iter()
         .map(|&slot| {
             let q = &ruleset.questions[slot];
-            format!("{} = {}", q.id, ex.shown(ruleset, slot))
+            format!("{} = {}", q.id, shown(ex, ruleset, slot))
         })
         .collect();
     let _ = writeln!(out, "          read: {}", values.join(", "));
@@ -239,7 +239,7 @@ pub fn coverage(ruleset: &Ruleset, reports: &[FileReport]) -> Coverage {
         if !outcome.passed() {
             continue;
         }
-        let fields = engine::fields(ruleset, &outcome.answers);
+        let fields = engine::seen(ruleset, &outcome.answers);
         for rc in &mut rules {
             match ruleset.rules[rc.rule].when.eval(&fields) {
                 Truth::True => rc.fired += 1,

@@ -1,0 +1,457 @@
+//! Streamed output, for `batch`: verdict records rendered one per input row — NDJSON (one
+//! compact record per line), a JSON array (written record by record), CSV (the `output::csv`
+//! columns through `csv::Writer`), or a compact table for a terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
+//! buffers (so several screening threads can render while one writes) with reused scratch
+//! space; nothing here echoes an answer or an ignored column.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+
+use crate::answers::InputError;
+use crate::engine::{Status, Verdict};
+use crate::output::csv::is_formula;
+use crate::output::{json, Format};
+use crate::ruleset::{Ruleset, Severity, Slot};
+
+/// One screened row, as the writers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    /// 1-based data row (the header is not counted).
+    pub number: u64,
+    pub id: Option<&'a str>,
+    pub verdict: &'a Verdict,
+    pub errors: &'a [InputError],
+}
+
+/// Renders batch records in one format into byte buffers. One renderer per thread that
+/// screens rows; what goes before the first record and after the last (`head`, `tail`) is
+/// written once by whoever owns the output.
+pub struct Renderer<'r> {
+    ruleset: &'r Ruleset,
+    kind: Kind,
+    /// A reused buffer for one CSV cell, and one for the missing questions.
+    cells: (Vec<u8>, Vec<Slot>),
+}
+
+enum Kind {
+    Ndjson,
+    Json,
+    /// Records are written through the csv crate into a shared buffer, then moved to `out`.
+    Csv(Box<csv::Writer<Shared>>, Shared),
+    Table {
+        color: bool,
+        line: String,
+        missing: Vec<Slot>,
+    },
+}
+
+impl<'r> Renderer<'r> {
+    /// A renderer for `format`; for a table, `color` allows ANSI colour.
+    pub fn new(ruleset: &'r Ruleset, format: Format, color: bool) -> Self {
+        let kind = match format {
+            Format::Ndjson => Kind::Ndjson,
+            Format::Json => Kind::Json,
+            Format::Csv => {
+                let buffer = Shared::default();
+                Kind::Csv(Box::new(csv::Writer::from_writer(buffer.clone())), buffer)
+            }
+            Format::Table => Kind::Table {
+                color,
+                line: String::new(),
+                missing: Vec::new(),
+            },
+        };
+        Renderer {
+            ruleset,
+            kind,
+            cells: Default::default(),
+        }
+    }
+
+    /// What comes before the first record: a CSV or table header, a JSON array's `[`.
+    pub fn head(&mut self, out: &mut Vec<u8>) {
+        match &mut self.kind {
+            Kind::Ndjson => {}
+            Kind::Json => out.push(b'['),
+            Kind::Csv(writer, buffer) => {
+                // Writing into memory cannot fail.
+                let _ = writer.write_record(crate::output::csv::HEADER);
+                drain(writer, buffer, out);
+            }
+            Kind::Table { line, .. } => {
+                table_line(
+                    line,
+                    "row",
+                    "id",
+                    ("verdict", None),
+                    ("urgent", None),
+                    "reasons",
+                );
+                out.extend_from_slice(line.as_bytes());
+            }
+        }
+    }
+
+    /// What comes after the last record, given how many records there were.
+    pub fn tail(&mut self, out: &mut Vec<u8>, records: u64) {
+        if let Kind::Json = self.kind {
+            out.extend_from_slice(if records == 0 { b"]\n" } else { b"\n]\n" });
+        }
+    }
+
+    /// Appends one record to `out`. Rows are numbered from 1 with no gaps, so row 1 is the
+    /// first record of the output (which matters for the JSON array's commas).
+    pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
+        let ruleset = self.ruleset;
+        let json = |out: &mut Vec<u8>| {
+            json::write_compact(
+                out,
+                ruleset,
+                Some(row.number),
+                row.id,
+                row.verdict,
+                row.errors,
+            )
+        };
+        match &mut self.kind {
+            Kind::Ndjson => {
+                json(out);
+                out.push(b'\n');
+            }
+            Kind::Json => {
+                out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
+                json(out);
+            }
+            Kind::Csv(writer, buffer) => {
+                csv_record(writer, ruleset, row, &mut self.cells);
+                drain(writer, buffer, out);
+            }
+            Kind::Table {
+                color,
+                line,
+                missing,
+            } => {
+                table_row(ruleset, row, *color, line, missing);
+                out.extend_from_slice(line.as_bytes());
+            }
+        }
+    }
+}
+
+/// Writes one record of the `output::csv` columns (`output::csv::fields`, without a String
+/// per cell). Writing into memory cannot fail.
+fn csv_record(
+    writer: &mut csv::Writer<Shared>,
+    ruleset: &Ruleset,
+    row: &Row<'_>,
+    (cell, slots): &mut (Vec<u8>, Vec<Slot>),
+) {
+    use std::io::Write as _;
+    let verdict = row.verdict;
+    cell.clear();
+    let _ = write!(cell, "{}", row.number);
+    let _ = writer.write_field(&cell);
+    // A cell a spreadsheet would run as a formula gets a leading quote (`output::csv::defused`).
+    let id = row.id.unwrap_or_default();
+    if is_formula(id.as_bytes()) {
+        let _ = writer.write_field(format!("'{id}"));
+    } else {
+        let _ = writer.write_field(id);
+    }
+    let _ = writer.write_field(verdict.status.as_str());
+    let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
+    joined(
+        cell,
+        verdict.reasons.iter().map(|r| &ruleset.rules[r.rule].id),
+        b";",
+    );
+    let _ = writer.write_field(&cell);
+    missing_questions(verdict, slots);
+    joined(cell, slots.iter().map(|&s| &ruleset.questions[s].id), b";");
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    for (i, e) in row.errors.iter().enumerate() {
+        if i > 0 {
+            cell.extend_from_slice(b"; ");
+        }
+        let _ = write!(cell, "{}: {}", e.question, e.message);
+    }
+    defuse(cell);
+    let _ = writer.write_field(&cell);
+    cell.clear();
+    let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
+    defuse(cell);
+    let _ = writer.write_field(&cell);
+    let _ = writer.write_record(None::<&[u8]>);
+}
+
+/// A leading quote for a cell a spreadsheet would run as a formula.
+fn defuse(cell: &mut Vec<u8>) {
+    if is_formula(cell) {
+        cell.insert(0, b'\'');
+    }
+}
+
+/// `items` joined with `separator`, into `out` (cleared first).
+fn joined<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a String>, separator: &[u8]) {
+    out.clear();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator);
+        }
+        out.extend_from_slice(item.as_bytes());
+    }
+}
+
+/// The buffer a renderer's csv writer writes into.
+#[derive(Debug, Clone, Default)]
+struct Shared(Rc<RefCell<Vec<u8>>>);
+
+impl io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Moves what the csv writer wrote to `out`.
+fn drain(writer: &mut csv::Writer<Shared>, buffer: &Shared, out: &mut Vec<u8>) {
+    let _ = writer.flush();
+    out.append(&mut buffer.0.borrow_mut());
+}
+
+/// `Verdict::missing_questions`, into a reused vector.
+fn missing_questions(verdict: &Verdict, out: &mut Vec<Slot>) {
+    out.clear();
+    out.extend(
+        verdict
+            .missing
+            .iter()
+            .flat_map(|m| m.questions.iter().copied()),
+    );
+    out.sort_unstable();
+    out.dedup();
+}
+
+fn status_color(status: Status) -> &'static str {
+    match status {
+        Status::Ineligible => "1;31",
+        Status::Incomplete => "1;33",
+        Status::Review => "1;35",
+        Status::Eligible => "1;32",
+    }
+}
+
+/// One table line; a cell given with a colour code is painted after it is padded.
+fn table_line(
+    line: &mut String,
+    row: &str,
+    id: &str,
+    verdict: (&str, Option<&str>),
+    urgent: (&str, Option<&str>),
+    reasons: &str,
+) {
+    use std::fmt::Write as _;
+    line.clear();
+    let _ = write!(line, "{row:>6}  {id:<12}  ");
+    for ((text, code), width) in [(verdict, 10), (urgent, 6)] {
+        match code {
+            Some(code) => {
+                let _ = write!(line, "\x1b[{code}m{text:<width$}\x1b[0m  ");
+            }
+            None => {
+                let _ = write!(line, "{text:<width$}  ");
+            }
+        }
+    }
+    line.push_str(reasons);
+    line.truncate(line.trim_end().len());
+    line.push('\n');
+}
+
+/// How many missing questions a table row names.
+const NEEDS_SHOWN: usize = 5;
+
+/// A table row: fired rules (exclusions and referrals first, then notes), the questions that
+/// would decide an incomplete verdict, and how many input errors the row had.
+fn table_row(
+    ruleset: &Ruleset,
+    row: &Row<'_>,
+    color: bool,
+    line: &mut String,
+    missing: &mut Vec<Slot>,
+) {
+    let v = row.verdict;
+    let mut details = String::new();
+    for (i, r) in v.reasons.iter().enumerate() {
+        if i > 0 {
+            details.push_str(", ");
+        }
+        if r.severity == Severity::Note && (i == 0 || v.reasons[i - 1].severity != Severity::Note) {
+            details.push_str("note: ");
+        }
+        details.push_str(&ruleset.rules[r.rule].id);
+    }
+    missing_questions(v, missing);
+    if v.status == Status::Incomplete {
+        if !details.is_empty() {
+            details.push_str("; ");
+        }
+        details.push_str("needs ");
+        for (i, &slot) in missing.iter().take(NEEDS_SHOWN).enumerate() {
+            if i > 0 {
+                details.push_str(", ");
+            }
+            details.push_str(&ruleset.questions[slot].id);
+        }
+        if missing.len() > NEEDS_SHOWN {
+            details.push_str(&format!(" and {} more", missing.len() - NEEDS_SHOWN));
+        }
+    }
+    if !row.errors.is_empty() {
+        if !details.is_empty() {
+            details.push_str("; ");
+        }
+        let n = row.errors.len();
+        details.push_str(&format!("{n} input error{}", if n == 1 { "" } else { "s" }));
+    }
+    if details.is_empty() {
+        details.push('-');
+    }
+    let id = crate::output::escape::text(row.id.unwrap_or("-"));
+    let number = row.number.to_string();
+    let status = v.status.as_str();
+    let paint = |code: &'static str| color.then_some(code);
+    table_line(
+        line,
+        &number,
+        &id,
+        (status, paint(status_color(v.status))),
+        if v.urgent {
+            ("URGENT", paint("1;41;97"))
+        } else {
+            ("", None)
+        },
+        &details,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::{parse_text, Answers};
+    use crate::engine::evaluate;
+    use crate::output::Record;
+    use crate::ruleset::builtin;
+
+    fn records(rs: &Ruleset) -> Vec<Record> {
+        let patients: [&[(&str, &str)]; 4] = [
+            &[("systolic_bp", "190"), ("current_psychosis", "yes")],
+            &[("age_years", "70"), ("phq9_total", "5")],
+            &[],
+            &[("substance_use_disorder", "in_remission")],
+        ];
+        patients
+            .iter()
+            .enumerate()
+            .map(|(i, values)| {
+                let mut answers = Answers::new(rs);
+                for (id, raw) in values.iter() {
+                    let slot = rs.slot(id).expect("known");
+                    answers.set(slot, parse_text(&rs.questions[slot], raw).expect("valid"));
+                }
+                Record {
+                    id: [Some("P,1\"x".to_string()), None, Some("a\r\nb\"".into())][i % 3].clone(),
+                    row: Some(i as u64 + 1),
+                    verdict: evaluate(rs, &answers),
+                    errors: vec![
+                        InputError {
+                            question: "systolic_bp".into(),
+                            value: "400".into(),
+                            message: "column 'sbp': 400 is out of range".into(),
+                        };
+                        i % 3
+                    ],
+                }
+            })
+            .collect()
+    }
+
+    fn write_all(rs: &Ruleset, format: Format, records: &[Record]) -> String {
+        let mut renderer = Renderer::new(rs, format, false);
+        let mut out = Vec::new();
+        renderer.head(&mut out);
+        for r in records {
+            renderer.record(
+                &mut out,
+                &Row {
+                    number: r.row.unwrap_or(0),
+                    id: r.id.as_deref(),
+                    verdict: &r.verdict,
+                    errors: &r.errors,
+                },
+            );
+        }
+        renderer.tail(&mut out, records.len() as u64);
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn csv_rows_are_output_csv_fields() {
+        let rs = builtin().expect("loads");
+        let mut records = records(&rs);
+        records[0].row = Some(1234567890);
+        records[1].errors[0].message = "a, \"quoted\"\nmessage".into();
+        let mut expected = csv::Writer::from_writer(Vec::new());
+        expected
+            .write_record(crate::output::csv::HEADER)
+            .expect("header");
+        for r in &records {
+            expected
+                .write_record(crate::output::csv::fields(&rs, r))
+                .expect("row");
+        }
+        let expected = String::from_utf8(expected.into_inner().expect("flush")).expect("UTF-8");
+        assert_eq!(write_all(&rs, Format::Csv, &records), expected);
+    }
+
+    #[test]
+    fn json_array_and_ndjson_carry_the_same_records() {
+        let rs = builtin().expect("loads");
+        let records = records(&rs);
+        let ndjson = write_all(&rs, Format::Ndjson, &records);
+        let array = write_all(&rs, Format::Json, &records);
+        let lines: Vec<serde_json::Value> = ndjson
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        let parsed: serde_json::Value = serde_json::from_str(&array).expect("a JSON array");
+        assert_eq!(parsed, serde_json::Value::Array(lines.clone()));
+        for (line, r) in lines.iter().zip(&records) {
+            assert_eq!(line, &crate::output::json::to_value(&rs, r, None));
+        }
+        assert!(array.starts_with("[\n{\"schema\""));
+        assert!(array.ends_with("}\n]\n"));
+        assert_eq!(write_all(&rs, Format::Json, &[]), "[]\n");
+        assert_eq!(write_all(&rs, Format::Ndjson, &[]), "");
+    }
+
+    #[test]
+    fn table_shows_verdicts_reasons_and_what_is_missing() {
+        let rs = builtin().expect("loads");
+        let table = write_all(&rs, Format::Table, &records(&rs)[..2]);
+        let expected = concat!(
+            "   row  id            verdict     urgent  reasons\n",
+            "     1  P,1\"x         ineligible  URGENT  severe_hypertension, current_psychosis\n",
+            "     2  -             incomplete          note: older_adult, below_moderate_severity; ",
+            "needs primary_diagnosis, failed_antidepressant_trials, consent_capacity, systolic_bp, ",
+            "diastolic_bp and 23 more; 1 input error\n",
+        );
+        assert_eq!(table, expected);
+    }
+}
