@@ -567,3 +567,125 @@ proptest! {
         }
     }
 }
+
+/// A ruleset of two exclusions, for short exact batch output.
+const TWO_EXCLUSIONS: &str = "ruleset: {id: two, version: 1, title: Two, sources: {s: S}}\nquestions:\n  - {id: aneurysm, section: S, text: A?, type: yes_no}\n  - {id: mania, section: S, text: M?, type: yes_no}\nrules:\n  - {id: aneurysm, severity: exclude, when: aneurysm, message: a, source: s}\n  - {id: mania, severity: exclude, when: mania, message: m, source: s}\n";
+
+fn batch_two(csv: &[u8]) -> crate::support::Run {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rules = write(&dir, "two.yaml", TWO_EXCLUSIONS);
+    let input = write(&dir, "in.csv", csv);
+    ks([
+        "--rules",
+        rules.as_str(),
+        "batch",
+        input.as_str(),
+        "--format",
+        "csv",
+    ])
+    .run()
+}
+
+// Broke: an opening quote in the ignored Name column merged the next line into that cell: the
+// next patient vanished, and the patient with the stray quote — aneurysm and mania — was
+// screened on the next patient's cells and came out eligible, exit 0, no error.
+#[test]
+fn a_stray_quote_never_swallows_a_patient_or_passes_as_clean() {
+    let run = batch_two(
+        b"id,Name,aneurysm,mania\nP1,\"Smith,yes,yes\nP2,\"Jones\",no,no\nP3,Lee,no,no\n",
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
+         1,P1,incomplete,false,,aneurysm;mania,\"(row): line 2: a quoted cell runs over its line break into what reads as another row (line 3); none of this row's answers were read, and the lines after its first are read again as rows of their own\",two@1\n\
+         2,P2,eligible,false,,,,two@1\n\
+         3,P3,eligible,false,,,,two@1\n"
+    );
+    // A quote never closed: the rest of the file is not one cell.
+    let run =
+        batch_two(b"id,Name,aneurysm,mania\nP1,\"Smith,yes,yes\nP2,Jones,no,no\nP3,Lee,yes,no");
+    assert_eq!(
+        run.stdout,
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
+         1,P1,incomplete,false,,aneurysm;mania,\"(row): line 2: a quote opened in this row is never closed: its cell runs on to the end of the file (line 4); none of this row's answers were read, and the lines after its first are read again as rows of their own\",two@1\n\
+         2,P2,eligible,false,,,,two@1\n\
+         3,P3,ineligible,false,aneurysm,,,two@1\n"
+    );
+    // A note that really spans lines stays one cell.
+    let run =
+        batch_two(b"id,Note,aneurysm,mania\nP1,\"called twice,\nno answer\",yes,no\nP2,,no,no\n");
+    assert_eq!(
+        run.stdout,
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
+         1,P1,ineligible,false,aneurysm,,,two@1\n\
+         2,P2,eligible,false,,,,two@1\n"
+    );
+}
+
+// Broke: an unterminated quote at the end swallowed the rest of the file (1.3M rows -> 1
+// record, 725 MB of memory). Memory stays bounded: the cell is cut after 1 MiB, and every line
+// after it is a row again.
+#[test]
+fn an_unterminated_quote_before_many_rows_keeps_every_row() {
+    let mut csv = b"id,Name,aneurysm,mania\nP0,\"runaway,no,no\n".to_vec();
+    for i in 1..=60_000 {
+        csv.extend_from_slice(format!("P{i},name {i},no,no\n").as_bytes());
+    }
+    let run = batch_two(&csv);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: Vec<&str> = run.stdout.lines().skip(1).collect();
+    assert_eq!(rows.len(), 60_001);
+    assert!(rows[0].starts_with("1,P0,incomplete,false,,aneurysm;mania,\"(row): line 2: a quoted cell runs on for more than 1 MiB (from line 2 to line "), "{}", rows[0]);
+    assert_eq!(rows[1], "2,P1,eligible,false,,,,two@1");
+    assert_eq!(rows[60_000], "60001,P60000,eligible,false,,,,two@1");
+}
+
+// Broke: a UTF-16 file screened as garbage with every column ignored.
+#[test]
+fn utf16_input_is_named_not_screened_as_garbage() {
+    let text = "id,aneurysm,mania\nP1,yes,no\n";
+    let mut le = vec![0xFF, 0xFE];
+    le.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let run = batch_two(&le);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.ends_with("in.csv: this is UTF-16 text (little-endian, from its byte-order mark), which is not read: save it as UTF-8 (in Excel: \"CSV UTF-8 (Comma delimited)\")\n"),
+        "{}",
+        run.stderr
+    );
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let run = batch_two(&be);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("this is UTF-16 text (big-endian)"),
+        "{}",
+        run.stderr
+    );
+}
+
+// Broke: blank lines and all-empty rows vanished without a word (a one-column file lost them
+// silently).
+#[test]
+fn blank_lines_and_empty_rows_are_counted_and_named() {
+    let run = batch_two(b"id,aneurysm,mania\nP1,no,no\n\n,,\n  ,\t,\nP2,yes,no\n\n");
+    assert_eq!(
+        run.stdout,
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n1,P1,eligible,false,,,,two@1\n2,P2,ineligible,false,aneurysm,,,two@1\n"
+    );
+    assert!(
+        run.stderr.contains("ketascreen: note: 4 empty rows skipped (blank or every cell empty: not patients): lines 3, 4, 5, 7\n"),
+        "{}",
+        run.stderr
+    );
+    let run = ks(["batch", "-", "--format", "csv"])
+        .stdin("id\nP1\n\n\nP2\n")
+        .run();
+    assert_eq!(run.stdout.lines().count(), 3);
+    assert!(
+        run.stderr.contains("ketascreen: note: 2 empty rows skipped (blank or every cell empty: not patients): lines 3, 4\n"),
+        "{}",
+        run.stderr
+    );
+}

@@ -59,9 +59,12 @@ impl RowInfo {
                 self.last_line
             ),
             Malformed::RunsIntoRow => format!(
-                "a quoted cell runs over its line break into what reads as another row (lines {}-{})",
-                self.line + 1,
-                self.last_line
+                "a quoted cell runs over its line break into what reads as another row ({})",
+                if self.last_line > self.line + 1 {
+                    format!("lines {}-{}", self.line + 1, self.last_line)
+                } else {
+                    format!("line {}", self.line + 1)
+                }
             ),
             Malformed::TooLong => format!(
                 "a quoted cell runs on for more than {} MiB (from line {} to line {} at least): an unclosed quote?",
