@@ -380,7 +380,13 @@ impl<R: Read> RowReader<R> {
             let (start, end) = self.span(record)?;
             let line = self.line_of(start);
             self.count_blank_lines_before(line);
-            let breaks = count_breaks(record.as_slice(), None);
+            // Line breaks inside its cells (quoted ones only; most records have none).
+            let fields = record.as_slice();
+            let breaks = if memchr::memchr2(b'\n', b'\r', fields).is_some() {
+                count_breaks(fields, None)
+            } else {
+                0
+            };
             let malformed = self.judge(record, start, end);
             if let Some(why) = malformed {
                 let last_line = line + self.breaks_in(start, end);
@@ -561,14 +567,16 @@ impl<R: Read> RowReader<R> {
 /// Line breaks in `bytes` (`\n`, `\r\n`, a lone `\r`); `after` is the byte that follows, if
 /// known (a final `\r` then counts only when `after` is not `\n`).
 fn count_breaks(bytes: &[u8], after: Option<u8>) -> u64 {
-    let newlines = memchr::memchr_iter(b'\n', bytes).count();
-    let lone_returns = memchr::memchr_iter(b'\r', bytes)
-        .filter(|&i| match bytes.get(i + 1) {
-            Some(&next) => next != b'\n',
-            None => after.is_none_or(|a| a != b'\n'),
+    // One pass: every `\n`, and each `\r` not followed by one.
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        .filter(|&i| {
+            bytes[i] == b'\n'
+                || match bytes.get(i + 1) {
+                    Some(&next) => next != b'\n',
+                    None => after.is_none_or(|a| a != b'\n'),
+                }
         })
-        .count();
-    (newlines + lone_returns) as u64
+        .count() as u64
 }
 
 /// The first line break in `raw`: where it starts and where the next line starts.
