@@ -1,7 +1,9 @@
 //! Typed answers to a ruleset's questions, and the one place where raw input ("Y", "146",
 //! JSON `true`, a choice label) becomes a typed value. Every front end — interview, `check`,
 //! `batch` — goes through here, so all of them accept and reject exactly the same spellings.
-//! A blank, `null`, "unknown" or "unsure" is *unanswered*, never "no".
+//! A blank, `null`, "unknown", "not sure" or `?` is *unanswered*, never "no". A number may
+//! carry its question's own unit (`146 mmHg`, `146mmhg`); a decimal comma (`37,5`) is read
+//! only where it cannot be misread, which the caller says with a `Reading`.
 
 use std::fmt;
 
@@ -66,14 +68,17 @@ pub fn invalid(message: impl Into<String>) -> InvalidValue {
 }
 
 /// Words that mean "no answer" (compared case-insensitively).
-const UNKNOWN_WORDS: [&str; 7] = [
+const UNKNOWN_WORDS: [&str; 10] = [
     "unknown",
     "unsure",
     "not known",
+    "not sure",
     "?",
     "dk",
     "don't know",
+    "don\u{2019}t know",
     "dont know",
+    "do not know",
 ];
 
 /// `str::trim`, with a fast path for the usual cell that has nothing to trim (both ends
@@ -160,9 +165,37 @@ fn check_bounds<T: PartialOrd + fmt::Display + Copy>(
     Ok(())
 }
 
-/// Parses typed text (a CSV cell, a prompt's input, a JSON string) for this question.
+/// How lenient to be with a number's spelling, beyond what every front end accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reading {
+    /// Read `37,5` as 37.5 on a decimal question. Only where it cannot be misread: typed in
+    /// the interview, or a file whose intake profile says its decimals are commas.
+    pub decimal_comma: bool,
+}
+
+impl Reading {
+    /// Files and JSON: a comma is never a decimal point.
+    pub const FILE: Reading = Reading {
+        decimal_comma: false,
+    };
+    /// Typed by a person in the interview.
+    pub const TYPED: Reading = Reading {
+        decimal_comma: true,
+    };
+}
+
+/// Parses typed text (a CSV cell, a JSON string) for this question, as files are read.
 /// `Ok(None)` means unanswered.
 pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, InvalidValue> {
+    parse_text_with(question, raw, Reading::FILE)
+}
+
+/// `parse_text`, with the leniency the caller can afford (`Reading::TYPED` in the interview).
+pub fn parse_text_with(
+    question: &Question,
+    raw: &str,
+    reading: Reading,
+) -> Result<Option<Value>, InvalidValue> {
     let t = trim(raw);
     if is_unknown_trimmed(t) {
         return Ok(None);
@@ -170,22 +203,25 @@ pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, Inval
     let value = match &question.kind {
         Kind::YesNo => Value::YesNo(yes_no_trimmed(t).ok_or_else(|| invalid(expected(question)))?),
         Kind::Integer { min, max } => {
-            let n = parse_integer(t).ok_or_else(|| invalid(expected(question)))?;
+            let n = parse_integer(t)
+                .or_else(|| parse_integer(without_unit(question, t)?))
+                .ok_or_else(|| invalid(expected(question)))?;
             check_bounds(question, n, *min, *max)?;
             Value::Integer(n)
         }
         Kind::Number { min, max } => {
-            let x: f64 = t
-                .parse()
-                .ok()
-                .filter(|x: &f64| x.is_finite())
-                .ok_or_else(|| invalid(expected(question)))?;
+            // The number as written: the text itself, or the part before the unit.
+            let written = match parse_number(t, reading) {
+                Some(_) => t,
+                None => without_unit(question, t).unwrap_or(t),
+            };
+            let x = parse_number(written, reading).ok_or_else(|| invalid(expected(question)))?;
             // Checked in its written form: "17.99999999999999999" is not 18, though it
             // rounds to 18.0 as a float, so a value the float cannot hold is refused.
-            if !holds_exactly(t, x) {
+            if !holds_exactly(&written.replacen(',', ".", 1), x) {
                 return Err(invalid(format!(
                     "{} has more digits than can be compared exactly; round it to at most 15 significant digits",
-                    echo(t)
+                    echo(written)
                 )));
             }
             check_bounds(question, x, *min, *max)?;
@@ -261,6 +297,45 @@ fn holds_exactly(t: &str, x: f64) -> bool {
 /// Whether a decimal number, as written, is exactly the float it reads as (see `holds_exactly`).
 pub fn is_exact_decimal(t: &str) -> bool {
     t.parse::<f64>().is_ok_and(|x| holds_exactly(t, x))
+}
+
+/// The number before the question's own unit (`146 mmHg`, `146mmhg`, `146 mm Hg`): the unit
+/// compared without case or spaces. `None` when there is no unit, or the text ends otherwise.
+/// Tried only once the plain number failed, so it costs a batch nothing.
+fn without_unit<'t>(question: &Question, t: &'t str) -> Option<&'t str> {
+    let unit = question.unit.as_deref()?;
+    let end = t
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | ',')))
+        .filter(|&i| i > 0)?;
+    let (number, rest) = t.split_at(end);
+    let mut written = rest.chars().filter(|c| !c.is_whitespace());
+    let mut wanted = unit.chars().filter(|c| !c.is_whitespace());
+    loop {
+        match (written.next(), wanted.next()) {
+            (None, None) => return Some(number),
+            (Some(a), Some(b)) if a.to_lowercase().eq(b.to_lowercase()) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// A decimal number, finite. With a decimal comma allowed, `37,5` is 37.5; a comma followed
+/// by exactly three digits (`1,000`) could be a thousands separator and is refused.
+fn parse_number(t: &str, reading: Reading) -> Option<f64> {
+    if let Ok(x) = t.parse::<f64>() {
+        return Some(x).filter(|x| x.is_finite());
+    }
+    if !reading.decimal_comma || t.contains('.') || t.matches(',').count() != 1 {
+        return None;
+    }
+    let (whole, frac) = t.split_once(',')?;
+    if frac.len() == 3 || frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    format!("{whole}.{frac}")
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
 }
 
 /// Whole numbers, also written with a zero fraction ("146.0") as spreadsheets export them.
@@ -588,6 +663,82 @@ mod tests {
         assert_eq!(
             parse_text(&q, "curent").map_err(|e| e.message),
             Err("expected one of: none, current (did you mean 'current'?)".to_string())
+        );
+    }
+
+    #[test]
+    fn answers_as_people_type_them_not_sure_units_and_decimal_commas() {
+        let yn = question(Kind::YesNo, None);
+        for unknown in [
+            "not sure",
+            "Not Sure",
+            "don\u{2019}t know",
+            "do not know",
+            " ? ",
+        ] {
+            assert_eq!(parse_text(&yn, unknown), Ok(None), "{unknown}");
+        }
+        let bp = question(
+            Kind::Integer {
+                min: Some(50),
+                max: Some(300),
+            },
+            Some("mmHg"),
+        );
+        for typed in ["146 mmHg", "146mmhg", "146 MMHG", "146 mm Hg", "146.0 mmHg"] {
+            assert_eq!(
+                parse_text(&bp, typed),
+                Ok(Some(Value::Integer(146))),
+                "{typed}"
+            );
+        }
+        assert_eq!(parse_text(&bp, "not sure"), Ok(None));
+        // Another unit, or a unit alone, is not this question's number.
+        for bad in ["146 kPa", "mmHg", "146 mmHgx", "146 mm"] {
+            assert_eq!(
+                parse_text(&bp, bad).map_err(|e| e.message),
+                Err("expected a whole number between 50 and 300 mmHg".to_string()),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            parse_text(&bp, "400 mmHg").map_err(|e| e.message),
+            Err("400 is out of range: must be between 50 and 300 mmHg".to_string())
+        );
+        let temp = question(
+            Kind::Number {
+                min: Some(30.0),
+                max: Some(45.0),
+            },
+            Some("°C"),
+        );
+        assert_eq!(
+            parse_text_with(&temp, "37,5", Reading::TYPED),
+            Ok(Some(Value::Number(37.5)))
+        );
+        assert_eq!(
+            parse_text_with(&temp, "37,5 °c", Reading::TYPED),
+            Ok(Some(Value::Number(37.5)))
+        );
+        assert_eq!(
+            parse_text_with(&temp, "37.5°C", Reading::FILE),
+            Ok(Some(Value::Number(37.5)))
+        );
+        // In a file a comma is never a decimal point; typed, "1,000" could be a thousand.
+        assert!(parse_text(&temp, "37,5").is_err());
+        let any = question(
+            Kind::Number {
+                min: None,
+                max: None,
+            },
+            None,
+        );
+        for bad in ["1,000", "1,5,0", "1.5,0", "37,", ",", "37,5e"] {
+            assert!(parse_text_with(&any, bad, Reading::TYPED).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_text_with(&any, "-0,25", Reading::TYPED),
+            Ok(Some(Value::Number(-0.25)))
         );
     }
 

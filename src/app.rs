@@ -45,6 +45,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 id_column: args.id_column,
                 delimiter: args.delimiter,
                 strict: args.strict,
+                input_format: args.input_format.map(|f| match f {
+                    crate::cli::InputFormatArg::Csv => crate::json_input::Layout::Csv,
+                    crate::cli::InputFormatArg::Ndjson => crate::json_input::Layout::Ndjson,
+                    crate::cli::InputFormatArg::Json => crate::json_input::Layout::Json,
+                }),
             },
             term,
         ),
@@ -53,6 +58,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 rules: cli.rules,
                 save: args.save,
                 resume: args.resume,
+                from: args.from,
                 bare: false,
             },
             term,
@@ -109,10 +115,7 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
     }
     let ruleset = load_ruleset(rules)?;
     let text = read_input(&args.file, term)?;
-    let doc = patient::parse_document(&text)
-        .with_context(|| format!("cannot read answers from {}", shown(&args.file)))?;
-    let patient = patient::from_document(&ruleset, &doc)
-        .with_context(|| format!("cannot read answers from {}", shown(&args.file)))?;
+    let patient = read_patient(&ruleset, &args.file, &text)?;
     for (key, hint) in &patient.unknown_keys {
         let hint = hint
             .as_ref()
@@ -157,6 +160,85 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One patient's answers from `check`'s input: an answers document (JSON or YAML, or a saved
+/// interview), a FHIR QuestionnaireResponse, or a Bundle holding exactly one. Anything else
+/// (another FHIR resource, an array, NDJSON) is named, with the command that reads it.
+fn read_patient(ruleset: &Ruleset, file: &str, text: &str) -> Result<patient::Patient> {
+    let name = shown(file);
+    let batch_file = if file == "-" { "FILE" } else { file };
+    let doc = match patient::parse_document(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            if let Some(lines) = ndjson_lines(text) {
+                anyhow::bail!(
+                    "{name} holds NDJSON ({lines} JSON documents, one per line), not one patient's \
+                     answers: screen them with 'ketascreen batch {batch_file} --input-format ndjson'"
+                );
+            }
+            return Err(anyhow::Error::new(e).context(format!("cannot read answers from {name}")));
+        }
+    };
+    match (crate::fhir::resource_type(&doc), &doc) {
+        (Some("QuestionnaireResponse"), _) => crate::fhir::response::read(ruleset, &doc)
+            .with_context(|| format!("cannot read answers from {name}")),
+        (Some("Bundle"), _) => {
+            let responses = crate::fhir::response::bundle_responses(&doc);
+            match responses.as_slice() {
+                [one] => crate::fhir::response::read(ruleset, one).with_context(|| {
+                    format!("cannot read answers from {name} (its one QuestionnaireResponse)")
+                }),
+                [] => anyhow::bail!(
+                    "{name} is a FHIR Bundle with no QuestionnaireResponse: nothing to screen"
+                ),
+                many => anyhow::bail!(
+                    "{name} is a FHIR Bundle of {} QuestionnaireResponses; check screens one \
+                     patient: screen them all with 'ketascreen batch {batch_file}'",
+                    many.len()
+                ),
+            }
+        }
+        (Some("Questionnaire"), _) => anyhow::bail!(
+            "{name} is a FHIR Questionnaire (the form), not answers: check reads a \
+             QuestionnaireResponse to it"
+        ),
+        (Some(other), _) => anyhow::bail!(
+            "{name} is a FHIR {} resource, not answers: check reads a QuestionnaireResponse \
+             (or a Bundle holding one) or an answers object (question id: value)",
+            answers_echo(other)
+        ),
+        (None, serde_json::Value::Array(items)) => anyhow::bail!(
+            "{name} holds a JSON array of {} items, not one patient's answers: screen them \
+             with 'ketascreen batch {batch_file} --input-format json'",
+            items.len()
+        ),
+        (None, _) => patient::from_document(ruleset, &doc)
+            .with_context(|| format!("cannot read answers from {name}")),
+    }
+}
+
+fn answers_echo(text: &str) -> String {
+    crate::answers::echo(text).escape_debug().to_string()
+}
+
+/// When `text` is two or more lines that are each one JSON value (NDJSON), how many.
+fn ndjson_lines(text: &str) -> Option<usize> {
+    let mut lines = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
+    let first = lines.next()?;
+    serde_json::from_str::<serde::de::IgnoredAny>(first).ok()?;
+    let mut count = 1;
+    for line in lines {
+        if !line.starts_with(['{', '[']) {
+            return None;
+        }
+        count += 1;
+    }
+    (count >= 2).then_some(count)
 }
 
 /// Writes one record in a format (CSV with its header).

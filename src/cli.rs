@@ -1,10 +1,11 @@
 //! The command line as clap sees it. Nothing below this layer reads these types: `app`
 //! turns them into a plan before any work starts.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Screen adults for ketamine / esketamine therapy candidacy against a ruleset of
 /// contraindications. Clinical decision support: the prescriber makes the treatment decision.
@@ -15,26 +16,54 @@ pub struct Cli {
     #[arg(long, global = true, env = "KETASCREEN_RULES", value_name = "FILE")]
     pub rules: Option<PathBuf>,
 
+    /// When to use colour: auto (a terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb says
+    /// otherwise; CLICOLOR_FORCE forces it), always, or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// `batch --input-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Csv,
+    Ndjson,
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+// `display_order` puts the everyday commands first in the help: interview, check, batch,
+// rules, then completions and man.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Screen one patient's answers (JSON or YAML, from a file or stdin).
+    /// Screen one patient's answers (JSON or YAML, or a FHIR QuestionnaireResponse; from a
+    /// file or stdin).
+    #[command(display_order = 2)]
     Check(CheckArgs),
-    /// Work with rulesets: lint, test, show, template.
+    /// Work with rulesets: lint, test, show, template, export.
+    #[command(display_order = 4)]
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
     /// Print a shell completion script to stdout.
+    #[command(display_order = 5)]
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff) to stdout, or write one page per command into a directory.
+    #[command(display_order = 6)]
     Man {
         /// Write ketascreen.1 and one page per subcommand into DIR instead. A page that is
         /// already there (or a symlink by its name) is never replaced: nothing is written.
@@ -43,8 +72,11 @@ pub enum Command {
     },
     /// Screen one patient by asking the questions at the terminal (the intake nurse's
     /// interview). Bare `ketascreen` on a terminal starts it too.
+    #[command(display_order = 1)]
     Interview(InterviewArgs),
-    /// Screen a CSV export of intake forms: one verdict per row, streamed.
+    /// Screen many patients — a CSV export of intake forms, NDJSON, a JSON array, a FHIR
+    /// Bundle: one verdict per row, streamed.
+    #[command(display_order = 3)]
     Batch(BatchArgs),
 }
 
@@ -121,6 +153,22 @@ pub enum RulesCommand {
         #[arg(long, value_enum, default_value_t = TemplateFormat::Yaml)]
         format: TemplateFormat,
     },
+    /// Write the ruleset's questions in another system's format (fhir: a FHIR R4
+    /// Questionnaire, whose QuestionnaireResponses `check` and `batch` read).
+    Export {
+        /// Ruleset file [default: --rules, or the built-in ruleset]
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// A FHIR R4 Questionnaire (JSON).
+    Fhir,
 }
 
 #[derive(Debug, Args)]
@@ -180,12 +228,71 @@ pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> st
     out.write_all(&script)
 }
 
-/// Writes the top-level man page, generated from this definition.
-pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
-    clap_mangen::Man::new(Cli::command()).render(out)
+/// Parses the process's arguments. `--color` is read first and recorded (`color::init`), so
+/// that clap's own help and errors follow it like the rest of the output; every command,
+/// nested ones too, reports itself as `ketascreen` (not `ketascreen-batch`); `--version`
+/// names the built-in ruleset beside the program's version.
+pub fn parse_args() -> Cli {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let choice = crate::color::choice_from_args(&args);
+    crate::color::init(choice);
+    let mut cmd = Cli::command().color(crate::color::for_clap(choice));
+    if asks_for_version(&args) {
+        cmd = cmd.version(long_version());
+    }
+    let cmd = named_ketascreen(cmd);
+    let matches = cmd.get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
-/// Writes `ketascreen.1` and one page per subcommand into `dir`.
+fn named_ketascreen(cmd: clap::Command) -> clap::Command {
+    cmd.display_name("ketascreen")
+        .mut_subcommands(named_ketascreen)
+}
+
+fn asks_for_version(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--version" || a == "-V")
+}
+
+/// `0.1.0 (built-in ruleset ketamine-default 1.0.0, sha256 …)`: what `--version` prints after
+/// the program's name. The ruleset is read only when the version is asked for.
+pub fn long_version() -> String {
+    match crate::ruleset::builtin() {
+        Ok(rs) => format!(
+            "{} (built-in ruleset {} {}, sha256 {})",
+            env!("CARGO_PKG_VERSION"),
+            rs.id,
+            rs.version,
+            rs.sha256
+        ),
+        Err(_) => format!(
+            "{} (built-in ruleset unreadable)",
+            env!("CARGO_PKG_VERSION")
+        ),
+    }
+}
+
+/// The man page's own sections, after those clap writes (NAME, SYNOPSIS, DESCRIPTION,
+/// OPTIONS, SUBCOMMANDS): EXIT STATUS, ENVIRONMENT, FILES, EXAMPLES.
+const MAN_SECTIONS: &str = include_str!("man-sections.roff");
+
+/// Writes the top-level man page, generated from this definition plus `MAN_SECTIONS`.
+pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(Cli::command().version(long_version()));
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    out.write_all(MAN_SECTIONS.as_bytes())?;
+    man.render_version_section(out)
+}
+
+/// Writes `ketascreen.1` (with `MAN_SECTIONS`) and one page per subcommand into `dir`.
 ///
 /// Never replaces a file and never writes through a symlink: if any page's name is taken in
 /// `dir` (by a file or a symlink), nothing is written and the error names it; each page is
@@ -205,6 +312,11 @@ pub fn write_man_pages(dir: &Path) -> std::io::Result<()> {
     cmd.build();
     let mut pages = Vec::new();
     collect(cmd, &mut pages)?;
+    // The top-level page with its own sections, as `man` prints it.
+    if let Some((_, top)) = pages.iter_mut().find(|(name, _)| name == "ketascreen.1") {
+        top.clear();
+        write_man(top)?;
+    }
     let taken: Vec<String> = pages
         .iter()
         .filter(|(name, _)| crate::front::exists(&dir.join(name)))
@@ -240,13 +352,26 @@ pub struct InterviewArgs {
     /// the answers given are kept and the questions not gone through yet are asked.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+
+    /// Start a new visit from a previous visit's saved answers: each section is shown with
+    /// its answers and confirmed as unchanged in one step, or asked again question by
+    /// question (each answer filled in). The previous file is not changed.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// CSV file of intake forms, header row first; `-` reads stdin.
+    /// Intake forms: a CSV file (header row first), NDJSON (one patient per line: an answers
+    /// object or a FHIR QuestionnaireResponse), a JSON array of them, or a FHIR Bundle of
+    /// QuestionnaireResponses; `-` reads stdin.
     #[arg(value_name = "FILE")]
     pub file: String,
+
+    /// How FILE is laid out [default: from its extension (.csv, .ndjson/.jsonl, .json), else
+    /// from its first line]
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormatArg>,
 
     /// Output format [default: table on a terminal, ndjson otherwise; with --output, from the
     /// file's extension (.csv, .json, .ndjson/.jsonl), else ndjson]

@@ -10,8 +10,6 @@
 
 use std::fs::File;
 use std::io::{self, IsTerminal, Write};
-use std::os::fd::AsFd;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -100,11 +98,9 @@ pub fn private_temp(path: &Path) -> io::Result<tempfile::NamedTempFile> {
     let temp = tempfile::Builder::new()
         .prefix(".ketascreen-")
         .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(0o600))
         .tempfile_in(dir)?;
-    // The umask cannot widen it, but say so explicitly.
-    temp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    // tempfile creates it 0600 on Unix; say so explicitly (`platform`: Windows has no mode).
+    crate::platform::make_private(temp.as_file())?;
     Ok(temp)
 }
 
@@ -172,26 +168,16 @@ pub fn exists(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
 
-/// Whether two names are the same file (device and inode, through symlinks and hard links);
-/// false when either does not exist.
+/// Whether two names are the same file (device and inode, through symlinks and hard links;
+/// on Windows, where file ids are out of reach, the same canonical path); false when either
+/// does not exist.
 pub fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(a), Ok(b)) => same_identity(&a, &b),
+        (Ok(ma), Ok(mb)) => {
+            crate::platform::same_file(&ma, &mb)
+                || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+        }
         _ => false,
-    }
-}
-
-/// Whether two metadata describe the same file.
-pub fn same_identity(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        a.dev() == b.dev() && a.ino() == b.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (a, b);
-        false
     }
 }
 
@@ -243,29 +229,9 @@ impl Input {
     pub fn metadata(&self) -> Option<std::fs::Metadata> {
         match self {
             Input::File { file, .. } => file.metadata().ok(),
-            Input::Stdin => {
-                let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
-                File::from(fd).metadata().ok()
-            }
+            Input::Stdin => crate::platform::stdin_metadata(),
         }
     }
-}
-
-/// On Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes) while an `--output` file is being written, removes the temporary
-/// file — it holds patient data and would never become the output — and exits 130. The output
-/// itself is only ever the renamed, complete file, so nothing partial is left behind.
-fn remove_on_interrupt(temp: PathBuf) {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
-        return; // without a handler the default applies: the process ends, the output is untouched
-    };
-    std::thread::spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = std::fs::remove_file(&temp);
-            eprintln!("ketascreen: interrupted: no output written");
-            std::process::exit(130);
-        }
-    });
 }
 
 /// Where the records go.
@@ -320,7 +286,9 @@ impl Destination {
         }
         let temp =
             private_temp(path).with_context(|| format!("cannot write {}", path.display()))?;
-        remove_on_interrupt(temp.path().to_path_buf());
+        // Ctrl-C (or SIGTERM, or SIGHUP) while it is written removes the temporary file — it holds
+        // patient data and would never become the output — and exits 130.
+        crate::platform::remove_on_interrupt(temp.path().to_path_buf());
         Ok(Destination::File {
             temp,
             path: path.to_path_buf(),

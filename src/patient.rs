@@ -350,7 +350,10 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
 }
 
 /// Parses a JSON (or YAML, through JSON) value for this question. `Ok(None)` means unanswered.
-fn parse_json(question: &Question, raw: &serde_json::Value) -> Result<Option<Value>, InvalidValue> {
+pub fn parse_json(
+    question: &Question,
+    raw: &serde_json::Value,
+) -> Result<Option<Value>, InvalidValue> {
     use serde_json::Value as J;
     match raw {
         J::Null => Ok(None),

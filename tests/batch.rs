@@ -980,3 +980,25 @@ fn a_closed_pipe_ends_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn cells_as_people_type_them_read_as_in_check_and_the_interview() {
+    // A unit after the number and "not sure" were input errors before; a decimal comma
+    // stays one in a file (it is read only where it cannot be misread).
+    let csv = "id,systolic_bp,diastolic_bp,consent_capacity,age_years\n\
+               P1,146 mmHg,92mmhg,not sure,52\n\
+               P2,146,92,yes,\"52,5\"\n";
+    let run = ks(["batch", "-", "--format", "ndjson"]).stdin(csv).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let records = ndjson(&run);
+    assert_eq!(records[0]["errors"], json!([]));
+    assert_eq!(
+        records[0]["reasons"][0]["answers"],
+        json!({"systolic_bp": 146, "diastolic_bp": 92})
+    );
+    assert!(ids(&records[0]["missing"], Some("rule")).contains(&"no_consent_capacity".to_string()));
+    assert_eq!(
+        records[1]["errors"],
+        json!([{"question": "age_years", "value": "52,5", "message": "column 'age_years': expected a whole number between 0 and 120 years"}])
+    );
+}

@@ -145,11 +145,9 @@ fn table_shows_banner_urgent_reasons_missing_and_notes() {
         "URGENT: same-day clinical attention needed (see the rules marked urgent)"
     );
     for needle in [
-        "exclude (urgent)",
-        "current_psychosis",
-        "review (urgent)",
-        "acute_suicide_risk",
-        "read: suicidal_intent_or_plan=yes",
+        "│ exclude  ┆ current_psychosis  ┆ Psychotic symptoms now: not a candidate now. │\n│ (urgent) ┆",
+        "│ review   ┆ acute_suicide_risk ┆ Suicidal intent or plan in the past month.   │\n│ (urgent) ┆",
+        "┆ read: suicidal_intent_or_plan=yes            │",
         "Missing answers (each could change the verdict):",
         "  - severe_hypertension: needs systolic_bp, diastolic_bp",
         "Notes:\n  - older_adult: ",
@@ -161,6 +159,47 @@ fn table_shows_banner_urgent_reasons_missing_and_notes() {
     // psychosis_history is skipped when current psychosis is present: never missing.
     assert!(!out.contains("psychosis_history"), "{out}");
     assert!(!out.contains('\x1b'), "no colour when NO_COLOR is set");
+    // Not a terminal: 80 columns, notes and sources wrapped with a hanging indent.
+    assert!(
+        out.contains("  - older_adult: Age 70 years (65 or over): tell the prescriber, who may choose\n    a lower starting dose;"),
+        "{out}"
+    );
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}");
+    }
+}
+
+#[test]
+fn the_table_fits_the_columns_it_is_given_and_never_cuts_an_id() {
+    let input = "current_psychosis: yes\nsuicidal_intent_or_plan: yes\nage_years: 70\n";
+    for columns in [80, 100, 120] {
+        let run = ks(["check", "--format", "table"])
+            .stdin(input)
+            .env("COLUMNS", columns.to_string())
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for line in run.stdout.lines() {
+            assert!(line.chars().count() <= columns, "{columns}: {line:?}");
+        }
+        for id in [
+            "current_psychosis",
+            "acute_suicide_risk",
+            "suicidal_intent_or_plan=yes",
+        ] {
+            assert!(
+                run.stdout.contains(id),
+                "{columns}: {id} whole in\n{}",
+                run.stdout
+            );
+        }
+    }
+    let wide = ks(["check", "--format", "table"])
+        .stdin(input)
+        .env("COLUMNS", "120")
+        .run();
+    assert!(wide.stdout.contains(
+        "  - older_adult: Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose; blood-pressure\n    rises"
+    ), "{}", wide.stdout);
 }
 
 #[test]
@@ -209,7 +248,8 @@ fn unreadable_inputs_exit_1_with_one_clear_line() {
 
     let run = ks(["check"]).stdin("[1, 2]").run();
     assert_eq!(run.code, 1);
-    assert_eq!(run.stderr, "ketascreen: cannot read answers from <stdin>: expected an object of answers (question id: value), found a list\n");
+    // An array is several patients' answers, not one: say where they go.
+    assert_eq!(run.stderr, "ketascreen: <stdin> holds a JSON array of 2 items, not one patient's answers: screen them with 'ketascreen batch FILE --input-format json'\n");
 
     let run = ks(["check"]).stdin("").run();
     assert_eq!(run.code, 1);
@@ -282,4 +322,19 @@ fn non_finite_numbers_are_input_errors_not_answers() {
         ])
     );
     assert_eq!(doc["verdict"], "incomplete");
+}
+
+#[test]
+fn a_patient_id_with_control_characters_never_drives_the_terminal() {
+    // An id read from a file reached the table with its escape sequence intact.
+    let run = ks(["check", "--format", "table"])
+        .stdin("{\"id\": \"P\\u001b[31mX\", \"age_years\": 40}")
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("Patient: P\\u{1b}[31mX\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('\x1b'));
 }

@@ -22,7 +22,6 @@ const RULES: &str = "tests/data/interview-rules.yaml";
 
 const ENTER: &str = "\r";
 const UP: &str = "\x1b[A";
-const DOWN: &str = "\x1b[B";
 const BACKSPACE: &str = "\x7f";
 
 /// One interview running in a pseudo-terminal.
@@ -34,9 +33,17 @@ struct Pty {
 
 /// Starts the built binary in a 120x50 pseudo-terminal, in `dir`, without colour.
 fn start(dir: &Path, args: &[&str]) -> Pty {
+    start_sized(dir, args, 120, 50, true)
+}
+
+/// Starts the built binary in a `cols`x`rows` pseudo-terminal; `strip` removes the escape
+/// sequences from what is read (off to see where each drawn line starts).
+fn start_sized(dir: &Path, args: &[&str], cols: u16, rows: u16, strip: bool) -> Pty {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
-        .arg(r#"stty rows 50 cols 120 2>/dev/null; exec "$0" "$@""#)
+        .arg(format!(
+            r#"stty rows {rows} cols {cols} 2>/dev/null; exec "$0" "$@""#
+        ))
         .arg(env!("CARGO_BIN_EXE_ketascreen"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -45,7 +52,7 @@ fn start(dir: &Path, args: &[&str]) -> Pty {
         .current_dir(dir);
     let options = Options::new()
         .timeout_ms(Some(TIMEOUT_MS))
-        .strip_ansi_escape_codes(true);
+        .strip_ansi_escape_codes(strip);
     let session = spawn_with_options(cmd, options).expect("ketascreen starts in a pty");
     Pty {
         session,
@@ -62,7 +69,9 @@ fn utf8(raw: &str) -> String {
 impl Pty {
     /// Waits for `text`; returns what came before it.
     fn expect(&mut self, text: &str) -> String {
-        match self.session.exp_string(text) {
+        // rexpect compares byte by byte, each byte as a char.
+        let needle: String = text.bytes().map(char::from).collect();
+        match self.session.exp_string(&needle) {
             Ok(before) => {
                 let before = utf8(&before);
                 self.seen.push_str(&before);
@@ -119,7 +128,10 @@ fn mode(path: &Path) -> u32 {
 /// The verdict `check --format table` prints for a file, as the interview must print it too.
 fn check_table(rules: &str, file: &Path) -> String {
     let file = file.display().to_string();
-    let run = ks(["--rules", rules, "check", "--format", "table", &file]).run();
+    // The interviews here run in a 120-column terminal.
+    let run = ks(["--rules", rules, "check", "--format", "table", &file])
+        .env("COLUMNS", "120")
+        .run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stderr, "", "no warnings on a saved interview");
     run.stdout
@@ -153,10 +165,13 @@ fn a_complete_interview_prints_the_verdict_and_saves_what_check_reads_the_same()
     answer_all(&mut pty);
     let review = pty.expect("Are these answers right?");
     for (question, answer) in [
-        ("age_years", "45 years"),
-        ("systolic_bp", "150 mmHg"),
-        ("pregnancy_status", "Not pregnant"),
-        ("breastfeeding", "no"),
+        ("1   How old is the patient, in years?", "45 years"),
+        ("2 * Seated systolic blood pressure", "150 mmHg"),
+        (
+            "3   What is the patient's pregnancy status?",
+            "Not pregnant",
+        ),
+        ("4   Is the patient breastfeeding?", "no"),
     ] {
         assert!(
             review
@@ -165,7 +180,7 @@ fn a_complete_interview_prints_the_verdict_and_saves_what_check_reads_the_same()
             "review shows {question} = {answer}:\n{review}"
         );
     }
-    pty.keys(ENTER); // "Confirm and show the verdict" is first.
+    pty.keys(ENTER); // Enter alone confirms.
     let (rest, code) = pty.finish();
     assert_eq!(code, 0, "{rest}");
 
@@ -226,12 +241,12 @@ fn an_out_of_range_blood_pressure_is_refused_with_its_bounds_and_asked_again() {
     pty.keys(&format!("{UP}{UP}{UP}{ENTER}"));
     let review = pty.expect("Are these answers right?");
     assert!(
-        !review.contains("Is the patient breastfeeding?"),
+        !review.contains("> Is the patient breastfeeding?"),
         "{review}"
     );
     assert!(review
         .lines()
-        .any(|l| l.contains("breastfeeding") && l.contains("(does not apply)")));
+        .any(|l| l.contains("Is the patient breastfeeding?") && l.contains("(does not apply)")));
     pty.keys(ENTER);
     let (rest, code) = pty.finish();
     assert_eq!(code, 0, "{rest}");
@@ -262,16 +277,11 @@ fn changing_an_answer_at_the_review_discards_the_answer_that_no_longer_applies()
     let review = pty.expect("Are these answers right?");
     assert!(review
         .lines()
-        .any(|l| l.contains("breastfeeding") && l.contains("yes")));
-    // Change an answer, pick pregnancy_status by typing to filter, make it "Cannot become
-    // pregnant" (the list starts on the current answer, "Not pregnant").
-    pty.expect("Confirm and show the verdict");
-    pty.keys(&format!("{DOWN}{ENTER}"));
-    pty.expect("Which answer?");
-    pty.expect("Back to the review");
-    pty.keys("pregnancy_status");
-    pty.expect("3. pregnancy_status = Not pregnant");
-    pty.keys(ENTER);
+        .any(|l| l.contains("Is the patient breastfeeding?") && l.contains("yes")));
+    // Change question 3, the pregnancy status, to "Cannot become pregnant" (the list starts
+    // on the current answer, "Not pregnant").
+    pty.expect("id = the patient id");
+    pty.keys(&format!("3{ENTER}"));
     pty.expect("What is the patient's pregnancy status?");
     pty.expect("Unknown / not recorded");
     pty.keys(&format!("{UP}{ENTER}"));
@@ -279,13 +289,14 @@ fn changing_an_answer_at_the_review_discards_the_answer_that_no_longer_applies()
     assert!(
         review
             .lines()
-            .any(|l| l.contains("breastfeeding") && l.contains("(does not apply)")),
+            .any(|l| l.contains("Is the patient breastfeeding?") && l.contains("(does not apply)")),
         "{review}"
     );
     assert!(review
         .lines()
-        .any(|l| l.contains("pregnancy_status") && l.contains("Cannot become pregnant")));
-    pty.expect("Confirm and show the verdict");
+        .any(|l| l.contains("What is the patient's pregnancy status?")
+            && l.contains("Cannot become pregnant")));
+    pty.expect("id = the patient id");
     pty.keys(ENTER);
     let (rest, code) = pty.finish();
     assert_eq!(code, 0, "{rest}");
@@ -370,17 +381,13 @@ fn ctrl_c_keeps_a_draft_and_resume_finishes_with_the_same_verdict_as_an_uninterr
     pty.keys(&format!("{UP}{UP}{ENTER}"));
     pty.answer("Is the patient breastfeeding?", "n");
     // At the review, set the age that was unknown: the same answers as the whole run.
-    pty.expect("Confirm and show the verdict");
-    pty.keys(&format!("{DOWN}{ENTER}"));
-    pty.expect("Back to the review");
-    pty.keys("age_years");
-    pty.expect("1. age_years = unknown");
-    pty.keys(ENTER);
+    pty.expect("id = the patient id");
+    pty.keys(&format!("1{ENTER}"));
     pty.expect("How old is the patient, in years?");
     // The field holds "?" (the current answer): replace it.
     pty.keys(&format!("{BACKSPACE}45{ENTER}"));
     pty.expect("45 years");
-    pty.expect("Confirm and show the verdict");
+    pty.expect("id = the patient id");
     pty.keys(ENTER);
     let (split_out, code) = pty.finish();
     assert_eq!(code, 0, "{split_out}");
@@ -565,6 +572,260 @@ fn a_saved_interview_is_never_overwritten_by_a_new_one() {
 fn the_command_line_with_the_interview_is_consistent() {
     use clap::CommandFactory;
     ketascreen::cli::Cli::command().debug_assert();
+}
+
+const CTRL_A: &str = "\x01";
+const CTRL_U: &str = "\x15";
+const CTRL_W: &str = "\x17";
+const PAGE_DOWN: &str = "\x1b[6~";
+
+#[test]
+fn back_returns_to_the_previous_question_with_its_answer_from_any_question() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "b.json"],
+    );
+    pty.answer("Patient id (optional):", "P-B");
+    pty.answer("How old is the patient, in years?", "45");
+    // Typed `back` at the blood pressure: the age again, "45" in the field.
+    pty.answer("Seated systolic blood pressure (mmHg)", "back");
+    pty.expect("How old is the patient, in years?");
+    pty.expect("› 45");
+    pty.keys(&format!("{CTRL_U}52{ENTER}"));
+    pty.expect("> How old is the patient, in years? 52 years");
+    pty.answer("Seated systolic blood pressure (mmHg)", "150");
+    // At a list, PgUp goes back; ↑ on a typed question too.
+    pty.expect("What is the patient's pregnancy status?");
+    pty.expect("Unknown / not recorded");
+    pty.keys("\x1b[5~");
+    pty.expect("› 150");
+    pty.keys(UP);
+    pty.expect("› 52");
+    pty.keys(ENTER);
+    // Forward again, one question at a time, each with its answer.
+    pty.expect("› 150");
+    pty.keys(ENTER);
+    pty.expect("What is the patient's pregnancy status?");
+    pty.expect("Unknown / not recorded");
+    // Typing `no` filters the list to "Not pregnant" alone.
+    pty.keys(&format!("no{ENTER}"));
+    pty.expect("> What is the patient's pregnancy status? Not pregnant");
+    pty.answer("Is the patient breastfeeding?", "n");
+    pty.expect("id = the patient id");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 0, "{rest}");
+    let doc = read_json(&dir.path().join("b.json"));
+    assert_eq!(
+        doc["answers"],
+        serde_json::json!({"age_years": 52, "systolic_bp": 150,
+            "pregnancy_status": "not_pregnant", "breastfeeding": "no"})
+    );
+}
+
+#[test]
+fn the_line_edits_as_in_a_shell_and_answers_are_read_as_people_type_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "e.json"],
+    );
+    pty.answer("Patient id (optional):", "");
+    // Ctrl-W erases the last word, Ctrl-U the whole line, Ctrl-A goes to the start.
+    pty.expect("How old is the patient, in years?");
+    pty.keys(&format!("99 wrong{CTRL_W}{CTRL_U}5 years{CTRL_A}4{ENTER}"));
+    pty.expect("> How old is the patient, in years? 45 years");
+    // A number with its unit, as typed.
+    pty.answer("Seated systolic blood pressure (mmHg)", "146mmhg");
+    pty.expect("> Seated systolic blood pressure (mmHg) 146 mmHg");
+    pty.expect("Unknown / not recorded");
+    pty.keys(&format!("{UP}{UP}{ENTER}"));
+    // A refusal says what is accepted, ? included; "not sure" is unknown.
+    pty.answer("Is the patient breastfeeding?", "maybe");
+    pty.expect("expected yes or no (y/n, true/false, 1/0); or ? if not known");
+    pty.keys(&format!("{CTRL_U}not sure{ENTER}"));
+    pty.expect("> Is the patient breastfeeding? unknown");
+    pty.expect("id = the patient id");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 0, "{rest}");
+    let doc = read_json(&dir.path().join("e.json"));
+    assert_eq!(
+        doc["answers"],
+        serde_json::json!({"age_years": 45, "systolic_bp": 146,
+            "pregnancy_status": "not_pregnant", "breastfeeding": null})
+    );
+}
+
+/// Splits raw terminal output into the runs of text drawn between line breaks and cursor
+/// movements (every escape sequence ends a run).
+fn drawn_runs(raw: &str) -> Vec<String> {
+    let mut runs = vec![String::new()];
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                // CSI: ESC [ params final-byte.
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for d in chars.by_ref() {
+                        if ('@'..='~').contains(&d) {
+                            break;
+                        }
+                    }
+                } else {
+                    chars.next();
+                }
+                runs.push(String::new());
+            }
+            '\r' | '\n' => runs.push(String::new()),
+            c => {
+                if let Some(run) = runs.last_mut() {
+                    run.push(c);
+                }
+            }
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
+}
+
+/// The whole default ruleset answered from examples/patient.json in a `cols`x`rows`
+/// terminal; returns everything drawn, escape sequences kept, and the review's first page.
+fn default_interview(cols: u16, rows: u16) -> (String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let patient = read_json(&path("examples/patient.json"));
+    let mut pty = start_sized(dir.path(), &["interview"], cols, rows, false);
+    let mut all = pty.expect("Patient id (optional):");
+    pty.keys(&format!("P-0042{ENTER}"));
+    let rules = ketascreen::ruleset::builtin().expect("built-in ruleset");
+    for &slot in &rules.ask_order {
+        let q = &rules.questions[slot];
+        let text = match &patient[q.id.as_str()] {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let head: String = q.text.chars().take(30).collect();
+        all.push_str(&pty.expect(&head));
+        all.push_str(&pty.expect("›"));
+        match &q.kind {
+            ketascreen::ruleset::Kind::Choice(options) => {
+                let index = options
+                    .iter()
+                    .position(|o| o.id == text)
+                    .expect("example answer is an option");
+                pty.keys(&UP.repeat(options.len() - index));
+                pty.keys(ENTER);
+            }
+            _ => pty.keys(&format!("{text}{ENTER}")),
+        }
+    }
+    let before = pty.expect("id = the patient id");
+    let page = pty.expect("Esc = pause");
+    let review = format!("{before}id = the patient id{page}Esc = pause");
+    let review = review[review.rfind("── Review").expect("a review header")..].to_string();
+    all.push_str(&review);
+    pty.keys(PAGE_DOWN);
+    all.push_str(&pty.expect("page 2 of"));
+    all.push_str(&pty.expect("Esc = pause"));
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 0, "{rest}");
+    all.push_str(&rest);
+    assert!(all.contains("REVIEW: refer to the prescriber"), "{all}");
+    (all, review)
+}
+
+#[test]
+fn at_80_columns_and_24_lines_every_line_fits_and_the_review_is_paged() {
+    let (all, review) = default_interview(80, 24);
+    for run in drawn_runs(&all) {
+        let cols = run.chars().count();
+        assert!(cols <= 80, "{cols} columns: {run:?}");
+    }
+    // One review page fits the 24-line screen, with the prompt and its help.
+    let lines = review.matches("\r\n").count() + 1;
+    assert!(lines <= 23, "{lines} lines:\n{review}");
+    assert!(review.contains("page 1 of "), "{review}");
+    assert!(review.contains("How old is the patient"), "{review}");
+}
+
+#[test]
+fn at_120_columns_every_line_fits() {
+    let (all, _) = default_interview(120, 30);
+    let mut widest = 0;
+    for run in drawn_runs(&all) {
+        let cols = run.chars().count();
+        assert!(cols <= 120, "{cols} columns: {run:?}");
+        widest = widest.max(cols);
+    }
+    assert!(widest > 80, "the width is used: {widest}");
+}
+
+#[test]
+fn a_repeat_visit_from_a_saved_interview_confirms_each_section_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "first.json"],
+    );
+    answer_all(&mut pty);
+    pty.expect("id = the patient id");
+    pty.keys(ENTER);
+    let (out, code) = pty.finish();
+    assert_eq!(code, 0, "{out}");
+
+    let mut pty = start(
+        dir.path(),
+        &[
+            "--rules",
+            &rules,
+            "interview",
+            "--from",
+            "first.json",
+            "--save",
+            "second.json",
+        ],
+    );
+    pty.expect("A new visit from first.json (");
+    // The id is offered again, filled in.
+    pty.expect("Patient id (optional):");
+    pty.expect("P-1");
+    pty.keys(ENTER);
+    pty.expect("How old is the patient, in years?  45 years");
+    pty.answer("Unchanged since ", "y");
+    // The blood pressure changed: asked, with the previous answer filled in.
+    pty.expect("Seated systolic blood pressure  150 mmHg");
+    pty.answer("Unchanged since ", "n");
+    pty.expect("Seated systolic blood pressure (mmHg)");
+    pty.expect("› 150");
+    pty.keys(&format!("{CTRL_U}120{ENTER}"));
+    pty.expect("Is the patient breastfeeding?");
+    pty.answer("Unchanged since ", "y");
+    pty.expect("id = the patient id");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 0, "{rest}");
+    assert!(
+        rest.contains("ELIGIBLE: no contraindication found"),
+        "{rest}"
+    );
+    let doc = read_json(&dir.path().join("second.json"));
+    assert_eq!(doc["id"], "P-1");
+    assert_eq!(
+        doc["answers"],
+        serde_json::json!({"age_years": 45, "systolic_bp": 120,
+            "pregnancy_status": "not_pregnant", "breastfeeding": "no"})
+    );
+    // The previous visit is left as it was.
+    assert_eq!(
+        read_json(&dir.path().join("first.json"))["answers"]["systolic_bp"],
+        150
+    );
 }
 
 // Broke: a --save file that appeared while the interview ran (two nurses, one name) was

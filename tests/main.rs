@@ -4,10 +4,14 @@
 mod support;
 
 mod batch;
+mod batch_json;
 mod cases;
 mod check;
+mod color;
+mod conventions;
 mod docs;
 mod external;
+mod fhir;
 mod hostile;
 mod interview;
 mod lint;

@@ -308,7 +308,16 @@ fn man_pages_never_replace_a_file_or_follow_a_symlink() {
     std::fs::remove_file(pages.join("ketascreen-check.1")).expect("rm");
     let run = ks(["man", "--dir", "man"]).dir(dir.path()).run();
     assert_eq!(run.code, 0, "{run:?}");
-    assert_eq!(std::fs::read_dir(&pages).expect("dir").count(), 11);
+    let fresh = tempfile::tempdir().expect("tmp");
+    let run = ks(["man", "--dir", "."]).dir(fresh.path()).run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let count = |d: &std::path::Path| std::fs::read_dir(d).expect("dir").count();
+    assert_eq!(
+        count(&pages),
+        count(fresh.path()),
+        "every page, once the name is free"
+    );
+    assert!(pages.join("ketascreen-check.1").is_file() && pages.join("ketascreen.1").is_file());
 }
 
 // Broke: ids such as `=HYPERLINK(...)`, `+cmd|...`, `@SUM(1)` were written to CSV as they

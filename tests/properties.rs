@@ -26,7 +26,7 @@ fn rulesets() -> &'static [Ruleset] {
 /// thresholds where rules change their minds.
 fn value_for(kind: &Kind, seed: u64) -> Option<Value> {
     match kind {
-        Kind::YesNo => Some(Value::YesNo(seed % 2 == 0)),
+        Kind::YesNo => Some(Value::YesNo(seed.is_multiple_of(2))),
         Kind::Integer { min, max } => {
             let lo = min.unwrap_or(-1000);
             let hi = max.unwrap_or(1000);
@@ -34,7 +34,7 @@ fn value_for(kind: &Kind, seed: u64) -> Option<Value> {
                 lo, hi, 2, 9, 10, 17, 18, 64, 65, 90, 91, 99, 100, 109, 110, 140, 141, 159, 160,
                 179, 180,
             ];
-            let pick = if seed % 3 == 0 {
+            let pick = if seed.is_multiple_of(3) {
                 interesting[(seed / 3) as usize % interesting.len()]
             } else {
                 lo + (seed / 3 % ((hi - lo + 1) as u64)) as i64

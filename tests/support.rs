@@ -27,7 +27,8 @@ pub struct Ks {
     stdin: Option<Vec<u8>>,
 }
 
-/// Starts `ketascreen ARGS...` with a clean environment (no KETASCREEN_RULES, NO_COLOR set).
+/// Starts `ketascreen ARGS...` with a clean environment (no KETASCREEN_RULES or COLUMNS,
+/// NO_COLOR set).
 pub fn ks<I, S>(args: I) -> Ks
 where
     I: IntoIterator<Item = S>,
@@ -36,6 +37,7 @@ where
     let mut cmd = Command::cargo_bin("ketascreen").expect("binary builds");
     cmd.args(args)
         .env_remove("KETASCREEN_RULES")
+        .env_remove("COLUMNS")
         .env("NO_COLOR", "1")
         .current_dir(root());
     Ks { cmd, stdin: None }
@@ -49,6 +51,11 @@ impl Ks {
 
     pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.env(key, value);
+        self
+    }
+
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.cmd.env_remove(key);
         self
     }
 

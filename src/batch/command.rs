@@ -6,7 +6,7 @@
 //! place only when the whole batch is written.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,6 +18,7 @@ use super::reader::RowReader;
 use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
 use crate::front::{self, Destination, Input, Terminal, UsageError};
+use crate::json_input::{self, Layout};
 use crate::output::{self, Format};
 use crate::ruleset::Ruleset;
 
@@ -82,7 +83,7 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
     };
     let same_inode = input
         .metadata()
-        .is_some_and(|m| m.is_file() && crate::front::same_identity(&m, &out_meta));
+        .is_some_and(|m| m.is_file() && crate::platform::same_file(&m, &out_meta));
     let same_path = match input {
         Input::File { path, .. } => {
             std::fs::canonicalize(path).ok().is_some()
@@ -219,6 +220,8 @@ pub struct Options {
     /// One ASCII character, or `tab`.
     pub delimiter: String,
     pub strict: bool,
+    /// How the input is laid out; `None`: from the file's extension, else its first line.
+    pub input_format: Option<Layout>,
 }
 
 /// Runs `ketascreen batch`.
@@ -239,7 +242,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let input = Input::open(
         &args.file,
         term,
-        "no input given: name a CSV FILE, or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
+        "no input given: name a FILE (CSV, NDJSON or JSON), or pipe one into stdin (e.g. 'ketascreen batch - < intake.csv')",
     )?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
@@ -260,6 +263,46 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         ),
         Input::Stdin => Box::new(io::stdin()),
     };
+    let mut source = io::BufReader::with_capacity(1 << 16, source);
+    let layout = match args.input_format {
+        Some(layout) => layout,
+        None => match json_input::layout_of_name(&args.file) {
+            Some(layout) => layout,
+            None => json_input::layout_of_content(
+                source
+                    .fill_buf()
+                    .with_context(|| format!("cannot read {name}"))?,
+            ),
+        },
+    };
+    if layout != Layout::Csv {
+        if !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "," {
+            return Err(UsageError(
+                "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
+                 by question id (or alias) and carry their id in `id` or `patient_id`"
+                    .into(),
+            )
+            .into());
+        }
+        let destination = match &output {
+            Some(path) => Destination::create(path)?,
+            None => Destination::Stdout(io::stdout().lock()),
+        };
+        let color = output.is_none() && output::color_allowed(term.stdout);
+        return run_json(
+            &ruleset,
+            JsonRun {
+                layout,
+                source,
+                name: &name,
+                format,
+                color,
+                destination,
+                strict: args.strict,
+                started,
+            },
+        );
+    }
     let mut reader = RowReader::new(source, delimiter);
     let header = read_header(&mut reader).map_err(|e| {
         if e.kind() == io::ErrorKind::InvalidData {
@@ -295,7 +338,8 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         Some(path) => Destination::create(path)?,
         None => Destination::Stdout(io::stdout().lock()),
     };
-    let color = to_terminal && output::color_allowed(term.stdout);
+    // Colour follows the one policy (`--color always` colours a table piped to `less -R`).
+    let color = output.is_none() && output::color_allowed(term.stdout);
     // A bar only where someone watches, and not over a table being printed to the same screen.
     let bar =
         (term.stderr && regular && size >= LARGE_INPUT && !to_terminal).then(|| progress_bar(size));
@@ -356,6 +400,93 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         summary_line(&summary, started.elapsed().as_secs_f64())
     );
     if args.strict && summary.with_errors > 0 {
+        eprintln!(
+            "ketascreen: error: {} input errors (--strict)",
+            plural(summary.with_errors, "row has", "rows have")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A JSON batch, resolved.
+struct JsonRun<'a, R> {
+    layout: Layout,
+    source: R,
+    name: &'a str,
+    format: Format,
+    color: bool,
+    destination: Destination,
+    strict: bool,
+    started: Instant,
+}
+
+/// `batch` over NDJSON, a JSON array or a FHIR Bundle (`super::json`): the same destination,
+/// summary and `--strict` as for CSV.
+fn run_json<R: BufRead>(ruleset: &Ruleset, run: JsonRun<'_, R>) -> Result<ExitCode> {
+    let JsonRun {
+        layout,
+        source,
+        name,
+        format,
+        color,
+        mut destination,
+        strict,
+        started,
+    } = run;
+    let outcome = super::json::screen(ruleset, layout, source, format, color, &mut destination)
+        .map_err(|e| match e {
+            super::json::JsonBatchError::Read(source) => {
+                anyhow::Error::new(source).context(format!("cannot read {name}"))
+            }
+            super::json::JsonBatchError::Document(message) => {
+                anyhow::anyhow!("cannot read {name}: {message}")
+            }
+            e => anyhow::Error::new(e),
+        })?;
+    destination.commit()?;
+    let summary = outcome.summary;
+    if !outcome.ignored.is_empty() {
+        let total = outcome.ignored.len();
+        let mut named: Vec<String> = outcome
+            .ignored
+            .iter()
+            .take(NAMED_COLUMNS)
+            .map(|(key, records)| {
+                let key = crate::answers::echo(key).escape_debug().to_string();
+                match ruleset.suggest_question(&key) {
+                    Some(q) => format!(
+                        "'{key}' ({}; did you mean '{q}'?)",
+                        plural(*records, "record", "records")
+                    ),
+                    None => format!("'{key}' ({})", plural(*records, "record", "records")),
+                }
+            })
+            .collect();
+        if total > NAMED_COLUMNS {
+            named.push(format!("and {} more", total - NAMED_COLUMNS));
+        }
+        eprintln!(
+            "ketascreen: warning: ignoring {} no question (never read, never echoed): {}",
+            plural(total as u64, "key that matches", "keys that match"),
+            named.join(", ")
+        );
+    }
+    if outcome.other_entries > 0 {
+        eprintln!(
+            "ketascreen: note: {name}: {}, not screened",
+            plural(
+                outcome.other_entries as u64,
+                "Bundle entry is not a QuestionnaireResponse",
+                "Bundle entries are not QuestionnaireResponses"
+            )
+        );
+    }
+    eprintln!(
+        "{}",
+        summary_line(&summary, started.elapsed().as_secs_f64())
+    );
+    if strict && summary.with_errors > 0 {
         eprintln!(
             "ketascreen: error: {} input errors (--strict)",
             plural(summary.with_errors, "row has", "rows have")

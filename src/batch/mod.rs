@@ -15,6 +15,7 @@
 pub mod columns;
 pub mod command;
 pub mod duplicates;
+pub mod json;
 mod memo;
 pub mod pipeline;
 pub mod reader;

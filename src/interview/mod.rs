@@ -4,12 +4,14 @@
 //!
 //! The walk (`walk`, over an `Interview` state) knows nothing of terminals: it talks to an
 //! `Asker`, so it is unit-tested with scripted answers. `prompt` is the one real `Asker`, drawn
-//! with inquire on stderr; `draft` saves and reloads unfinished interviews; `session` is the
-//! front end that ties them to the command line. Deciding stays in `engine`; rendering the
-//! verdict stays in `output`.
+//! on stderr with our own line editor (`line`: the keys, `screen`: the drawing); `draft` saves
+//! and reloads unfinished interviews; `session` is the front end that ties them to the command
+//! line. Deciding stays in `engine`; rendering the verdict stays in `output`.
 
 pub mod draft;
+pub mod line;
 pub mod prompt;
+pub mod screen;
 pub mod session;
 
 use crate::answers::{Answers, Seen, Value};
@@ -53,6 +55,17 @@ pub struct Ask<'a> {
     /// 1-based position among the questions that apply, and how many apply so far.
     pub number: usize,
     pub total: usize,
+    /// Whether there is a question (or the patient id) to go back to.
+    pub can_go_back: bool,
+}
+
+/// The nurse's reply to one question.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// An answer; `None` is "unknown".
+    Answer(Option<Value>),
+    /// Back to the previous question (`back`, ↑ or PgUp).
+    Back,
 }
 
 /// The questions put to the nurse. `Err` stops the walk; every answer given so far is kept.
@@ -61,10 +74,20 @@ pub trait Asker {
     fn patient_id(&mut self, current: Option<&str>) -> Result<Option<String>, Stop>;
     /// A new section of questions begins.
     fn section(&mut self, title: &str);
-    /// One question; `Ok(None)` is the answer "unknown".
-    fn ask(&mut self, ask: Ask<'_>) -> Result<Option<Value>, Stop>;
+    /// One question: an answer, or back to the previous question.
+    fn ask(&mut self, ask: Ask<'_>) -> Result<Reply, Stop>;
     /// The review of every answer before the verdict.
     fn review(&mut self, interview: &Interview<'_>) -> Result<ReviewChoice, Stop>;
+    /// A repeat visit (`--from`): are this section's previous answers (question text,
+    /// answer) unchanged since `since`? `true` keeps them all; `false` asks each question.
+    fn confirm_section(
+        &mut self,
+        _title: &str,
+        _answers: &[(String, String)],
+        _since: &str,
+    ) -> Result<bool, Stop> {
+        Ok(false)
+    }
 }
 
 /// An interview under way: the answers so far and which questions the nurse went through.
@@ -75,6 +98,9 @@ pub struct Interview<'r> {
     id: Option<String>,
     answers: Answers,
     asked: Vec<bool>,
+    /// A repeat visit (`--from`): the date of the previous one; its answers are offered a
+    /// section at a time for confirmation.
+    since: Option<String>,
 }
 
 impl<'r> Interview<'r> {
@@ -85,7 +111,26 @@ impl<'r> Interview<'r> {
             id: None,
             answers: Answers::new(ruleset),
             asked: vec![false; ruleset.questions.len()],
+            since: None,
         }
+    }
+
+    /// A new visit starting from a previous visit's answers, dated `since`: nothing counts as
+    /// gone through; the patient id is asked again (filled in), and each section's previous
+    /// answers are offered for confirmation as a whole.
+    pub fn from_previous(previous: Interview<'r>, since: String) -> Self {
+        let mut interview = Interview {
+            asked: vec![false; previous.ruleset.questions.len()],
+            since: Some(since),
+            ..previous
+        };
+        interview.prune();
+        interview
+    }
+
+    /// The date of the previous visit, in a repeat visit.
+    pub fn since(&self) -> Option<&str> {
+        self.since.as_deref()
     }
 
     /// An interview continued from earlier answers. `asked` marks the questions already gone
@@ -103,6 +148,7 @@ impl<'r> Interview<'r> {
             id,
             answers,
             asked,
+            since: None,
         };
         interview.prune();
         interview
@@ -199,7 +245,31 @@ impl<'r> Interview<'r> {
             changing,
             number,
             total: applicable.len(),
+            can_go_back: false,
         }
+    }
+
+    /// The question before `slot` in asking order that applies and was gone through: where
+    /// `back` goes. `None` at the first question.
+    fn previous(&self, slot: Slot) -> Option<Slot> {
+        let fields = engine::seen(self.ruleset, &self.answers);
+        let at = self.ruleset.ask_order.iter().position(|&s| s == slot)?;
+        self.ruleset.ask_order[..at]
+            .iter()
+            .rev()
+            .copied()
+            .find(|&s| self.asked[s] && fields[s] != Seen::Skipped)
+    }
+
+    /// The question after `slot` in asking order that applies: where the walk goes on after a
+    /// question revisited with `back`.
+    fn following(&self, slot: Slot) -> Option<Slot> {
+        let fields = engine::seen(self.ruleset, &self.answers);
+        let at = self.ruleset.ask_order.iter().position(|&s| s == slot)?;
+        self.ruleset.ask_order[at + 1..]
+            .iter()
+            .copied()
+            .find(|&s| fields[s] != Seen::Skipped)
     }
 
     /// The unanswered questions a question's `ask_if` reads (what keeps it undecided).
@@ -302,33 +372,122 @@ pub fn shown(question: &Question, value: &Value) -> String {
     }
 }
 
+/// In a repeat visit, at the first question of a section not offered yet: shows the previous
+/// answers of the section's questions that apply and are not gone through, and when the
+/// nurse confirms them unchanged, records them all as gone through. Skip logic is applied as
+/// each is recorded, exactly as if typed. Returns whether anything was recorded.
+fn confirm_section(
+    interview: &mut Interview<'_>,
+    asker: &mut dyn Asker,
+    offered: &mut Vec<String>,
+) -> Result<bool, Stop> {
+    let Some(since) = interview.since.clone() else {
+        return Ok(false);
+    };
+    let Some(first) = interview.next() else {
+        return Ok(false);
+    };
+    let rs = interview.ruleset;
+    let title = rs.questions[first].section.clone();
+    if offered.contains(&title) {
+        return Ok(false);
+    }
+    offered.push(title.clone());
+    let slots: Vec<Slot> = interview
+        .applicable()
+        .into_iter()
+        .filter(|&s| rs.questions[s].section == title && !interview.is_asked(s))
+        .filter(|&s| interview.answers.get(s).is_some())
+        .collect();
+    if slots.is_empty() {
+        return Ok(false);
+    }
+    let shown_answers: Vec<(String, String)> = slots
+        .iter()
+        .filter_map(|&s| {
+            let q = &rs.questions[s];
+            interview
+                .answers
+                .get(s)
+                .map(|v| (q.text.clone(), shown(q, v)))
+        })
+        .collect();
+    if !asker.confirm_section(&title, &shown_answers, &since)? {
+        return Ok(false);
+    }
+    for slot in slots {
+        // Still applies after the ones recorded before it (skip logic as if typed).
+        if interview.applies(slot) {
+            let value = interview.answers.get(slot).cloned();
+            interview.record(slot, value);
+        }
+    }
+    Ok(true)
+}
+
 /// Walks the interview to the nurse's confirmation at the review: the patient id (new
 /// interviews only), then every question that applies and was not gone through yet, then the
 /// review, where a changed answer re-runs skip logic and asks what became relevant.
+/// `back` on a question returns to the previous one gone through (its answer filled in), and
+/// from there the walk goes forward again one question at a time, each with its answer, until
+/// it reaches a question not gone through; skip logic is re-applied after every answer, so an
+/// answer that no longer applies is discarded exactly as at the review.
 /// `checkpoint` is called after every change (to keep a draft).
 pub fn walk(
     interview: &mut Interview<'_>,
     asker: &mut dyn Asker,
     checkpoint: &mut dyn FnMut(&Interview<'_>),
 ) -> Result<(), Stop> {
-    if !interview.started() {
-        let id = asker.patient_id(None)?;
+    let asks_id = !interview.started() || interview.since.is_some();
+    if asks_id {
+        let current = interview.id.clone();
+        let id = asker.patient_id(current.as_deref())?;
         interview.set_id(id);
         if interview.started() {
             checkpoint(interview);
         }
     }
     let mut section: Option<String> = None;
+    // A question being revisited after `back` (then the walk goes forward from it).
+    let mut revisit: Option<Slot> = None;
+    // Repeat visits: the sections already offered for confirmation.
+    let mut offered: Vec<String> = Vec::new();
     loop {
-        while let Some(slot) = interview.next() {
+        while let Some(slot) = revisit.or_else(|| interview.next()) {
             let title = &interview.ruleset.questions[slot].section;
             if section.as_deref() != Some(title.as_str()) {
                 asker.section(title);
                 section = Some(title.clone());
+                if revisit.is_none() && confirm_section(interview, asker, &mut offered)? {
+                    checkpoint(interview);
+                    continue;
+                }
             }
-            let value = asker.ask(interview.ask_of(slot, false))?;
-            interview.record(slot, value);
-            checkpoint(interview);
+            let changing = interview.is_asked(slot);
+            let mut ask = interview.ask_of(slot, changing);
+            let previous = interview.previous(slot);
+            ask.can_go_back = previous.is_some() || asks_id;
+            match asker.ask(ask)? {
+                Reply::Answer(value) => {
+                    interview.record(slot, value);
+                    checkpoint(interview);
+                    revisit = match revisit {
+                        Some(_) => interview.following(slot).filter(|&s| interview.is_asked(s)),
+                        None => None,
+                    };
+                }
+                Reply::Back => match previous {
+                    Some(p) => revisit = Some(p),
+                    None if asks_id => {
+                        let id = asker.patient_id(interview.id())?;
+                        interview.set_id(id);
+                        checkpoint(interview);
+                        revisit = Some(slot).filter(|&s| interview.is_asked(s));
+                        section = None;
+                    }
+                    None => {}
+                },
+            }
         }
         section = None;
         match asker.review(interview)? {
@@ -341,9 +500,13 @@ pub fn walk(
             ReviewChoice::Change(slot) => {
                 // Only a question that applies can be changed; others are left alone.
                 if slot < interview.asked.len() && interview.applies(slot) {
-                    let value = asker.ask(interview.ask_of(slot, true))?;
-                    interview.record(slot, value);
-                    checkpoint(interview);
+                    match asker.ask(interview.ask_of(slot, true))? {
+                        Reply::Answer(value) => {
+                            interview.record(slot, value);
+                            checkpoint(interview);
+                        }
+                        Reply::Back => {}
+                    }
                 }
             }
         }
@@ -388,6 +551,10 @@ rules:
         Answer(&'static str, &'static str),
         Confirm,
         Change(&'static str),
+        /// `back` typed at this question.
+        Back(&'static str),
+        /// A repeat visit's section: kept unchanged (true) or asked question by question.
+        Keep(&'static str, bool),
         Stop(Stop),
     }
 
@@ -422,22 +589,52 @@ rules:
             self.seen.push(format!("# {title}"));
         }
 
-        fn ask(&mut self, ask: Ask<'_>) -> Result<Option<Value>, Stop> {
+        fn ask(&mut self, ask: Ask<'_>) -> Result<Reply, Stop> {
             let id = &ask.question.id;
+            let current = ask
+                .current
+                .map(|v| format!(" [{}]", v.display(ask.question)))
+                .unwrap_or_default();
             self.seen.push(if ask.changing {
-                format!("{id}* ({}/{})", ask.number, ask.total)
+                format!("{id}* ({}/{}){current}", ask.number, ask.total)
             } else {
-                format!("{id} ({}/{})", ask.number, ask.total)
+                format!("{id} ({}/{}){current}", ask.number, ask.total)
             });
             match self.steps.pop_front() {
                 Some(Step::Answer(expected, raw)) => {
                     assert_eq!(id, expected, "asked {id}, script expected {expected}");
                     let q = &self.ruleset.questions[ask.slot];
-                    Ok(parse_text(q, raw).expect("script answers are valid"))
+                    Ok(Reply::Answer(
+                        parse_text(q, raw).expect("script answers are valid"),
+                    ))
+                }
+                Some(Step::Back(expected)) => {
+                    assert_eq!(id, expected, "asked {id}, script expected {expected}");
+                    assert!(ask.can_go_back, "{id}: back offered");
+                    Ok(Reply::Back)
                 }
                 Some(Step::Stop(stop)) => Err(stop),
                 None => Err(Stop::Interrupted),
                 Some(_) => panic!("script expected a review step when {id} was asked"),
+            }
+        }
+
+        fn confirm_section(
+            &mut self,
+            title: &str,
+            answers: &[(String, String)],
+            since: &str,
+        ) -> Result<bool, Stop> {
+            let shown: Vec<String> = answers.iter().map(|(q, a)| format!("{q} {a}")).collect();
+            self.seen
+                .push(format!("keep {title} since {since}: {}", shown.join("; ")));
+            match self.steps.pop_front() {
+                Some(Step::Keep(expected, keep)) => {
+                    assert_eq!(title, expected);
+                    Ok(keep)
+                }
+                Some(Step::Stop(stop)) => Err(stop),
+                _ => panic!("script expected a section confirmation for {title}"),
             }
         }
 
@@ -577,7 +774,7 @@ rules:
         assert_eq!(result, Ok(()));
         assert_eq!(
             seen[seen.len() - 3..],
-            ["review", "pregnancy* (3/5)", "review"]
+            ["review", "pregnancy* (3/5) [not_pregnant]", "review"]
         );
         // The "yes" to breastfeeding is gone, not kept stale.
         assert_eq!(value(&iv, "breastfeeding"), None);
@@ -611,7 +808,7 @@ rules:
             seen[seen.len() - 5..],
             [
                 "review",
-                "pregnancy* (3/4)",
+                "pregnancy* (3/4) [not_applicable]",
                 "# Pregnancy",
                 "breastfeeding (4/5)",
                 "review"
@@ -682,6 +879,156 @@ rules:
         );
         assert_eq!(result, Ok(()));
         assert_eq!(seen, ["# Vitals", "sbp (2/4)", "review"]);
+        assert_eq!(evaluate(&rs, iv.answers()).status, Status::Eligible);
+    }
+
+    #[test]
+    fn back_returns_to_the_previous_question_with_its_answer_and_goes_forward_again() {
+        let rs = rules();
+        let mut iv = Interview::new(&rs);
+        let (result, seen, _) = run_script(
+            &mut iv,
+            &rs,
+            vec![
+                Step::Id("P-6"),
+                Step::Back("age"),
+                Step::Id("P-7"),
+                Step::Answer("age", "30"),
+                Step::Answer("sbp", "120"),
+                Step::Answer("pregnancy", "not_pregnant"),
+                Step::Answer("breastfeeding", "yes"),
+                // At notes: back twice, to pregnancy, and make it "not applicable".
+                Step::Back("notes"),
+                Step::Back("breastfeeding"),
+                Step::Answer("pregnancy", "not_applicable"),
+                // breastfeeding no longer applies: its "yes" is discarded, notes is next.
+                Step::Answer("notes", ""),
+                Step::Confirm,
+            ],
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen,
+            [
+                "id",
+                "# About",
+                "age (1/5)",
+                "id",
+                "# About",
+                "age (1/5)",
+                "# Vitals",
+                "sbp (2/5)",
+                "# Pregnancy",
+                "pregnancy (3/5)",
+                "breastfeeding (4/5)",
+                "# Notes",
+                "notes (5/5)",
+                "# Pregnancy",
+                "breastfeeding* (4/5) [yes]",
+                "pregnancy* (3/5) [not_pregnant]",
+                "# Notes",
+                "notes (4/4)",
+                "review"
+            ]
+        );
+        assert_eq!(iv.id(), Some("P-7"));
+        assert_eq!(value(&iv, "breastfeeding"), None);
+        assert!(!iv.is_asked(rs.slot("breastfeeding").expect("id")));
+        assert_eq!(evaluate(&rs, iv.answers()).status, Status::Eligible);
+    }
+
+    #[test]
+    fn after_back_each_later_answer_is_offered_again_until_the_first_not_gone_through() {
+        let rs = rules();
+        let mut iv = Interview::new(&rs);
+        let (result, seen, _) = run_script(
+            &mut iv,
+            &rs,
+            vec![
+                Step::Id(""),
+                Step::Answer("age", "30"),
+                Step::Answer("sbp", "150"),
+                Step::Back("pregnancy"),
+                Step::Back("sbp"),
+                Step::Answer("age", "31"),
+                Step::Answer("sbp", "130"),
+                Step::Answer("pregnancy", "pregnant"),
+                Step::Answer("breastfeeding", "no"),
+                Step::Answer("notes", ""),
+                Step::Confirm,
+            ],
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen[5..],
+            [
+                "# Pregnancy",
+                "pregnancy (3/5)",
+                "# Vitals",
+                "sbp* (2/5) [150]",
+                "# About",
+                "age* (1/5) [30]",
+                "# Vitals",
+                "sbp* (2/5) [150]",
+                "# Pregnancy",
+                "pregnancy (3/5)",
+                "breastfeeding (4/5)",
+                "# Notes",
+                "notes (5/5)",
+                "review"
+            ]
+        );
+        assert_eq!(value(&iv, "age"), Some(&Value::Integer(31)));
+        assert_eq!(value(&iv, "sbp"), Some(&Value::Integer(130)));
+    }
+
+    #[test]
+    fn a_repeat_visit_confirms_a_section_at_a_time_and_asks_what_was_not_answered() {
+        let rs = rules();
+        let doc = serde_json::json!({
+            "id": "P-8", "age": 44, "sbp": 150, "pregnancy": "not_pregnant",
+            "breastfeeding": null, "notes": "calm"
+        });
+        let previous = draft::from_json(&rs, &doc).expect("reads").interview;
+        let mut iv = Interview::from_previous(previous, "2026-11-01".into());
+        assert!(!iv.is_asked(rs.slot("age").expect("id")));
+        let (result, seen, _) = run_script(
+            &mut iv,
+            &rs,
+            vec![
+                Step::Id("P-8"),
+                Step::Keep("About", true),
+                // Vitals changed: asked, the previous answer filled in.
+                Step::Keep("Vitals", false),
+                Step::Answer("sbp", "130"),
+                // Pregnancy kept; breastfeeding had no answer, so it is asked.
+                Step::Keep("Pregnancy", true),
+                Step::Answer("breastfeeding", "no"),
+                Step::Keep("Notes", true),
+                Step::Confirm,
+            ],
+        );
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            seen,
+            [
+                "id",
+                "# About",
+                "keep About since 2026-11-01: Age? 44 years",
+                "# Vitals",
+                "keep Vitals since 2026-11-01: Systolic? 150 mmHg",
+                "sbp (2/5) [150]",
+                "# Pregnancy",
+                "keep Pregnancy since 2026-11-01: Pregnancy status? Not pregnant",
+                "breastfeeding (4/5)",
+                "# Notes",
+                "keep Notes since 2026-11-01: Notes? calm",
+                "review"
+            ]
+        );
+        assert_eq!(value(&iv, "age"), Some(&Value::Integer(44)));
+        assert_eq!(value(&iv, "sbp"), Some(&Value::Integer(130)));
+        assert_eq!(value(&iv, "breastfeeding"), Some(&Value::YesNo(false)));
         assert_eq!(evaluate(&rs, iv.answers()).status, Status::Eligible);
     }
 

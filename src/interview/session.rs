@@ -20,7 +20,7 @@ use super::prompt::Prompter;
 use super::{walk, Interview, Stop};
 use crate::engine::evaluate;
 use crate::front::{self, Existing, Terminal, UsageError};
-use crate::output::{self, Record};
+use crate::output::{self, wrap, Record};
 use crate::patient;
 use crate::ruleset::Ruleset;
 
@@ -33,6 +33,8 @@ pub struct Options {
     pub save: Option<PathBuf>,
     /// `--resume FILE`: a draft, a saved interview or an answers file to continue from.
     pub resume: Option<PathBuf>,
+    /// `--from FILE`: a previous visit's saved answers to start a new visit from.
+    pub from: Option<PathBuf>,
     /// Started as bare `ketascreen`, with no command.
     pub bare: bool,
 }
@@ -56,7 +58,17 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
             let draft = loaded.is_draft.then(|| path.clone());
             (loaded.interview, draft)
         }
-        None => (Interview::new(&ruleset), None),
+        None => match &opts.from {
+            Some(path) => {
+                let loaded = load_resume(&ruleset, path)?;
+                for w in &loaded.warnings {
+                    eprintln!("ketascreen: warning: {}: {w}", path.display());
+                }
+                let since = modified_date(path);
+                (Interview::from_previous(loaded.interview, since), None)
+            }
+            None => (Interview::new(&ruleset), None),
+        },
     };
     if let Some(save) = &opts.save {
         check_save_target(save, opts.resume.as_deref())?;
@@ -87,6 +99,22 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     stop_on_hangup(Arc::clone(&draft), opts.clone());
     let colour = colour_ok(term.stderr);
     intro(&ruleset, &interview, opts.resume.as_deref(), colour);
+    if let (Some(path), Some(since)) = (&opts.from, interview.since()) {
+        let (w, _) = super::screen::Screen::size();
+        eprint!(
+            "{}",
+            wrap::wrap_block(
+                &format!(
+                    "A new visit from {} ({since}): each section's answers are shown; \
+                     type y if they are unchanged, n to go through them one by one.",
+                    path.display()
+                ),
+                w,
+                "",
+                "  "
+            )
+        );
+    }
 
     let mut prompter = Prompter::new(colour, interrupted);
     let mut draft_warned = false;
@@ -104,13 +132,16 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
         if let Err(e) = d.write(iv) {
             if !draft_warned {
                 draft_warned = true;
-                eprintln!(
+                // The terminal is in raw mode here: end the line with \r\n.
+                super::screen::say(&[format!(
                     "ketascreen: warning: cannot keep a draft at {}: {e}",
                     d.path().display()
-                );
+                )]);
             }
         }
     });
+    // Out of raw mode before anything else is printed.
+    drop(prompter);
 
     let mut draft = locked(&draft).clone();
     match outcome {
@@ -177,9 +208,33 @@ fn no_terminal(opts: &Options, term: Terminal) -> String {
     }
 }
 
-/// Colour on this stream: a terminal, `NO_COLOR` unset or empty, and not `TERM=dumb`.
+/// Colour on this stream, by the program's one colour policy.
 fn colour_ok(is_terminal: bool) -> bool {
-    output::color_allowed(is_terminal) && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+    output::color_allowed(is_terminal)
+}
+
+/// The day a file was last changed, `YYYY-MM-DD` (UTC): when the previous visit was saved.
+fn modified_date(path: &Path) -> String {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+        .map(|d| civil_date(d.as_secs() / 86_400))
+        .unwrap_or_else(|| "the previous visit".to_string())
+}
+
+/// Days since 1970-01-01 as a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
+fn civil_date(days: u64) -> String {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 fn load_resume<'r>(ruleset: &'r Ruleset, path: &Path) -> Result<draft::Loaded<'r>> {
@@ -227,19 +282,25 @@ fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
 }
 
 fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, colour: bool) {
+    let (w, _) = super::screen::Screen::size();
     let title = format!(
         "{} (ruleset {} {})",
         ruleset.title, ruleset.id, ruleset.version
     );
-    let title = if colour {
-        format!("\x1b[1m{title}\x1b[0m")
-    } else {
-        title
-    };
-    eprintln!("{title}");
-    eprintln!("Answer each question and press Enter. Type ? when an answer is not known.");
-    eprintln!("Esc pauses, Ctrl-C stops: the answers so far are kept in a draft to resume later.");
-    eprintln!("Before the verdict you see every answer again and can change any of them.");
+    for line in wrap::wrap(&title, w, "", "  ") {
+        if colour {
+            eprintln!("\x1b[1m{line}\x1b[0m");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    let mut text = vec![
+        "Answer each question and press Enter. Type ? when an answer is not known.".to_string(),
+        "Type back (or press PgUp) to return to the previous question.".to_string(),
+        "Edit the answer as in a shell: Ctrl-U, Ctrl-W, Ctrl-A, Ctrl-E, Alt-B, Alt-F.".to_string(),
+        "Esc pauses, Ctrl-C stops: the answers so far are kept in a draft.".to_string(),
+        "Before the verdict you see every answer again and can change any of them.".to_string(),
+    ];
     if let Some(path) = resumed {
         let rs = interview.ruleset();
         let done = rs
@@ -251,11 +312,14 @@ fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, c
             .id()
             .map(|id| format!(" for patient {}", output::escape::text(id)))
             .unwrap_or_default();
-        eprintln!(
+        text.push(format!(
             "Continuing{id} from {}: {done} question{} already gone through.",
             path.display(),
             if done == 1 { "" } else { "s" }
-        );
+        ));
+    }
+    for paragraph in text {
+        eprint!("{}", wrap::wrap_block(&paragraph, w, "", "  "));
     }
 }
 
@@ -439,6 +503,7 @@ mod tests {
             rules: Some(PathBuf::from("my rules.yaml")),
             save: Some(PathBuf::from("out/p42.json")),
             resume: None,
+            from: None,
             bare: false,
         };
         assert_eq!(
@@ -446,5 +511,12 @@ mod tests {
             "ketascreen --rules 'my rules.yaml' interview --resume out/p42.draft.json --save out/p42.json"
         );
         assert_eq!(quoted(OsStr::new("it's")), r"'it'\''s'");
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(20_393), "2025-11-01");
+        assert_eq!(civil_date(11_016), "2000-02-29");
     }
 }

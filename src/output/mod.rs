@@ -7,6 +7,7 @@ pub mod explain;
 pub mod json;
 pub mod stream;
 pub mod table;
+pub mod wrap;
 
 use crate::answers::InputError;
 use crate::engine::Verdict;
@@ -33,7 +34,28 @@ pub enum Format {
     Csv,
 }
 
-/// Whether terminal styling may be used: only on a terminal, and never with `NO_COLOR` set.
+/// Whether terminal styling may be used on a stream that is (or is not) a terminal: the one
+/// colour policy of `crate::color` (`--color`, `NO_COLOR`, `CLICOLOR`, `CLICOLOR_FORCE`,
+/// `TERM=dumb`).
 pub fn color_allowed(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    crate::color::enabled(is_terminal)
+}
+
+/// The width to lay a table out in when the terminal reports none that can hold it: a
+/// terminal that says it has 0 or 1 columns (some consoles and CI pseudo-terminals do) would
+/// otherwise get one letter per line.
+pub const FALLBACK_WIDTH: u16 = 80;
+
+/// Fixes a table's width: the terminal's when it reports a usable one, `FALLBACK_WIDTH` when it
+/// reports 0 or 1 columns, `off_terminal` when the output is not a terminal.
+pub fn fit_width(table: &mut comfy_table::Table, off_terminal: u16) {
+    match table.width() {
+        Some(w) if w >= 2 => {}
+        Some(_) => {
+            table.set_width(FALLBACK_WIDTH);
+        }
+        None => {
+            table.set_width(off_terminal);
+        }
+    }
 }

@@ -1,11 +1,15 @@
 //! The human view of a verdict, for a terminal: a banner (with URGENT when set), a table of
 //! the exclusions and referrals that fired with what was found and the source, the missing
-//! answers, the notes, input errors, and the ruleset it was decided by.
+//! answers, the notes, input errors, and the ruleset it was decided by. It fits the width it
+//! is given (the terminal's, or 80 columns when stdout is not a terminal): free text is
+//! wrapped at word boundaries with a hanging indent (`wrap`), and no id is ever cut.
 
-use comfy_table::{presets, ContentArrangement, Table};
+use std::io::IsTerminal;
 
-use super::escape;
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
+
 use super::json::seen_json;
+use super::wrap::{self, wrap_block};
 use super::Record;
 use crate::engine::{Reason, Status};
 use crate::ruleset::{Ruleset, Severity};
@@ -40,14 +44,46 @@ fn answers_read(ruleset: &Ruleset, reason: &Reason) -> String {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-            format!("{}={}", ruleset.questions[*slot].id, escape::text(&shown))
+            format!(
+                "{}={}",
+                ruleset.questions[*slot].id,
+                wrap::printable(&shown)
+            )
         })
         .collect();
     parts.join(", ")
 }
 
-/// Renders the record for a terminal. `color` allows ANSI colour.
+/// The width the table is laid out for: the terminal's when stdout is one; otherwise
+/// `COLUMNS` when set (as shells export it), else 80 columns.
+pub fn width() -> usize {
+    let columns = if std::io::stdout().is_terminal() {
+        crossterm::terminal::size().ok().map(|(w, _)| w)
+    } else {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse().ok())
+    };
+    wrap::usable(columns)
+}
+
+/// Paints every line of a wrapped block (so a colour never spans a line break).
+fn paint_block(block: &str, code: &str, color: bool) -> String {
+    block
+        .lines()
+        .map(|l| format!("{}\n", paint(l, code, color)))
+        .collect()
+}
+
+/// Renders the record for a terminal as wide as stdout's (see `width`). `color` allows ANSI
+/// colour.
 pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
+    render_width(ruleset, record, color, width())
+}
+
+/// Renders the record for `width` columns: every line fits.
+pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usize) -> String {
+    let w = width.max(wrap::MIN_WIDTH);
     let v = &record.verdict;
     let mut out = String::new();
     let code = match v.status {
@@ -57,17 +93,25 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
         Status::Eligible => "1;32",
     };
     if let Some(id) = &record.id {
-        out.push_str(&format!("Patient: {}\n", escape::text(id)));
+        let id = wrap::printable(id);
+        out.push_str(&wrap_block(&format!("Patient: {id}"), w, "", "  "));
     }
-    out.push_str(&paint(banner(v.status), code, color));
-    out.push('\n');
+    out.push_str(&paint_block(
+        &wrap_block(banner(v.status), w, "", "  "),
+        code,
+        color,
+    ));
     if v.urgent {
-        out.push_str(&paint(
-            "URGENT: same-day clinical attention needed (see the rules marked urgent)",
+        out.push_str(&paint_block(
+            &wrap_block(
+                "URGENT: same-day clinical attention needed (see the rules marked urgent)",
+                w,
+                "",
+                "  ",
+            ),
             "1;41;97",
             color,
         ));
-        out.push('\n');
     }
 
     let decisive: Vec<&Reason> = v
@@ -76,30 +120,8 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
         .filter(|r| r.severity != Severity::Note)
         .collect();
     if !decisive.is_empty() {
-        let mut table = Table::new();
-        table
-            .load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_header(vec!["Severity", "Rule", "What was found", "Source"]);
-        if table.width().is_none() {
-            table.set_width(110);
-        }
-        for r in decisive {
-            let rule = &ruleset.rules[r.rule];
-            let severity = if r.urgent {
-                format!("{} (urgent)", r.severity)
-            } else {
-                r.severity.to_string()
-            };
-            let found = format!(
-                "{}\nread: {}",
-                escape::text(&r.message),
-                answers_read(ruleset, r)
-            );
-            table.add_row(vec![severity, rule.id.clone(), found, rule.source.clone()]);
-        }
         out.push('\n');
-        out.push_str(&table.to_string());
+        out.push_str(&reasons_table(ruleset, &decisive, w));
         out.push('\n');
     }
 
@@ -111,10 +133,11 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
                 .iter()
                 .map(|&s| ruleset.questions[s].id.as_str())
                 .collect();
-            out.push_str(&format!(
-                "  - {}: needs {}\n",
-                ruleset.rules[m.rule].id,
-                qs.join(", ")
+            out.push_str(&wrap_block(
+                &format!("{}: needs {}", ruleset.rules[m.rule].id, qs.join(", ")),
+                w,
+                "  - ",
+                "    ",
             ));
         }
     }
@@ -128,11 +151,16 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
         out.push_str("\nNotes:\n");
         for r in notes {
             let rule = &ruleset.rules[r.rule];
-            out.push_str(&format!(
-                "  - {}: {} [{}]\n",
-                rule.id,
-                escape::text(&r.message),
-                rule.source
+            out.push_str(&wrap_block(
+                &format!(
+                    "{}: {} [{}]",
+                    rule.id,
+                    wrap::printable(&r.message),
+                    rule.source
+                ),
+                w,
+                "  - ",
+                "    ",
             ));
         }
     }
@@ -140,11 +168,16 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
     if !record.errors.is_empty() {
         out.push_str("\nInput errors (these answers were treated as unanswered):\n");
         for e in &record.errors {
-            out.push_str(&format!(
-                "  - {} = {:?}: {}\n",
-                e.question,
-                e.value,
-                escape::text(&e.message)
+            out.push_str(&wrap_block(
+                &format!(
+                    "{} = {:?}: {}",
+                    e.question,
+                    e.value,
+                    wrap::printable(&e.message)
+                ),
+                w,
+                "  - ",
+                "    ",
             ));
         }
     }
@@ -162,17 +195,68 @@ pub fn render(ruleset: &Ruleset, record: &Record, color: bool) -> String {
     if !cited.is_empty() {
         out.push_str("\nSources:\n");
         for key in cited {
-            out.push_str(&format!(
-                "  [{key}] {}\n",
-                ruleset.source_citation(key).unwrap_or("")
+            out.push_str(&wrap_block(
+                &format!("[{key}] {}", ruleset.source_citation(key).unwrap_or("")),
+                w,
+                "  ",
+                "    ",
             ));
         }
     }
-    out.push_str(&format!(
-        "\nRuleset {} {} (sha256 {}). Decision support only: the prescriber makes the treatment decision.\n",
-        ruleset.id,
-        ruleset.version,
-        ruleset.sha256.get(..12).unwrap_or(&ruleset.sha256)
+    out.push('\n');
+    out.push_str(&wrap_block(
+        &format!(
+            "Ruleset {} {} (sha256 {}).",
+            ruleset.id,
+            ruleset.version,
+            ruleset.sha256.get(..12).unwrap_or(&ruleset.sha256)
+        ),
+        w,
+        "",
+        "",
+    ));
+    out.push_str(&wrap_block(
+        "Decision support only: the prescriber makes the treatment decision.",
+        w,
+        "",
+        "",
     ));
     out
+}
+
+/// The exclusions and referrals that fired, as a table `w` columns wide: severity, rule, and
+/// what was found (the message, the answers read, the source). The rule column is as wide as
+/// the longest rule id, so no rule id is ever cut; the rest wraps at word boundaries.
+fn reasons_table(ruleset: &Ruleset, decisive: &[&Reason], w: usize) -> String {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(u16::try_from(w).unwrap_or(u16::MAX))
+        .set_header(vec!["Severity", "Rule", "What was found"]);
+    let mut longest_id = 0;
+    for r in decisive {
+        let rule = &ruleset.rules[r.rule];
+        let severity = if r.urgent {
+            format!("{}\n(urgent)", r.severity)
+        } else {
+            r.severity.to_string()
+        };
+        let found = format!(
+            "{}\nread: {}\nsource: {}",
+            wrap::printable(&r.message),
+            answers_read(ruleset, r),
+            rule.source
+        );
+        longest_id = longest_id.max(wrap::width(&rule.id));
+        table.add_row(vec![severity, rule.id.clone(), found]);
+    }
+    // Rule ids whole: the rule column is at least as wide as the longest. (A lower bound on
+    // the last column would pin it to that bound: comfy-table treats it as its width.)
+    if let Some(col) = table.column_mut(1) {
+        col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+            u16::try_from(longest_id + 2).unwrap_or(u16::MAX),
+        )));
+    }
+    table.to_string()
 }

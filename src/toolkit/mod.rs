@@ -1,4 +1,4 @@
-//! The toolkit for the clinician who owns the rules: `ketascreen rules lint|test|show|template`.
+//! The toolkit for the clinician who owns the rules: `ketascreen rules lint|test|show|template|export`.
 //! This file is the command layer for those subcommands (like `app` for the others): it turns
 //! the parsed arguments into a plan — which ruleset, which case files, which format — runs it,
 //! and writes the result. The pieces below it (`testing`, `show`, `template`, `lint`) are pure
@@ -15,7 +15,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat};
+use crate::cli::{
+    ExportFormat, LintFormat, RulesCommand, RulesTestArgs, ShowFormat, TemplateFormat,
+};
 use crate::front::{lint_ruleset, load_ruleset, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
@@ -50,6 +52,12 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
             };
             let ruleset = load_ruleset(file.as_deref().or(rules))?;
             print(&template::render(&ruleset, format))
+        }
+        RulesCommand::Export { file, format } => {
+            let ruleset = load_ruleset(file.as_deref().or(rules))?;
+            match format {
+                ExportFormat::Fhir => print(&crate::fhir::questionnaire::render(&ruleset)),
+            }
         }
     }
 }

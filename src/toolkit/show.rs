@@ -97,9 +97,7 @@ fn new_table(header: Vec<&str>) -> Table {
     t.load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header);
-    if t.width().is_none() {
-        t.set_width(110);
-    }
+    crate::output::fit_width(&mut t, 110);
     t
 }
 
