@@ -47,6 +47,9 @@ fn yes_rate(id: &str) -> f64 {
         "hypertension_treated" => 0.25,
         "takes_benzodiazepine" => 0.2,
         "takes_lamotrigine" => 0.05,
+        "uses_contraception" | "takes_oral_antidepressant" => 0.85,
+        "takes_opioid_or_sedative" => 0.1,
+        "recent_suicidal_behavior" => 0.02,
         "suicidal_intent_or_plan" => 0.03,
         "current_psychosis" | "current_mania" | "ketamine_allergy" => 0.004,
         _ => 0.012,
@@ -63,6 +66,8 @@ fn integer(rng: &mut Rng, id: &str, min: Option<i64>, max: Option<i64>) -> i64 {
         "diastolic_bp" if rng.chance(0.01) => rng.range(110, 120),
         "diastolic_bp" => rng.range(60, 95),
         "phq9_total" => rng.range(6, 27),
+        "spo2_percent" if rng.chance(0.02) => rng.range(85, 92),
+        "spo2_percent" => rng.range(93, 100),
         _ => rng.range(min.unwrap_or(0), max.unwrap_or(100)),
     }
 }

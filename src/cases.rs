@@ -32,7 +32,11 @@ pub struct Case {
     pub verdict: String,
     pub fired: Vec<String>,
     pub urgent: Option<bool>,
+    /// Whether no urgent rule fired but an urgent rule is undecided.
+    pub urgent_undecided: Option<bool>,
     pub missing: Option<Vec<String>>,
+    /// The questions whose answers were ignored because they do not apply.
+    pub ignored: Option<Vec<String>>,
 }
 
 /// Why a case file could not be read.
@@ -186,6 +190,23 @@ pub fn run(ruleset: &Ruleset, file: &CaseFile, case: &Case) -> Outcome {
         if urgent != verdict.urgent {
             problems.push(format!("urgent: expected {urgent}, got {}", verdict.urgent));
         }
+    }
+    if let Some(expected) = case.urgent_undecided {
+        if expected != verdict.urgent_undecided {
+            problems.push(format!(
+                "urgent_undecided: expected {expected}, got {}",
+                verdict.urgent_undecided
+            ));
+        }
+    }
+    if let Some(ignored) = &case.ignored {
+        let expected: BTreeSet<String> = ignored.iter().cloned().collect();
+        let actual: BTreeSet<String> = verdict
+            .ignored
+            .iter()
+            .map(|i| ruleset.questions[i.question].id.clone())
+            .collect();
+        problems.extend(set_difference("ignored", &expected, &actual));
     }
     if let Some(missing) = &case.missing {
         let expected: BTreeSet<String> = missing.iter().cloned().collect();

@@ -68,16 +68,32 @@ pub struct Missing {
     pub questions: Vec<Slot>,
 }
 
+/// An answer given to a question that does not apply to this patient (its `ask_if` is
+/// false): never read by a rule, never silently dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ignored {
+    pub question: Slot,
+    pub value: Value,
+    /// Why the question does not apply: what its `ask_if` read, then the `ask_if` itself
+    /// (`pregnancy_status is not_applicable; asked only if pregnancy_status != not_applicable`).
+    pub because: String,
+}
+
 /// The outcome for one patient, with its basis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
     pub status: Status,
     pub urgent: bool,
+    /// No urgent rule fired, but an urgent rule is undecided: whether the patient needs
+    /// same-day attention is not known until its questions are answered.
+    pub urgent_undecided: bool,
     /// Fired rules: exclude, then review, then note; ruleset order within each.
     pub reasons: Vec<Reason>,
     pub missing: Vec<Missing>,
     /// Questions not applicable for this patient (their `ask_if` is false).
     pub skipped: Vec<Slot>,
+    /// Answers to skipped questions, in ruleset order.
+    pub ignored: Vec<Ignored>,
 }
 
 impl Verdict {
@@ -271,13 +287,64 @@ fn decide<'a, W: Watch<'a> + Default>(
         .filter(|&s| seen[s].is_skipped())
         .collect();
     skipped.sort_unstable();
+    let urgent = reasons.iter().any(|r| r.urgent);
     Verdict {
         status,
-        urgent: reasons.iter().any(|r| r.urgent),
+        urgent,
+        urgent_undecided: urgent_undecided(ruleset, urgent, &missing),
         reasons,
+        ignored: ignored(ruleset, answers, &skipped, seen),
         missing,
         skipped,
     }
+}
+
+/// No urgent rule fired, yet an urgent rule is undecided.
+fn urgent_undecided(ruleset: &Ruleset, urgent: bool, missing: &[Missing]) -> bool {
+    !urgent && missing.iter().any(|m| ruleset.rules[m.rule].urgent)
+}
+
+/// The answers given to skipped questions, each with why its question does not apply.
+fn ignored(
+    ruleset: &Ruleset,
+    answers: &Answers,
+    skipped: &[Slot],
+    seen: &[Seen<&Value>],
+) -> Vec<Ignored> {
+    use std::fmt::Write as _;
+    let mut out = Vec::new();
+    for &slot in skipped {
+        let (Some(value), Some(cond)) = (answers.get(slot), &ruleset.questions[slot].ask_if) else {
+            continue;
+        };
+        let mut reads = Vec::new();
+        cond.reads(&mut reads);
+        let mut because = String::new();
+        for (i, &read) in reads.iter().enumerate() {
+            if i > 0 {
+                because.push_str(", ");
+            }
+            let id = &ruleset.questions[read].id;
+            let _ = match seen[read] {
+                Seen::Answered(v) => {
+                    write!(because, "{id} is {}", v.display(&ruleset.questions[read]))
+                }
+                Seen::Unanswered => write!(because, "{id} is unanswered"),
+                Seen::Skipped => write!(because, "{id} does not apply"),
+            };
+        }
+        let _ = write!(
+            because,
+            "; asked only if {}",
+            ruleset.questions[slot].ask_if_text.as_deref().unwrap_or("")
+        );
+        out.push(Ignored {
+            question: slot,
+            value: value.clone(),
+            because,
+        });
+    }
+    out
 }
 
 /// A question whose own `ask_if` is unknown is settled by answering what that `ask_if` reads:
@@ -392,6 +459,45 @@ rules:
             decide(&[("sbp", "120"), ("feeding", "yes"), ("pregnant", "no")]).status,
             Status::Review
         );
+    }
+
+    #[test]
+    fn an_undecided_urgent_rule_makes_urgent_not_known() {
+        // `high` is urgent and needs sbp.
+        let v = decide(&[("pregnant", "yes")]);
+        assert!(!v.urgent);
+        assert!(v.urgent_undecided);
+        // An urgent rule that fired settles it, whatever else is undecided.
+        let v = decide(&[("sbp", "185")]);
+        assert!(v.urgent);
+        assert!(!v.urgent_undecided);
+        // Decided and not fired: not urgent, and known not to be.
+        let v = decide(&[("sbp", "120")]);
+        assert_eq!(v.status, Status::Incomplete);
+        assert!(!v.urgent);
+        assert!(!v.urgent_undecided);
+    }
+
+    #[test]
+    fn an_answer_to_a_skipped_question_is_ignored_with_its_reason() {
+        let v = decide(&[("sbp", "120"), ("pregnant", "yes"), ("feeding", "yes")]);
+        assert_eq!(v.status, Status::Eligible);
+        assert_eq!(
+            v.ignored,
+            vec![Ignored {
+                question: 2,
+                value: Value::YesNo(true),
+                because: "pregnant is yes; asked only if pregnant == no".into()
+            }]
+        );
+        // Skipped with no answer: nothing to ignore.
+        assert!(decide(&[("sbp", "120"), ("pregnant", "yes")])
+            .ignored
+            .is_empty());
+        // Held back while its ask_if is unknown: not ignored (it may yet apply).
+        assert!(decide(&[("sbp", "120"), ("feeding", "yes")])
+            .ignored
+            .is_empty());
     }
 
     #[test]
@@ -511,15 +617,23 @@ rules:
             } else {
                 Status::Eligible
             };
-            let skipped = (0..fields.len())
+            let skipped: Vec<Slot> = (0..fields.len())
                 .filter(|&s| fields[s] == Seen::Skipped)
                 .collect();
+            let urgent = reasons.iter().any(|r| r.urgent);
+            let urgent_undecided = !urgent
+                && missing
+                    .iter()
+                    .any(|m: &Missing| ruleset.rules[m.rule].urgent);
+            let ignored = super::super::ignored(ruleset, answers, &skipped, &fields);
             Verdict {
                 status,
-                urgent: reasons.iter().any(|r| r.urgent),
+                urgent,
+                urgent_undecided,
                 reasons,
                 missing,
                 skipped,
+                ignored,
             }
         }
     }

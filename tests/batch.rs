@@ -11,7 +11,7 @@ use crate::support::{ks, path, Run};
 
 /// The messy file's header: re-cased and reordered question ids, aliases (`SBP`, `dbp`, `Age`,
 /// `failed_trials`, `PHQ9`, `SUD`), and two identifying columns that match no question.
-const HEADER: [&str; 38] = [
+const HEADER: [&str; 46] = [
     "Name",
     "Patient_ID",
     "SBP",
@@ -21,30 +21,38 @@ const HEADER: [&str; 38] = [
     "failed_trials",
     "CONSENT_CAPACITY",
     "hypertension_treated",
+    "SpO2",
     "aneurysm_or_avm",
     "intracerebral_hemorrhage",
     "recent_cardiac_event",
     "unstable_heart_disease",
     "stroke_or_tia",
+    "hypertensive_encephalopathy",
     "raised_intracranial_pressure",
     "ketamine_allergy",
     "current_psychosis",
     "psychosis_history",
     "current_mania",
     "suicidal_intent_or_plan",
+    "recent_suicidal_behavior",
+    "cognitive_impairment",
     "PHQ9",
     "SUD",
     "nonmedical_ketamine_use",
     "intoxicated_today",
     "Pregnancy_Status",
     "breastfeeding",
+    "uses_contraception",
     "severe_liver_disease",
+    "moderate_liver_disease",
     "uncontrolled_hyperthyroidism",
     "glaucoma",
     "bladder_symptoms",
     "lung_disease_or_sleep_apnea",
+    "takes_oral_antidepressant",
     "takes_maoi",
     "takes_stimulant",
+    "takes_opioid_or_sedative",
     "takes_benzodiazepine",
     "takes_lamotrigine",
     "has_ride_home",
@@ -65,7 +73,12 @@ fn clean(id: &str) -> Vec<Vec<u8>> {
                 "Age" => "40",
                 "Primary_Diagnosis" => "major_depressive_disorder",
                 "failed_trials" => "2",
-                "CONSENT_CAPACITY" | "has_ride_home" | "can_stay_two_hours" => "yes",
+                "CONSENT_CAPACITY"
+                | "has_ride_home"
+                | "can_stay_two_hours"
+                | "uses_contraception"
+                | "takes_oral_antidepressant" => "yes",
+                "SpO2" => "97",
                 "PHQ9" => "18",
                 "SUD" => "none",
                 "Pregnancy_Status" => "not_pregnant",
@@ -113,7 +126,7 @@ fn line(cells: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// The messy export: a UTF-8 BOM, CRLF line ends, and one row for each kind of mess.
-fn messy() -> Vec<u8> {
+pub(crate) fn messy() -> Vec<u8> {
     let header: Vec<Vec<u8>> = HEADER.iter().map(|h| h.as_bytes().to_vec()).collect();
     let mut file = b"\xef\xbb\xbf".to_vec();
     file.extend(line(&header));
@@ -245,7 +258,7 @@ fn brief(
     )
 }
 
-const QUESTION_ORDER: [&str; 35] = [
+const QUESTION_ORDER: [&str; 43] = [
     "age_years",
     "primary_diagnosis",
     "failed_antidepressant_trials",
@@ -253,30 +266,38 @@ const QUESTION_ORDER: [&str; 35] = [
     "systolic_bp",
     "diastolic_bp",
     "hypertension_treated",
+    "spo2_percent",
     "aneurysm_or_avm",
     "intracerebral_hemorrhage",
     "recent_cardiac_event",
     "unstable_heart_disease",
     "stroke_or_tia",
+    "hypertensive_encephalopathy",
     "raised_intracranial_pressure",
     "ketamine_allergy",
     "current_psychosis",
     "psychosis_history",
     "current_mania",
     "suicidal_intent_or_plan",
+    "recent_suicidal_behavior",
+    "cognitive_impairment",
     "phq9_total",
     "substance_use_disorder",
     "nonmedical_ketamine_use",
     "intoxicated_today",
     "pregnancy_status",
     "breastfeeding",
+    "uses_contraception",
     "severe_liver_disease",
+    "moderate_liver_disease",
     "uncontrolled_hyperthyroidism",
     "glaucoma",
     "bladder_symptoms",
     "lung_disease_or_sleep_apnea",
+    "takes_oral_antidepressant",
     "takes_maoi",
     "takes_stimulant",
+    "takes_opioid_or_sedative",
     "takes_benzodiazepine",
     "takes_lamotrigine",
     "has_ride_home",
@@ -293,6 +314,9 @@ fn every_decisive_question() -> Vec<String> {
                 **q,
                 "hypertension_treated"
                     | "phq9_total"
+                    | "uses_contraception"
+                    | "moderate_liver_disease"
+                    | "takes_oral_antidepressant"
                     | "takes_benzodiazepine"
                     | "takes_lamotrigine"
                     | "has_ride_home"
@@ -362,7 +386,7 @@ fn expected_messy(
             false,
             none.clone(),
             every_decisive_question(),
-            strings(&["(row) | 10 fields | line 7: 10 fields where the header has 38; none of this row's answers were read, as its cells may be in the wrong columns"]),
+            strings(&["(row) | 10 fields | line 7: 10 fields where the header has 46; none of this row's answers were read, as its cells may be in the wrong columns"]),
         ),
         (
             6,
@@ -434,8 +458,10 @@ fn messy_file_gives_one_exact_record_per_row() {
             "id": "P-01",
             "verdict": "eligible",
             "urgent": false,
+            "urgent_undecided": false,
             "reasons": [],
             "missing": [],
+            "ignored": [],
             "errors": [{
                 "question": "(id)",
                 "value": "P-01",
@@ -452,10 +478,32 @@ fn messy_file_gives_one_exact_record_per_row() {
             "rule": "older_adult",
             "severity": "note",
             "urgent": false,
-            "message": "Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose; blood-pressure rises are more likely.",
+            "message": "Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose. Rises in blood pressure and falls are more likely.",
             "answers": {"age_years": 70},
-            "source": "spravato-pi"
+            "source": "spravato-smpc"
         })
+    );
+    // Urgency is not known where an urgent rule's question is unanswered and none fired: the
+    // row that was not read (5). (The empty row is no patient, so it has no record.)
+    let not_known: Vec<u64> = records
+        .iter()
+        .filter(|r| r["urgent_undecided"] == true)
+        .map(|r| r["row"].as_u64().expect("row"))
+        .collect();
+    assert_eq!(not_known, [5]);
+    // A missing entry names the rule's severity and whether it is urgent.
+    assert_eq!(
+        records[4]["missing"]
+            .as_array()
+            .expect("missing")
+            .iter()
+            .find(|m| m["rule"] == "acute_suicide_risk"),
+        Some(&json!({
+            "rule": "acute_suicide_risk",
+            "severity": "review",
+            "urgent": true,
+            "questions": ["suicidal_intent_or_plan"]
+        }))
     );
 }
 
@@ -474,7 +522,7 @@ fn stderr_names_ignored_columns_but_never_their_values() {
     );
     assert_eq!(
         summary(&run.stderr),
-        "ketascreen: 9 rows screened: 1 ineligible, 3 incomplete, 1 review, 4 eligible; 1 urgent; 5 rows with input errors"
+        "ketascreen: 9 rows screened: 1 ineligible, 3 incomplete, 1 review, 4 eligible; 1 urgent; 1 urgent not known; 5 rows with input errors"
     );
     for secret in ["Doe", "Jane", "Brien", "Zo", "called twice"] {
         assert!(!run.stderr.contains(secret), "{secret} leaked to stderr");
@@ -531,7 +579,18 @@ fn every_format_carries_the_same_records() {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     assert_eq!(
         reader.headers().expect("header"),
-        vec!["row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset"]
+        vec![
+            "row",
+            "id",
+            "verdict",
+            "urgent",
+            "reasons",
+            "missing",
+            "errors",
+            "ruleset",
+            "urgent_undecided",
+            "ignored"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 9);
@@ -568,7 +627,9 @@ fn every_format_carries_the_same_records() {
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        assert_eq!(&row[7], "ketamine-default@1.0.0");
+        assert_eq!(&row[7], "ketamine-default@2.0.0");
+        assert_eq!(&row[8], record["urgent_undecided"].to_string());
+        assert_eq!(&row[9], ids(&record["ignored"], Some("question")).join(";"));
     }
     assert!(!csv.contains("Doe"));
 }
@@ -579,19 +640,19 @@ fn example_intake_as_csv_and_table() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset
-1,P-1001,eligible,false,,,,ketamine-default@1.0.0
-2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@1.0.0
-3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@1.0.0
-4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@1.0.0
-5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@1.0.0
-6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@1.0.0
-7,P-1007,incomplete,false,,pregnancy_status,,ketamine-default@1.0.0
-8,P-1008,ineligible,false,under_18,,,ketamine-default@1.0.0
-9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@1.0.0
-10,P-1010,review,false,substance_use_history,,,ketamine-default@1.0.0
-11,P-1011,eligible,false,no_ride_home,,,ketamine-default@1.0.0
-12,P-1012,review,false,bipolar_depression,,,ketamine-default@1.0.0
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored
+1,P-1001,eligible,false,,,,ketamine-default@2.0.0,false,
+2,P-1002,eligible,false,older_adult;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,
+3,P-1003,review,false,elevated_blood_pressure,,,ketamine-default@2.0.0,false,
+4,P-1004,review,true,acute_suicide_risk,,,ketamine-default@2.0.0,false,
+5,P-1005,ineligible,true,current_psychosis,,,ketamine-default@2.0.0,false,
+6,P-1006,ineligible,false,pregnancy,breastfeeding,,ketamine-default@2.0.0,false,
+7,P-1007,incomplete,false,,recent_suicidal_behavior;pregnancy_status,,ketamine-default@2.0.0,true,
+8,P-1008,ineligible,false,under_18,,,ketamine-default@2.0.0,false,
+9,P-1009,incomplete,false,continue_antihypertensives,systolic_bp,systolic_bp: column 'SBP': 1200 is out of range: must be between 50 and 300 mmHg,ketamine-default@2.0.0,false,
+10,P-1010,review,false,substance_use_history,,,ketamine-default@2.0.0,false,
+11,P-1011,eligible,false,no_ride_home,,,ketamine-default@2.0.0,false,breastfeeding
+12,P-1012,review,false,bipolar_depression,,,ketamine-default@2.0.0,false,
 "
     );
     assert_eq!(
@@ -600,26 +661,26 @@ fn example_intake_as_csv_and_table() {
     );
     assert_eq!(
         summary(&run.stderr),
-        "ketascreen: 12 rows screened: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 row with input errors"
+        "ketascreen: 12 rows screened: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 urgent not known; 1 row with input errors"
     );
 
     let run = ks(["batch", "examples/intake.csv", "--format", "table"]).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "   row  id            verdict     urgent  reasons
-     1  P-1001        eligible            -
-     2  P-1002        eligible            note: older_adult, continue_antihypertensives, benzodiazepine_may_blunt_response
-     3  P-1003        review              elevated_blood_pressure
-     4  P-1004        review      URGENT  acute_suicide_risk
-     5  P-1005        ineligible  URGENT  current_psychosis
-     6  P-1006        ineligible          pregnancy
-     7  P-1007        incomplete          needs pregnancy_status
-     8  P-1008        ineligible          under_18
-     9  P-1009        incomplete          note: continue_antihypertensives; needs systolic_bp; 1 input error
-    10  P-1010        review              substance_use_history
-    11  P-1011        eligible            note: no_ride_home
-    12  P-1012        review              bipolar_depression
+        "   row  id            verdict     urgent     reasons
+     1  P-1001        eligible               -
+     2  P-1002        eligible               note: older_adult, continue_antihypertensives, benzodiazepine_may_blunt_response
+     3  P-1003        review                 elevated_blood_pressure
+     4  P-1004        review      URGENT     acute_suicide_risk
+     5  P-1005        ineligible  URGENT     current_psychosis
+     6  P-1006        ineligible             pregnancy
+     7  P-1007        incomplete  NOT KNOWN  ask today: recent_suicidal_behavior; needs recent_suicidal_behavior, pregnancy_status
+     8  P-1008        ineligible             under_18
+     9  P-1009        incomplete             note: continue_antihypertensives; needs systolic_bp; 1 input error
+    10  P-1010        review                 substance_use_history
+    11  P-1011        eligible               note: no_ride_home; ignored: breastfeeding
+    12  P-1012        review                 bipolar_depression
 "
     );
 }
@@ -884,7 +945,7 @@ fn no_id_column_and_missing_columns_are_named_once() {
     assert_eq!(run.code, 0, "{run:?}");
     let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stderr);
-    assert!(lines[0].starts_with("ketascreen: warning: no column for 33 questions, unanswered in every row: age_years, primary_diagnosis, "));
+    assert!(lines[0].starts_with("ketascreen: warning: no column for 41 questions, unanswered in every row: age_years, primary_diagnosis, "));
     assert_eq!(lines[1], "ketascreen: note: no id column ('id', 'patient_id' or --id-column): records are known by their row number only");
     let records = ndjson(&run);
     assert_eq!(records[0]["id"], Value::Null);

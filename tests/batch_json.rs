@@ -7,7 +7,8 @@ use serde_json::{json, Value as Json};
 use crate::support::{ks, Run};
 
 const RULES: &str = "tests/data/interview-rules.yaml";
-const HEADER: &str = "row,id,verdict,urgent,reasons,missing,errors,ruleset\n";
+const HEADER: &str =
+    "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n";
 
 /// stderr with the summary's elapsed time taken out.
 fn timeless(stderr: &str) -> String {
@@ -49,16 +50,16 @@ const NDJSON: &str = concat!(
 );
 
 const NDJSON_RECORDS: &str = concat!(
-    "1,P-1,eligible,false,,,,interview-test@1.0.0\n",
-    "2,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,(row): line 3: not a JSON document: EOF while parsing a value (column 27); none of this record's answers were read,interview-test@1.0.0\n",
-    "3,P-3,ineligible,false,under_18,systolic_bp;pregnancy_status;breastfeeding,,interview-test@1.0.0\n",
-    "4,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,\"(row): line 5: a list, not one patient's answers (an answers object); none of this record's answers were read\",interview-test@1.0.0\n",
-    "5,P-1,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,(id): duplicate id: also on row 1; each row is screened on its own answers; systolic_bp: 400 is out of range: must be between 50 and 300 mmHg,interview-test@1.0.0\n",
+    "1,P-1,eligible,false,,,,interview-test@1.0.0,false,\n",
+    "2,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,(row): line 3: not a JSON document: EOF while parsing a value (column 27); none of this record's answers were read,interview-test@1.0.0,true,\n",
+    "3,P-3,ineligible,false,under_18,systolic_bp;pregnancy_status;breastfeeding,,interview-test@1.0.0,true,\n",
+    "4,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,\"(row): line 5: a list, not one patient's answers (an answers object); none of this record's answers were read\",interview-test@1.0.0,true,\n",
+    "5,P-1,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,(id): duplicate id: also on row 1; each row is screened on its own answers; systolic_bp: 400 is out of range: must be between 50 and 300 mmHg,interview-test@1.0.0,true,\n",
 );
 
 const NDJSON_STDERR: &str = concat!(
     "ketascreen: warning: ignoring 1 key that matches no question (never read, never echoed): 'name' (1 record)\n",
-    "ketascreen: 5 rows screened: 1 ineligible, 3 incomplete, 0 review, 1 eligible; 0 urgent; 3 rows with input errors\n",
+    "ketascreen: 5 rows screened: 1 ineligible, 3 incomplete, 0 review, 1 eligible; 0 urgent; 4 urgent not known; 3 rows with input errors\n",
 );
 
 #[test]
@@ -143,9 +144,9 @@ fn a_json_array_is_one_patient_per_item() {
         format!(
             "{HEADER}{}",
             concat!(
-                "1,A,review,false,elevated_blood_pressure,,,interview-test@1.0.0\n",
-                "2,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,\"(row): item 2: a string, not one patient's answers (an answers object); none of this record's answers were read\",interview-test@1.0.0\n",
-                "3,C,ineligible,false,under_18,systolic_bp;pregnancy_status;breastfeeding,,interview-test@1.0.0\n",
+                "1,A,review,false,elevated_blood_pressure,,,interview-test@1.0.0,false,\n",
+                "2,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,\"(row): item 2: a string, not one patient's answers (an answers object); none of this record's answers were read\",interview-test@1.0.0,true,\n",
+                "3,C,ineligible,false,under_18,systolic_bp;pregnancy_status;breastfeeding,,interview-test@1.0.0,true,\n",
             )
         )
     );
@@ -194,9 +195,9 @@ fn a_fhir_bundle_and_ndjson_of_questionnaire_responses() {
         {"resource": response("Patient/p3", "0.1.0", 30, "not_pregnant")}
     ]});
     let records = concat!(
-        "1,Patient/p1,eligible,false,,,,interview-test@1.0.0\n",
-        "2,Patient/p2,ineligible,false,pregnancy,,,interview-test@1.0.0\n",
-        "3,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,\"(row): QuestionnaireResponse 3: this QuestionnaireResponse answers version 0.1.0 of 'urn:ketascreen:questionnaire:interview-test', but the ruleset is version 1.0.0: screen it with the ruleset version it was made for (--rules FILE); none of this record's answers were read\",interview-test@1.0.0\n",
+        "1,Patient/p1,eligible,false,,,,interview-test@1.0.0,false,\n",
+        "2,Patient/p2,ineligible,false,pregnancy,,,interview-test@1.0.0,false,\n",
+        "3,,incomplete,false,,age_years;systolic_bp;pregnancy_status;breastfeeding,\"(row): QuestionnaireResponse 3: this QuestionnaireResponse answers version 0.1.0 of 'urn:ketascreen:questionnaire:interview-test', but the ruleset is version 1.0.0: screen it with the ruleset version it was made for (--rules FILE); none of this record's answers were read\",interview-test@1.0.0,true,\n",
     );
     // Pretty-printed on stdin: the first line is no whole document, so it is one JSON document.
     let pretty = serde_json::to_string_pretty(&bundle).expect("json");
@@ -207,7 +208,7 @@ fn a_fhir_bundle_and_ndjson_of_questionnaire_responses() {
         timeless(&run.stderr),
         concat!(
             "ketascreen: note: <stdin>: 1 Bundle entry is not a QuestionnaireResponse, not screened\n",
-            "ketascreen: 3 rows screened: 1 ineligible, 1 incomplete, 0 review, 1 eligible; 0 urgent; 1 row with input errors\n",
+            "ketascreen: 3 rows screened: 1 ineligible, 1 incomplete, 0 review, 1 eligible; 0 urgent; 1 urgent not known; 1 row with input errors\n",
         )
     );
 

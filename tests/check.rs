@@ -57,7 +57,7 @@ fn example_patient_is_review_with_its_basis() {
     assert_eq!(doc["errors"], json!([]));
     assert_eq!(
         doc["ruleset"],
-        json!({"id": "ketamine-default", "version": "1.0.0", "sha256": sha256_of("rules/ketamine.yaml")})
+        json!({"id": "ketamine-default", "version": "2.0.0", "sha256": sha256_of("rules/ketamine.yaml")})
     );
 }
 
@@ -161,7 +161,7 @@ fn table_shows_banner_urgent_reasons_missing_and_notes() {
     assert!(!out.contains('\x1b'), "no colour when NO_COLOR is set");
     // Not a terminal: 80 columns, notes and sources wrapped with a hanging indent.
     assert!(
-        out.contains("  - older_adult: Age 70 years (65 or over): tell the prescriber, who may choose\n    a lower starting dose;"),
+        out.contains("  - older_adult: Age 70 years (65 or over): tell the prescriber, who may choose\n    a lower starting dose."),
         "{out}"
     );
     for line in out.lines() {
@@ -198,7 +198,7 @@ fn the_table_fits_the_columns_it_is_given_and_never_cuts_an_id() {
         .env("COLUMNS", "120")
         .run();
     assert!(wide.stdout.contains(
-        "  - older_adult: Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose; blood-pressure\n    rises"
+        "  - older_adult: Age 70 years (65 or over): tell the prescriber, who may choose a lower starting dose. Rises in blood\n    pressure"
     ), "{}", wide.stdout);
 }
 
@@ -207,7 +207,7 @@ fn csv_and_ndjson_formats() {
     let run = ks(["check", "examples/patient.json", "--format", "csv"]).run();
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@1.0.0\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n,P-0042,review,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,,,ketamine-default@2.0.0,false,\n"
     );
     let run = ks(["check", "examples/patient.json", "--format", "ndjson"]).run();
     assert_eq!(run.stdout.lines().count(), 1);
@@ -322,6 +322,131 @@ fn non_finite_numbers_are_input_errors_not_answers() {
         ])
     );
     assert_eq!(doc["verdict"], "incomplete");
+}
+
+/// The example patient with some answers replaced (`null` unanswers one).
+fn example_with(changes: serde_json::Value) -> String {
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path("examples/patient.json")).expect("readable"))
+            .expect("JSON");
+    for (key, value) in changes.as_object().expect("object") {
+        doc[key] = value.clone();
+    }
+    doc.to_string()
+}
+
+// With the suicide-risk question unanswered the verdict said `"urgent": false` — "not urgent"
+// when the truth is "not known".
+#[test]
+fn suicide_question_unanswered_makes_urgent_not_known_in_every_format() {
+    let input = example_with(json!({"suicidal_intent_or_plan": null}));
+    let (run, doc) = ks(["check", "-", "--format", "json"])
+        .stdin(input.clone())
+        .json();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(doc["verdict"], "incomplete");
+    assert_eq!(doc["urgent"], false);
+    assert_eq!(doc["urgent_undecided"], true);
+    assert_eq!(
+        doc["missing"],
+        json!([{
+            "rule": "acute_suicide_risk",
+            "severity": "review",
+            "urgent": true,
+            "questions": ["suicidal_intent_or_plan"]
+        }])
+    );
+
+    let run = ks(["check", "-", "--format", "table"])
+        .stdin(input.clone())
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.starts_with(
+            "Patient: P-0042\n\
+             INCOMPLETE: answers are missing that could change the verdict\n\
+             URGENT NOT KNOWN: suicidal_intent_or_plan unanswered — ask today\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "\nMissing answers (each could change the verdict):\n  \
+             - acute_suicide_risk (urgent): needs suicidal_intent_or_plan\n"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let run = ks(["check", "-", "--format", "csv"]).stdin(input).run();
+    assert_eq!(
+        run.stdout.lines().nth(1),
+        Some(",P-0042,incomplete,false,elevated_blood_pressure;continue_antihypertensives;benzodiazepine_may_blunt_response,suicidal_intent_or_plan,,ketamine-default@2.0.0,true,")
+    );
+
+    // Once an urgent rule fires, urgency is known, whatever else is unanswered.
+    let input = example_with(json!({"suicidal_intent_or_plan": null, "current_mania": "yes"}));
+    let (_, doc) = ks(["check", "-", "--format", "json"]).stdin(input).json();
+    assert_eq!(doc["urgent"], true);
+    assert_eq!(doc["urgent_undecided"], false);
+}
+
+// `breastfeeding: yes` with `pregnancy_status: not_applicable` vanished without a trace.
+#[test]
+fn answers_to_questions_that_do_not_apply_are_listed_and_change_nothing() {
+    let plain = example_with(
+        json!({"pregnancy_status": "not_applicable", "breastfeeding": null, "uses_contraception": null}),
+    );
+    let input = example_with(
+        json!({"pregnancy_status": "not_applicable", "breastfeeding": "yes", "uses_contraception": "no"}),
+    );
+    let (_, without) = ks(["check", "-", "--format", "json"]).stdin(plain).json();
+    let (run, doc) = ks(["check", "-", "--format", "json"])
+        .stdin(input.clone())
+        .json();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        doc["ignored"],
+        json!([
+            {
+                "question": "breastfeeding",
+                "value": "yes",
+                "because": "pregnancy_status is not_applicable; asked only if pregnancy_status != not_applicable"
+            },
+            {
+                "question": "uses_contraception",
+                "value": "no",
+                "because": "pregnancy_status is not_applicable; asked only if pregnancy_status == not_pregnant"
+            }
+        ])
+    );
+    // The verdict is the one without those answers.
+    let mut same = doc.clone();
+    same["ignored"] = json!([]);
+    assert_eq!(same, without);
+
+    let run = ks(["check", "-", "--format", "table"])
+        .stdin(input.clone())
+        .run();
+    assert!(
+        run.stdout.contains(
+            "\nIgnored answers (their questions do not apply to this patient; never used):\n  \
+             - breastfeeding = yes: pregnancy_status is not_applicable; asked only if\n    \
+             pregnancy_status != not_applicable\n  \
+             - uses_contraception = no: pregnancy_status is not_applicable; asked only if\n    \
+             pregnancy_status == not_pregnant\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = ks(["check", "-", "--format", "csv"]).stdin(input).run();
+    assert!(
+        run.stdout
+            .ends_with(",false,breastfeeding;uses_contraception\n"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

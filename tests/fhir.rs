@@ -838,8 +838,8 @@ fn a_response_to_another_questionnaire_or_version_is_refused() {
         format!(
             "ketascreen: cannot read answers from {}: this QuestionnaireResponse answers \
              questionnaire 'http://example.org/Questionnaire/phq9|1.0.0', not \
-             'urn:ketascreen:questionnaire:ketamine-default|1.0.0' (ruleset ketamine-default \
-             1.0.0): screen it with the ruleset its Questionnaire was exported from (--rules FILE)\n",
+             'urn:ketascreen:questionnaire:ketamine-default|2.0.0' (ruleset ketamine-default \
+             2.0.0): screen it with the ruleset its Questionnaire was exported from (--rules FILE)\n",
             file.display()
         )
     );
@@ -853,7 +853,7 @@ fn a_response_to_another_questionnaire_or_version_is_refused() {
         format!(
             "ketascreen: cannot read answers from {}: this QuestionnaireResponse answers version \
              0.9.0 of 'urn:ketascreen:questionnaire:ketamine-default', but the ruleset is version \
-             1.0.0: screen it with the ruleset version it was made for (--rules FILE)\n",
+             2.0.0: screen it with the ruleset version it was made for (--rules FILE)\n",
             dir.path().join("response.json").display()
         )
     );
@@ -865,7 +865,7 @@ fn a_response_to_another_questionnaire_or_version_is_refused() {
     assert!(
         run.stderr.ends_with(
             "this QuestionnaireResponse names no questionnaire; it must answer \
-             'urn:ketascreen:questionnaire:ketamine-default|1.0.0' (write that Questionnaire \
+             'urn:ketascreen:questionnaire:ketamine-default|2.0.0' (write that Questionnaire \
              with 'ketascreen rules export --format fhir')\n"
         ),
         "{}",

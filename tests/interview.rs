@@ -259,6 +259,40 @@ fn an_out_of_range_blood_pressure_is_refused_with_its_bounds_and_asked_again() {
     assert_eq!(doc["answers"]["breastfeeding"], Json::Null);
 }
 
+// An interview must not end with an urgent rule undecided without saying so on the verdict.
+#[test]
+fn an_urgent_question_left_unanswered_is_said_on_the_verdict_screen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "p3.json"],
+    );
+    pty.answer("Patient id (optional):", "P-3");
+    pty.answer("How old is the patient, in years?", "45");
+    // Not measured: "?" (not known), so the urgent severe_hypertension rule cannot be decided.
+    pty.answer("Seated systolic blood pressure (mmHg)", "?");
+    pty.expect("What is the patient's pregnancy status?");
+    pty.expect("Unknown / not recorded");
+    pty.keys(&format!("{UP}{UP}{ENTER}"));
+    pty.answer("Is the patient breastfeeding?", "n");
+    pty.expect("Are these answers right?");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 0, "{rest}");
+    assert!(
+        rest.contains(
+            "Patient: P-3\n\
+             INCOMPLETE: answers are missing that could change the verdict\n\
+             URGENT NOT KNOWN: systolic_bp unanswered — ask today\n"
+        ),
+        "{rest}"
+    );
+    let doc = read_json(&dir.path().join("p3.json"));
+    assert_eq!(doc["urgent"], false);
+    assert_eq!(doc["urgent_undecided"], true);
+}
+
 #[test]
 fn changing_an_answer_at_the_review_discards_the_answer_that_no_longer_applies() {
     let dir = tempfile::tempdir().expect("tempdir");

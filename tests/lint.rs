@@ -162,19 +162,19 @@ fn ordering_a_choice_question() {
 #[test]
 fn unknown_source_with_did_you_mean() {
     let text = edited(
-        "    when: glaucoma\n    message: \"Glaucoma or raised eye pressure: refer to the prescriber (ketamine may raise eye pressure).\"\n    source: apa-2017\n",
-        "    when: glaucoma\n    message: \"Glaucoma or raised eye pressure: refer to the prescriber (ketamine may raise eye pressure).\"\n    source: apa-2071\n",
+        "    when: glaucoma\n    message: \"Untreated glaucoma, raised eye pressure, a penetrating eye injury or planned eye surgery: refer to the prescriber (ketamine may raise eye pressure).\"\n    source: trial-criteria\n",
+        "    when: glaucoma\n    message: \"Untreated glaucoma, raised eye pressure, a penetrating eye injury or planned eye surgery: refer to the prescriber (ketamine may raise eye pressure).\"\n    source: trial-critera\n",
     );
     let run = lint(&text, &[]);
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stdout,
         located(
-            line_of(&text, "apa-2071"),
+            line_of(&text, "trial-critera"),
             13,
-            "unknown source 'apa-2071' in rule 'glaucoma' (did you mean 'apa-2017'?)",
-            "    source: apa-2071",
-            8
+            "unknown source 'trial-critera' in rule 'glaucoma' (did you mean 'trial-criteria'?)",
+            "    source: trial-critera",
+            13
         ) + "clinic.yaml: 1 error\n"
     );
 }
@@ -223,7 +223,7 @@ fn ask_if_cycle() {
 fn duplicate_rule_id() {
     let text = edited(
         "  - id: glaucoma\n    severity: review\n",
-        "  - id: glaucoma\n    severity: review\n    when: glaucoma\n    message: Glaucoma.\n    source: apa-2017\n\n  - id: glaucoma\n    severity: review\n",
+        "  - id: glaucoma\n    severity: review\n    when: glaucoma\n    message: Glaucoma.\n    source: trial-criteria\n\n  - id: glaucoma\n    severity: review\n",
     );
     let run = lint(&text, &[]);
     assert_eq!(run.code, 1);
@@ -311,7 +311,7 @@ fn the_built_in_ruleset_lints_without_warnings() {
     assert_eq!(run.code, 0);
     assert_eq!(
         run.stdout,
-        "rules/ketamine.yaml (built-in): ok (35 questions, 38 rules, 7 sources)\n"
+        "rules/ketamine.yaml (built-in): ok (43 questions, 46 rules, 9 sources)\n"
     );
     let (_, warnings) = ketascreen::ruleset::lint_builtin().expect("loads");
     assert_eq!(warnings, vec![]);
@@ -388,7 +388,7 @@ fn warnings_are_located_and_do_not_fail_unless_denied() {
     .concat();
     assert_eq!(
         run.stdout,
-        expected.clone() + "clinic.yaml: ok (36 questions, 38 rules, 7 sources), 4 warnings\n"
+        expected.clone() + "clinic.yaml: ok (44 questions, 46 rules, 9 sources), 4 warnings\n"
     );
 
     let denied = lint(&text, &["--deny-warnings"]);

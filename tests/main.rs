@@ -17,5 +17,6 @@ mod interview;
 mod lint;
 mod no_loss;
 mod properties;
+mod schema;
 mod toolkit;
 mod walls;

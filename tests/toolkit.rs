@@ -47,7 +47,7 @@ fn rules_test_runs_the_built_in_cases_from_any_directory() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        format!("{n} cases from rules/ketamine.tests.yaml (built-in) against ruleset ketamine-default 1.0.0")
+        format!("{n} cases from rules/ketamine.tests.yaml (built-in) against ruleset ketamine-default 2.0.0")
     );
     assert_eq!(lines[1], "pass  baseline is eligible");
     assert_eq!(lines.len(), n + 2);
@@ -221,7 +221,7 @@ fn a_malformed_case_file_is_reported_at_its_line_and_column() {
     assert_eq!(run.code, 1);
     assert_eq!(
         run.stderr,
-        "ketascreen: typo.tests.yaml:4:5: cases[0]: unknown field `fird`, expected one of `name`, `answers`, `verdict`, `fired`, `urgent`, `missing`\n"
+        "ketascreen: typo.tests.yaml:4:5: cases[0]: unknown field `fird`, expected one of `name`, `answers`, `verdict`, `fired`, `urgent`, `urgent_undecided`, `missing`, `ignored`\n"
     );
 }
 
@@ -246,7 +246,7 @@ fn coverage_of_the_shipped_cases_has_no_gaps() {
     );
     assert!(run
         .stdout
-        .contains("\n  severe_hypertension            exclude       5         90          8\n"));
+        .contains("\n  severe_hypertension            exclude       6        117          8\n"));
 }
 
 #[test]

@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(c.unmapped().collect::<Vec<_>>(), vec![4, 5]);
         assert_eq!(c.names[5], "column 6");
         assert_eq!(c.names[1], "SBP");
-        assert_eq!(c.unasked.len(), 35 - 3);
+        assert_eq!(c.unasked.len(), 43 - 3);
         assert!(!c.unasked.contains(&slot("systolic_bp")));
     }
 

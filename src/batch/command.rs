@@ -177,10 +177,11 @@ fn summary_line(summary: &Summary, seconds: f64) -> String {
         .map(|&s| format!("{} {s}", summary.count(s)))
         .collect();
     format!(
-        "ketascreen: {} screened in {seconds:.2} s: {}; {} urgent; {} with input errors",
+        "ketascreen: {} screened in {seconds:.2} s: {}; {} urgent; {} urgent not known; {} with input errors",
         plural(summary.rows, "row", "rows"),
         counts.join(", "),
         summary.urgent,
+        summary.urgent_undecided,
         plural(summary.with_errors, "row", "rows"),
     )
 }
@@ -564,11 +565,12 @@ mod tests {
             rows: 12,
             by_status: [3, 2, 4, 3],
             urgent: 2,
+            urgent_undecided: 1,
             with_errors: 1,
         };
         assert_eq!(
             summary_line(&s, 0.0123),
-            "ketascreen: 12 rows screened in 0.01 s: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 row with input errors"
+            "ketascreen: 12 rows screened in 0.01 s: 3 ineligible, 2 incomplete, 4 review, 3 eligible; 2 urgent; 1 urgent not known; 1 row with input errors"
         );
     }
 }

@@ -112,11 +112,9 @@ impl<W: Write> Screen<'_, W> {
             }
         }
         let verdict = evaluate(ruleset, &patient.answers);
-        let summary = &mut self.outcome.summary;
-        summary.rows += 1;
-        summary.by_status[verdict.status as usize] += 1;
-        summary.urgent += u64::from(verdict.urgent);
-        summary.with_errors += u64::from(!patient.errors.is_empty());
+        self.outcome
+            .summary
+            .count_row(&verdict, !patient.errors.is_empty());
         self.renderer.record(
             &mut self.buffer,
             &Row {

@@ -43,6 +43,8 @@ pub struct Summary {
     /// Rows per verdict, in `Status::ALL` order.
     pub by_status: [u64; 4],
     pub urgent: u64,
+    /// Rows where an urgent rule is undecided and none fired: urgency not known.
+    pub urgent_undecided: u64,
     pub with_errors: u64,
 }
 
@@ -51,12 +53,23 @@ impl Summary {
         self.by_status[status as usize]
     }
 
+    /// Counts one screened row: its verdict, urgency and whether it had input errors. Every
+    /// input format counts through here, so the summary line means the same for each.
+    pub fn count_row(&mut self, verdict: &crate::engine::Verdict, had_errors: bool) {
+        self.rows += 1;
+        self.by_status[verdict.status as usize] += 1;
+        self.urgent += u64::from(verdict.urgent);
+        self.urgent_undecided += u64::from(verdict.urgent_undecided);
+        self.with_errors += u64::from(had_errors);
+    }
+
     fn add(&mut self, other: &Summary) {
         self.rows += other.rows;
         for (mine, theirs) in self.by_status.iter_mut().zip(other.by_status) {
             *mine += theirs;
         }
         self.urgent += other.urgent;
+        self.urgent_undecided += other.urgent_undecided;
         self.with_errors += other.with_errors;
     }
 }
@@ -151,11 +164,7 @@ impl<'r> Screener<'r> {
                 },
             );
             let verdict = &evaluate(self.ruleset, &self.answers);
-            let summary = &mut job.summary;
-            summary.rows += 1;
-            summary.by_status[verdict.status as usize] += 1;
-            summary.urgent += u64::from(verdict.urgent);
-            summary.with_errors += u64::from(!self.errors.is_empty());
+            job.summary.count_row(verdict, !self.errors.is_empty());
             self.renderer.record(
                 &mut job.out,
                 &Row {

@@ -1,5 +1,8 @@
 //! The CSV verdict: one line per patient with the verdict, urgency, fired rule ids, missing
-//! question ids and input errors. No answers are echoed, so no identifying column leaks through.
+//! question ids, input errors, whether urgency is not known, and the ids of the questions whose
+//! answers were ignored (they do not apply). No answers are echoed, so no identifying column
+//! leaks through. Columns are only ever added, at the end, so a spreadsheet or script that
+//! reads them by position keeps working.
 //! A cell a spreadsheet would run as a formula (an id such as `=HYPERLINK(...)`, `+cmd|...`,
 //! `@SUM(1)`) is written with a leading `'`, the usual defence (OWASP "CSV injection").
 
@@ -9,8 +12,17 @@ use crate::engine::Verdict;
 use crate::ruleset::Ruleset;
 
 /// The header row of CSV output.
-pub const HEADER: [&str; 8] = [
-    "row", "id", "verdict", "urgent", "reasons", "missing", "errors", "ruleset",
+pub const HEADER: [&str; 10] = [
+    "row",
+    "id",
+    "verdict",
+    "urgent",
+    "reasons",
+    "missing",
+    "errors",
+    "ruleset",
+    "urgent_undecided",
+    "ignored",
 ];
 
 /// The first characters with which a spreadsheet (Excel, LibreOffice, Google Sheets) reads a
@@ -32,7 +44,7 @@ pub fn defused(cell: String) -> String {
 }
 
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
-pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 8] {
+pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 10] {
     fields_of(
         ruleset,
         record.row,
@@ -49,7 +61,7 @@ pub fn fields_of(
     id: Option<&str>,
     v: &Verdict,
     errors: &[InputError],
-) -> [String; 8] {
+) -> [String; 10] {
     let reasons: Vec<&str> = v
         .reasons
         .iter()
@@ -59,6 +71,11 @@ pub fn fields_of(
         .missing_questions()
         .into_iter()
         .map(|s| ruleset.questions[s].id.as_str())
+        .collect();
+    let ignored: Vec<&str> = v
+        .ignored
+        .iter()
+        .map(|i| ruleset.questions[i.question].id.as_str())
         .collect();
     let errors: Vec<String> = errors
         .iter()
@@ -73,6 +90,8 @@ pub fn fields_of(
         defused(missing.join(";")),
         defused(errors.join("; ")),
         defused(format!("{}@{}", ruleset.id, ruleset.version)),
+        v.urgent_undecided.to_string(),
+        defused(ignored.join(";")),
     ]
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 
 use super::{Record, SCHEMA};
 use crate::answers::{Answers, InputError, Seen, Value};
-use crate::engine::{Missing, Reason, Verdict};
+use crate::engine::{Ignored, Missing, Reason, Verdict};
 use crate::ruleset::{Kind, Question, Ruleset, Slot};
 
 /// One verdict record, borrowed from the verdict: the schema is defined by these types.
@@ -19,8 +19,10 @@ struct JsonRecord<'a> {
     id: Option<&'a str>,
     verdict: &'static str,
     urgent: bool,
+    urgent_undecided: bool,
     reasons: Reasons<'a>,
     missing: Missings<'a>,
+    ignored: Ignoreds<'a>,
     errors: &'a [InputError],
     ruleset: JsonRuleset<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -40,7 +42,16 @@ struct JsonReason<'a> {
 #[derive(Serialize)]
 struct JsonMissing<'a> {
     rule: &'a str,
+    severity: &'static str,
+    urgent: bool,
     questions: Questions<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonIgnored<'a> {
+    question: &'a str,
+    value: SeenJson<'a>,
+    because: &'a str,
 }
 
 #[derive(Serialize)]
@@ -75,9 +86,31 @@ struct Missings<'a>(&'a Ruleset, &'a [Missing]);
 impl Serialize for Missings<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let Missings(ruleset, missing) = *self;
-        s.collect_seq(missing.iter().map(|m| JsonMissing {
-            rule: &ruleset.rules[m.rule].id,
-            questions: Questions(ruleset, &m.questions),
+        s.collect_seq(missing.iter().map(|m| {
+            let rule = &ruleset.rules[m.rule];
+            JsonMissing {
+                rule: &rule.id,
+                severity: rule.severity.as_str(),
+                urgent: rule.urgent,
+                questions: Questions(ruleset, &m.questions),
+            }
+        }))
+    }
+}
+
+/// Answers to questions that do not apply, with why.
+struct Ignoreds<'a>(&'a Ruleset, &'a [Ignored]);
+
+impl Serialize for Ignoreds<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Ignoreds(ruleset, ignored) = *self;
+        s.collect_seq(ignored.iter().map(|i| {
+            let q = &ruleset.questions[i.question];
+            JsonIgnored {
+                question: &q.id,
+                value: SeenJson(q, Seen::Answered(&i.value)),
+                because: &i.because,
+            }
         }))
     }
 }
@@ -163,8 +196,10 @@ fn record<'a>(
         id,
         verdict: verdict.status.as_str(),
         urgent: verdict.urgent,
+        urgent_undecided: verdict.urgent_undecided,
         reasons: Reasons(ruleset, &verdict.reasons),
         missing: Missings(ruleset, &verdict.missing),
+        ignored: Ignoreds(ruleset, &verdict.ignored),
         errors,
         ruleset: JsonRuleset {
             id: &ruleset.id,

@@ -183,6 +183,20 @@ fn csv_record(
     let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
     defuse(cell);
     let _ = writer.write_field(&cell);
+    let _ = writer.write_field(if verdict.urgent_undecided {
+        "true"
+    } else {
+        "false"
+    });
+    joined(
+        cell,
+        verdict
+            .ignored
+            .iter()
+            .map(|i| &ruleset.questions[i.question].id),
+        b";",
+    );
+    let _ = writer.write_field(&cell);
     let _ = writer.write_record(None::<&[u8]>);
 }
 
@@ -259,7 +273,7 @@ fn table_line(
     use std::fmt::Write as _;
     line.clear();
     let _ = write!(line, "{row:>6}  {id:<12}  ");
-    for ((text, code), width) in [(verdict, 10), (urgent, 6)] {
+    for ((text, code), width) in [(verdict, 10), (urgent, 9)] {
         match code {
             Some(code) => {
                 let _ = write!(line, "\x1b[{code}m{text:<width$}\x1b[0m  ");
@@ -313,12 +327,36 @@ fn table_row(
             details.push_str(&format!(" and {} more", missing.len() - NEEDS_SHOWN));
         }
     }
+    if !v.ignored.is_empty() {
+        if !details.is_empty() {
+            details.push_str("; ");
+        }
+        details.push_str("ignored: ");
+        for (i, ignored) in v.ignored.iter().enumerate() {
+            if i > 0 {
+                details.push_str(", ");
+            }
+            details.push_str(&ruleset.questions[ignored.question].id);
+        }
+    }
     if !row.errors.is_empty() {
         if !details.is_empty() {
             details.push_str("; ");
         }
         let n = row.errors.len();
         details.push_str(&format!("{n} input error{}", if n == 1 { "" } else { "s" }));
+    }
+    if v.urgent_undecided {
+        // Said first, as loudly as URGENT: what to ask today to know.
+        let ask = format!(
+            "ask today: {}",
+            crate::output::table::urgent_unknown_questions(ruleset, v).join(", ")
+        );
+        details = if details.is_empty() {
+            ask
+        } else {
+            format!("{ask}; {details}")
+        };
     }
     if details.is_empty() {
         details.push('-');
@@ -334,6 +372,8 @@ fn table_row(
         (status, paint(status_color(v.status))),
         if v.urgent {
             ("URGENT", paint("1;41;97"))
+        } else if v.urgent_undecided {
+            ("NOT KNOWN", paint("1;41;97"))
         } else {
             ("", None)
         },
@@ -446,11 +486,12 @@ mod tests {
         let rs = builtin().expect("loads");
         let table = write_all(&rs, Format::Table, &records(&rs)[..2]);
         let expected = concat!(
-            "   row  id            verdict     urgent  reasons\n",
-            "     1  P,1\"x         ineligible  URGENT  severe_hypertension, current_psychosis\n",
-            "     2  -             incomplete          note: older_adult, below_moderate_severity; ",
+            "   row  id            verdict     urgent     reasons\n",
+            "     1  P,1\"x         ineligible  URGENT     severe_hypertension, current_psychosis\n",
+            "     2  -             incomplete  NOT KNOWN  ask today: current_psychosis, current_mania, ",
+            "suicidal_intent_or_plan, recent_suicidal_behavior; note: older_adult, below_moderate_severity; ",
             "needs primary_diagnosis, failed_antidepressant_trials, consent_capacity, systolic_bp, ",
-            "diastolic_bp and 23 more; 1 input error\n",
+            "diastolic_bp and 28 more; 1 input error\n",
         );
         assert_eq!(table, expected);
     }

@@ -1,6 +1,8 @@
-//! The human view of a verdict, for a terminal: a banner (with URGENT when set), a table of
-//! the exclusions and referrals that fired with what was found and the source, the missing
-//! answers, the notes, input errors, and the ruleset it was decided by. It fits the width it
+//! The human view of a verdict, for a terminal: a banner (with URGENT when set, or URGENT NOT
+//! KNOWN when an urgent rule is undecided), a table of the exclusions and referrals that fired
+//! with what was found and the source, the missing answers, the notes, the answers that were
+//! ignored because their question does not apply, input errors, and the ruleset it was decided
+//! by. It fits the width it
 //! is given (the terminal's, or 80 columns when stdout is not a terminal): free text is
 //! wrapped at word boundaries with a hanging indent (`wrap`), and no id is ever cut.
 
@@ -11,7 +13,7 @@ use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, Width};
 use super::json::seen_json;
 use super::wrap::{self, wrap_block};
 use super::Record;
-use crate::engine::{Reason, Status};
+use crate::engine::{Reason, Status, Verdict};
 use crate::ruleset::{Ruleset, Severity};
 
 /// The one-line meaning of each verdict.
@@ -52,6 +54,31 @@ fn answers_read(ruleset: &Ruleset, reason: &Reason) -> String {
         })
         .collect();
     parts.join(", ")
+}
+
+/// The questions that would decide the undecided urgent rules, once each, in ruleset order.
+pub fn urgent_unknown_questions<'r>(ruleset: &'r Ruleset, verdict: &Verdict) -> Vec<&'r str> {
+    let mut slots: Vec<usize> = verdict
+        .missing
+        .iter()
+        .filter(|m| ruleset.rules[m.rule].urgent)
+        .flat_map(|m| m.questions.iter().copied())
+        .collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+        .into_iter()
+        .map(|s| ruleset.questions[s].id.as_str())
+        .collect()
+}
+
+/// The banner line for a verdict whose urgency is not known:
+/// `URGENT NOT KNOWN: suicidal_intent_or_plan unanswered — ask today`.
+pub fn urgent_unknown_banner(ruleset: &Ruleset, verdict: &Verdict) -> String {
+    format!(
+        "URGENT NOT KNOWN: {} unanswered — ask today",
+        urgent_unknown_questions(ruleset, verdict).join(", ")
+    )
 }
 
 /// The width the table is laid out for: the terminal's when stdout is one; otherwise
@@ -113,6 +140,13 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
             color,
         ));
     }
+    if v.urgent_undecided {
+        out.push_str(&paint_block(
+            &wrap_block(&urgent_unknown_banner(ruleset, v), w, "", "  "),
+            "1;41;97",
+            color,
+        ));
+    }
 
     let decisive: Vec<&Reason> = v
         .reasons
@@ -133,8 +167,10 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
                 .iter()
                 .map(|&s| ruleset.questions[s].id.as_str())
                 .collect();
+            let rule = &ruleset.rules[m.rule];
+            let urgent = if rule.urgent { " (urgent)" } else { "" };
             out.push_str(&wrap_block(
-                &format!("{}: needs {}", ruleset.rules[m.rule].id, qs.join(", ")),
+                &format!("{}{urgent}: needs {}", rule.id, qs.join(", ")),
                 w,
                 "  - ",
                 "    ",
@@ -157,6 +193,26 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
                     rule.id,
                     wrap::printable(&r.message),
                     rule.source
+                ),
+                w,
+                "  - ",
+                "    ",
+            ));
+        }
+    }
+
+    if !v.ignored.is_empty() {
+        out.push_str(
+            "\nIgnored answers (their questions do not apply to this patient; never used):\n",
+        );
+        for i in &v.ignored {
+            let q = &ruleset.questions[i.question];
+            out.push_str(&wrap_block(
+                &format!(
+                    "{} = {}: {}",
+                    q.id,
+                    wrap::printable(&i.value.display(q).to_string()),
+                    i.because
                 ),
                 w,
                 "  - ",
