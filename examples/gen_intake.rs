@@ -4,7 +4,13 @@
 //! choice ids and labels). Deterministic for a given seed. Not patient data: every value is
 //! drawn from a pseudo-random generator.
 //!
+//! With `--profile` it prints instead an intake profile for such a file that recodes every
+//! column (each yes/no column's two spellings and each choice's ids and labels through
+//! `values:`, each number column through `unit:`, REDCap's missing-data codes): the benchmark
+//! of `batch --profile` against `batch` on the same file.
+//!
 //! Usage: cargo run --release --example gen_intake -- ROWS [SEED] [--no-id] > intake.csv
+//!        cargo run --release --example gen_intake -- --profile > profile.yaml
 
 use std::io::{self, BufWriter, Write};
 
@@ -101,6 +107,9 @@ fn main() -> io::Result<()> {
     let with_id = !args.iter().any(|a| a == "--no-id");
     let ruleset = ruleset::builtin().map_err(io::Error::other)?;
     let questions: &[Question] = &ruleset.questions;
+    if args.iter().any(|a| a == "--profile") {
+        return print_profile(questions);
+    }
 
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut header: Vec<&str> = Vec::new();
@@ -173,4 +182,66 @@ fn main() -> io::Result<()> {
         out.write_all(b"\n")?;
     }
     out.flush()
+}
+
+/// A profile for the generated file that recodes every column.
+fn print_profile(questions: &[Question]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "profile: {{id: bench-recode-all, ruleset: ketamine-default}}"
+    )?;
+    writeln!(out, "input: {{id_column: id}}")?;
+    writeln!(
+        out,
+        "missing_codes: [{}]",
+        ketascreen::profile::REDCAP_MISSING_CODES.join(", ")
+    )?;
+    writeln!(out, "columns:")?;
+    for (i, q) in questions.iter().enumerate() {
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        match &q.kind {
+            Kind::YesNo => {
+                let (yes, no) = YES_NO[i % YES_NO.len()];
+                writeln!(
+                    out,
+                    "  {}: {{column: {}, values: {{{}: yes, {}: no}}}}",
+                    q.id,
+                    q.id,
+                    quote(yes),
+                    quote(no)
+                )?;
+            }
+            Kind::Choice(options) => {
+                let codes: Vec<String> = options
+                    .iter()
+                    .flat_map(|o| {
+                        // Codes match in any case: a label that is its id in another case is one code.
+                        let label = (!o.label.eq_ignore_ascii_case(&o.id))
+                            .then(|| format!("{}: {}", quote(&o.label), o.id));
+                        std::iter::once(format!("{}: {}", quote(&o.id), o.id)).chain(label)
+                    })
+                    .collect();
+                writeln!(
+                    out,
+                    "  {}: {{column: {}, values: {{{}}}}}",
+                    q.id,
+                    q.id,
+                    codes.join(", ")
+                )?;
+            }
+            Kind::Integer { .. } | Kind::Number { .. } => {
+                let unit = q.unit.as_deref().unwrap_or("units");
+                writeln!(
+                    out,
+                    "  {}: {{column: {}, unit: {}}}",
+                    q.id,
+                    q.id,
+                    quote(&format!("{unit} (as exported)"))
+                )?;
+            }
+            Kind::Text => writeln!(out, "  {}: {{column: {}}}", q.id, q.id)?,
+        }
+    }
+    Ok(())
 }

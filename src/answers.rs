@@ -473,12 +473,60 @@ pub fn echo(raw: &str) -> String {
 }
 
 /// An input problem for one patient: which question, what was given, what was wrong.
-/// Never fatal: the answer counts as unanswered.
+/// Never fatal: the answer counts as unanswered. A problem with a whole form (an intake
+/// profile's form that is not complete) has no question (empty here, `null` in JSON) and
+/// names the form.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InputError {
+    #[serde(serialize_with = "question_or_null")]
     pub question: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
     pub value: String,
     pub message: String,
+}
+
+impl InputError {
+    /// A problem with one question's answer.
+    pub fn new(
+        question: impl Into<String>,
+        value: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        InputError {
+            question: question.into(),
+            form: None,
+            value: value.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What an input error is about, as text output names it: the question, or `form NAME`.
+pub struct Subject<'a>(&'a InputError);
+
+impl fmt::Display for Subject<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.form {
+            Some(form) => write!(f, "form {form}"),
+            None => f.write_str(&self.0.question),
+        }
+    }
+}
+
+impl InputError {
+    /// What the error is about, for text output: the question, or `form NAME`.
+    pub fn subject(&self) -> Subject<'_> {
+        Subject(self)
+    }
+}
+
+fn question_or_null<S: serde::Serializer>(question: &str, s: S) -> Result<S::Ok, S::Error> {
+    if question.is_empty() {
+        s.serialize_none()
+    } else {
+        s.serialize_str(question)
+    }
 }
 
 #[cfg(test)]

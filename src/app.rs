@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 id_column: args.id_column,
                 delimiter: args.delimiter,
                 strict: args.strict,
+                profile: args.profile,
                 input_format: args.input_format.map(|f| match f {
                     crate::cli::InputFormatArg::Csv => crate::json_input::Layout::Csv,
                     crate::cli::InputFormatArg::Ndjson => crate::json_input::Layout::Ndjson,
@@ -53,6 +54,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             },
             term,
         ),
+        Some(Command::Profile { command }) => {
+            crate::profile::command::run(cli.rules.as_deref(), command)
+        }
         Some(Command::Interview(args)) => crate::interview::run(
             crate::interview::Options {
                 rules: cli.rules,
@@ -115,8 +119,42 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
     }
     let ruleset = load_ruleset(rules)?;
     let text = read_input(&args.file, term)?;
-    let patient = read_patient(&ruleset, &args.file, &text)?;
-    for (key, hint) in &patient.unknown_keys {
+    let profile = match &args.profile {
+        Some(path) => Some(crate::profile::command::load(path, &ruleset)?),
+        None => None,
+    };
+    let patient = match &profile {
+        None => read_patient(&ruleset, &args.file, &text)?,
+        Some(profile) => {
+            let doc = patient::parse_document(&text)
+                .with_context(|| format!("cannot read answers from {}", shown(&args.file)))?;
+            patient::from_document_with_profile(&ruleset, &doc, profile, shown(&args.file))
+                .map_err(|e| match e {
+                    patient::ProfiledError::Document(d) => anyhow::Error::new(d)
+                        .context(format!("cannot read answers from {}", shown(&args.file))),
+                    other => anyhow::anyhow!("{other}"),
+                })?
+        }
+    };
+    if profile.is_some() && !patient.unknown_keys.is_empty() {
+        // An export's record has many keys no question reads: one line, not one per key.
+        let n = patient.unknown_keys.len();
+        let mut names: Vec<String> = patient
+            .unknown_keys
+            .iter()
+            .take(20)
+            .map(|(k, _)| format!("'{k}'"))
+            .collect();
+        if n > 20 {
+            names.push(format!("and {} more", n - 20));
+        }
+        eprintln!(
+            "ketascreen: note: ignoring {n} {} the profile and the ruleset do not read (never echoed): {}",
+            if n == 1 { "key" } else { "keys" },
+            names.join(", ")
+        );
+    }
+    for (key, hint) in patient.unknown_keys.iter().filter(|_| profile.is_none()) {
         let hint = hint
             .as_ref()
             .map(|h| format!("; did you mean '{h}'?"))
@@ -134,6 +172,10 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
         (engine::evaluate(&ruleset, &patient.answers), None)
     };
     let record = Record {
+        profile: profile.map(|p| output::ProfileId {
+            id: p.id,
+            sha256: p.sha256,
+        }),
         id: patient.id,
         row: None,
         verdict,

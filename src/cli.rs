@@ -42,7 +42,7 @@ pub enum ColorArg {
 }
 
 // `display_order` puts the everyday commands first in the help: interview, check, batch,
-// rules, then completions and man.
+// rules, profile, then completions and man.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Screen one patient's answers (JSON or YAML, or a FHIR QuestionnaireResponse; from a
@@ -56,14 +56,14 @@ pub enum Command {
         command: RulesCommand,
     },
     /// Print a shell completion script to stdout.
-    #[command(display_order = 5)]
+    #[command(display_order = 6)]
     Completions {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff) to stdout, or write one page per command into a directory.
-    #[command(display_order = 6)]
+    #[command(display_order = 7)]
     Man {
         /// Write ketascreen.1 and one page per subcommand into DIR instead. A page that is
         /// already there (or a symlink by its name) is never replaced: nothing is written.
@@ -78,6 +78,54 @@ pub enum Command {
     /// Bundle: one verdict per row, streamed.
     #[command(display_order = 3)]
     Batch(BatchArgs),
+    /// Work with intake profiles (how a clinic's export maps onto the ruleset): lint, init,
+    /// redcap.
+    #[command(display_order = 5)]
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Check a profile against the ruleset (and, with --against, an export's header) and
+    /// print every problem with its line and column.
+    Lint {
+        /// Profile file (YAML).
+        #[arg(value_name = "PROFILE")]
+        file: PathBuf,
+
+        /// Also check that the profile fits this export's header (a CSV file).
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+    },
+    /// Draft a profile from an export's header (and first rows), printed on stdout: columns
+    /// matched to questions by id, alias, label and question text, how sure, what was left out.
+    Init {
+        /// The export (CSV; the delimiter is detected).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+
+        /// The profile's id [default: from the file's name]
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+    },
+    /// Draft a profile from a REDCap data dictionary, printed on stdout.
+    Redcap {
+        /// The data dictionary (CSV, from Project Setup > Data Dictionary).
+        #[arg(value_name = "DICTIONARY")]
+        file: PathBuf,
+
+        /// Longitudinal projects: the unique event name whose rows hold the screening forms
+        /// (e.g. screening_arm_1; repeatable, one per arm); other events' rows are left out.
+        #[arg(long, value_name = "EVENT")]
+        event: Vec<String>,
+
+        /// The profile's id [default: from the dictionary's file name]
+        #[arg(long, value_name = "ID")]
+        id: Option<String>,
+    },
 }
 
 /// Output formats for verdicts.
@@ -114,6 +162,10 @@ pub struct CheckArgs {
     /// questions did not count (table: after the verdict; json/ndjson: an `explain` field).
     #[arg(long)]
     pub explain: bool,
+
+    /// Intake profile: read the answers' keys and values as the clinic's export writes them.
+    #[arg(long, env = "KETASCREEN_PROFILE", value_name = "PROFILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,7 +201,8 @@ pub enum RulesCommand {
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
 
-        /// csv: the header row; json: an answers skeleton; yaml: a skeleton with comments.
+        /// csv: the header row; json: an answers skeleton; yaml: a skeleton with comments;
+        /// redcap: a REDCap data dictionary to upload (its exports screen with `profile redcap`).
         #[arg(long, value_enum, default_value_t = TemplateFormat::Yaml)]
         format: TemplateFormat,
     },
@@ -217,6 +270,7 @@ pub enum TemplateFormat {
     Csv,
     Json,
     Yaml,
+    Redcap,
 }
 
 /// Writes the completion script for `shell`, generated from this definition. It is built in
@@ -397,4 +451,8 @@ pub struct BatchArgs {
     /// Exit with status 1 if any row had input errors.
     #[arg(long)]
     pub strict: bool,
+
+    /// Intake profile: how this export's columns, codes, forms and rows map onto the ruleset.
+    #[arg(long, env = "KETASCREEN_PROFILE", value_name = "PROFILE")]
+    pub profile: Option<PathBuf>,
 }

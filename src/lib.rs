@@ -20,6 +20,7 @@ pub mod json_input;
 pub mod output;
 pub mod patient;
 pub mod platform;
+pub mod profile;
 pub mod ruleset;
 pub mod suggest;
 pub mod toolkit;

@@ -327,6 +327,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
         let question = &ruleset.questions[slot];
         if let Some(first) = given_as[slot] {
             patient.errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value: answers::echo(&scalar_text(raw)),
                 message: format!(
@@ -340,12 +341,87 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
         match parse_json(question, raw) {
             Ok(value) => patient.answers.set(slot, value),
             Err(e) => patient.errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value: answers::echo(&scalar_text(raw)),
                 message: e.message,
             }),
         }
     }
+    Ok(patient)
+}
+
+/// Why a document could not be read through a profile.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfiledError {
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error("{0}")]
+    Header(#[from] crate::profile::HeaderMismatch),
+    #[error("{0}")]
+    NotAPatient(String),
+}
+
+/// Reads a document whose keys and values are as the clinic's export writes them (a REDCap
+/// record as JSON, say) through an intake profile: the keys are the header, the values the
+/// cells, and the profile's plan reads them exactly as it reads a batch row. `name` names the
+/// input in messages.
+pub fn from_document_with_profile(
+    ruleset: &Ruleset,
+    doc: &Json,
+    profile: &crate::profile::Profile,
+    name: &str,
+) -> Result<Patient, ProfiledError> {
+    let Json::Object(top) = doc else {
+        return Err(DocumentError::NotAnObject(kind_of(doc)).into());
+    };
+    let header: Vec<&str> = top.keys().map(String::as_str).collect();
+    let cells: Vec<String> = top
+        .values()
+        .map(|v| match v {
+            Json::Null => String::new(),
+            other => scalar_text(other),
+        })
+        .collect();
+    let plan = crate::profile::Plan::compile(profile, ruleset, &header, None, name)?;
+    if let Some(column) = plan.rows_column() {
+        if !plan.is_patient(cells[column].as_bytes()) {
+            return Err(ProfiledError::NotAPatient(format!(
+                "{name}: not a patient by the profile's input.rows: '{}' is '{}'",
+                plan.names[column],
+                answers::echo(&cells[column])
+            )));
+        }
+    }
+    let mut patient = Patient {
+        id: plan
+            .id
+            .map(|i| cells[i].trim().to_string())
+            .filter(|s| !s.is_empty()),
+        answers: Answers::new(ruleset),
+        errors: Vec::new(),
+        unknown_keys: Vec::new(),
+    };
+    for (i, v) in top.values().enumerate() {
+        if matches!(v, Json::Array(_) | Json::Object(_)) {
+            patient.errors.push(InputError::new(
+                String::new(),
+                answers::echo(&v.to_string()),
+                format!("key '{}': a list or object is not a cell", header[i]),
+            ));
+        }
+    }
+    plan.reader().read(
+        ruleset,
+        |i| cells[i].as_bytes(),
+        &mut patient.answers,
+        &mut patient.errors,
+    );
+    patient.unknown_keys = plan
+        .unmapped
+        .iter()
+        .map(|&i| (plan.names[i].clone(), None))
+        .collect();
     Ok(patient)
 }
 

@@ -60,6 +60,7 @@ fn help_lists_the_everyday_commands_first() {
             "check",
             "batch",
             "rules",
+            "profile",
             "completions",
             "man",
             "help"

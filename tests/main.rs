@@ -16,6 +16,7 @@ mod hostile;
 mod interview;
 mod lint;
 mod no_loss;
+mod profiles;
 mod properties;
 mod schema;
 mod toolkit;

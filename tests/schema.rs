@@ -93,6 +93,7 @@ fn every_shipped_case_validates_as_check_prints_it_and_as_an_interview_saves_it(
             row: None,
             verdict: outcome.verdict.clone(),
             errors: Vec::new(),
+            profile: None,
         };
         let value = json_out::to_value(&rs, &record, Some(&outcome.answers));
         assert!(value["answers"].is_object());
@@ -105,6 +106,7 @@ fn every_shipped_case_validates_as_check_prints_it_and_as_an_interview_saves_it(
         row: Some(1),
         verdict: ketascreen::engine::evaluate(&rs, &nothing),
         errors: Vec::new(),
+        profile: None,
     };
     assert_valid(
         &validators,
@@ -196,4 +198,31 @@ fn a_wrong_record_fails() {
     record["verdikt"] = json!("eligible");
     assert!(open.is_valid(&record));
     assert!(!closed.is_valid(&record));
+}
+
+/// Records read through an intake profile (its id and sha256, a form error with a null
+/// question) validate too.
+#[test]
+fn profile_records_validate() {
+    let validators = validators();
+    let run = crate::support::ks([
+        "batch",
+        "examples/redcap/export.csv",
+        "--profile",
+        "examples/redcap/profile.yaml",
+        "--format",
+        "ndjson",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    let mut forms = 0;
+    for line in run.stdout.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        assert!(record["profile"].is_object());
+        forms += record["errors"]
+            .as_array()
+            .map_or(0, |e| e.iter().filter(|e| e["form"].is_string()).count());
+        assert_valid(&validators, &record, line);
+    }
+    assert!(forms >= 2, "{forms} form errors");
 }

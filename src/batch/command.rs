@@ -223,6 +223,53 @@ pub struct Options {
     pub strict: bool,
     /// How the input is laid out; `None`: from the file's extension, else its first line.
     pub input_format: Option<Layout>,
+    /// An intake profile file.
+    pub profile: Option<PathBuf>,
+}
+
+/// Compiles the profile against the header; a profile that does not fit is an error placed
+/// in the profile file.
+fn profile_plan(
+    profile: &crate::profile::Profile,
+    ruleset: &Ruleset,
+    header: &csv::ByteRecord,
+    id_column: Option<&str>,
+    name: &str,
+) -> Result<crate::profile::Plan> {
+    if header.is_empty() {
+        anyhow::bail!("{name}: no header row: the input is empty");
+    }
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    Ok(crate::profile::Plan::compile(
+        profile, ruleset, &names, id_column, name,
+    )?)
+}
+
+/// The header as a profile resolved it, for the header report and the row-shape check.
+fn columns_of(plan: &crate::profile::Plan) -> columns::Columns {
+    let mut roles = vec![columns::Role::Ignored; plan.len()];
+    let mut questions: Vec<(usize, usize)> = plan.question_columns().collect();
+    questions.sort_unstable();
+    for &(c, slot) in &questions {
+        roles[c] = columns::Role::Question(slot);
+    }
+    for &c in &plan.unmapped {
+        roles[c] = columns::Role::Unmapped;
+    }
+    if let Some(id) = plan.id {
+        roles[id] = columns::Role::Id;
+    }
+    columns::Columns {
+        names: plan.names.clone(),
+        roles,
+        questions,
+        id: plan.id,
+        unasked: plan.unasked.clone(),
+    }
 }
 
 /// Runs `ketascreen batch`.
@@ -232,6 +279,21 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let ruleset = front::load_ruleset(rules)?;
     let mapping = Mapping::parse(&ruleset, &args.map, args.id_column.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
+    if args.profile.is_some() && !args.map.is_empty() {
+        return Err(UsageError(
+            "--map and --profile do not go together: map the columns under the profile's 'columns:'"
+                .into(),
+        )
+        .into());
+    }
+    let profile = match &args.profile {
+        Some(path) => Some(crate::profile::command::load(path, &ruleset)?),
+        None => None,
+    };
+    let profile_id = profile.as_ref().map(|p| output::ProfileId {
+        id: p.id.clone(),
+        sha256: p.sha256.clone(),
+    });
     let output = args
         .output
         .as_deref()
@@ -277,6 +339,14 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         },
     };
     if layout != Layout::Csv {
+        if profile.is_some() {
+            return Err(UsageError(
+                "--profile reads tabular exports (CSV); JSON answers are keyed by question id \
+                 (or alias): screen them without a profile"
+                    .into(),
+            )
+            .into());
+        }
         if !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "," {
             return Err(UsageError(
                 "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
@@ -312,23 +382,43 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             anyhow::Error::new(e).context(format!("cannot read {name}"))
         }
     })?;
-    let columns = columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
-        let message = format!("{name}: {e}");
-        if e.is_usage() {
-            anyhow::Error::from(UsageError(message))
-        } else if e == HeaderError::Empty {
-            anyhow::anyhow!("{name}: no header row: the input is empty")
-        } else {
-            anyhow::anyhow!(message)
-        }
-    })?;
+    let profile_plan = match &profile {
+        Some(p) => Some(profile_plan(
+            p,
+            &ruleset,
+            &header,
+            args.id_column.as_deref(),
+            &name,
+        )?),
+        None => None,
+    };
+    let columns = match &profile_plan {
+        Some(plan) => columns_of(plan),
+        None => columns::resolve_record(&ruleset, &header, &mapping).map_err(|e| {
+            let message = format!("{name}: {e}");
+            if e.is_usage() {
+                anyhow::Error::from(UsageError(message))
+            } else if e == HeaderError::Empty {
+                anyhow::anyhow!("{name}: no header row: the input is empty")
+            } else {
+                anyhow::anyhow!(message)
+            }
+        })?,
+    };
     warn_about_header(&ruleset, &columns);
 
-    // Repeated ids: known before screening for a file, learnt on the way for stdin.
+    // Repeated ids: known before screening for a file, learnt on the way for stdin. Rows a
+    // profile leaves out are no patients: not part of the check.
+    let keep = |record: &csv::ByteRecord| match &profile_plan {
+        Some(plan) => plan
+            .rows_column()
+            .is_none_or(|c| plan.is_patient(record.get(c).unwrap_or_default())),
+        None => true,
+    };
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
-            let (d, rows) = Duplicates::prescan(|| File::open(path), delimiter, id_column)
+            let (d, rows) = Duplicates::prescan(|| File::open(path), delimiter, id_column, &keep)
                 .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }
@@ -352,11 +442,13 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         color,
         delimiter,
         threads: threads(),
+        profile: profile_plan.as_ref(),
+        profile_id: profile_id.as_ref(),
     };
     let mut destination = destination;
     let summary = screen(
         plan,
-        Feeder::new(&mut reader, &mut duplicates, columns.id),
+        Feeder::new(&mut reader, &mut duplicates, columns.id).with_profile(profile_plan.as_ref()),
         &mut destination,
         &|bytes| {
             if let Some(bar) = &bar {
@@ -395,6 +487,16 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
             "ketascreen: warning: {} an id from an earlier row; {name} can be read only once, so only the later row's record says so (naming the earlier row)",
             plural(unmarked, "row repeats", "rows repeat")
         );
+    }
+    if let (Some(plan), Some(profile)) = (&profile_plan, &profile) {
+        if let (Some(column), Some(rows)) = (plan.rows_column(), &profile.input.rows) {
+            eprintln!(
+                "ketascreen: {} left out by the profile ('{}' not {}): not patients, no records",
+                plural(summary.left_out, "row", "rows"),
+                plan.names[column],
+                rows.equals.join(" or ")
+            );
+        }
     }
     eprintln!(
         "{}",
@@ -523,6 +625,8 @@ pub fn screen_bytes(
         color: false,
         delimiter: b',',
         threads,
+        profile: None,
+        profile_id: None,
     };
     let mut out = Vec::new();
     let summary = screen(
@@ -567,6 +671,7 @@ mod tests {
             urgent: 2,
             urgent_undecided: 1,
             with_errors: 1,
+            left_out: 0,
         };
         assert_eq!(
             summary_line(&s, 0.0123),

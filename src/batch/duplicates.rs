@@ -90,9 +90,10 @@ impl Duplicates {
         open: impl Fn() -> io::Result<R>,
         delimiter: u8,
         id_column: usize,
+        keep: &dyn Fn(&csv::ByteRecord) -> bool,
     ) -> io::Result<(Self, u64)> {
         let mut hashes: Vec<u64> = Vec::new();
-        let rows = each_id(open()?, delimiter, id_column, |_, id| {
+        let rows = each_id(open()?, delimiter, id_column, keep, |_, id| {
             if !id.trim_ascii().is_empty() {
                 hashes.push(id_hash(id));
             }
@@ -105,7 +106,7 @@ impl Duplicates {
             .collect();
         drop(hashes);
         if !groups.is_empty() {
-            each_id(open()?, delimiter, id_column, |row, id| {
+            each_id(open()?, delimiter, id_column, keep, |row, id| {
                 if let Some(rows) = groups.get_mut(&id_hash(id)) {
                     rows.push(row);
                 }
@@ -173,21 +174,27 @@ impl Duplicates {
 
 /// Calls `f` with the number and the id cell of every data row (after the header) of a CSV
 /// document, read with the csv crate as the batch reads it; returns the row count.
+/// Calls `f` with the number and id of every row that `keep` keeps (rows a profile leaves out
+/// keep their numbers but are no patients); returns how many were kept.
 fn each_id<R: Read>(
     input: R,
     delimiter: u8,
     id_column: usize,
+    keep: &dyn Fn(&csv::ByteRecord) -> bool,
     mut f: impl FnMut(u64, &[u8]),
 ) -> io::Result<u64> {
     let mut reader = super::reader::RowReader::new(input, delimiter);
     let mut record = csv::ByteRecord::new();
-    let mut rows = 0;
+    let (mut rows, mut kept) = (0, 0);
     reader.read_header(&mut record)?;
     while reader.read_row(&mut record)?.is_some() {
         rows += 1;
-        f(rows, record.get(id_column).unwrap_or_default());
+        if keep(&record) {
+            kept += 1;
+            f(rows, record.get(id_column).unwrap_or_default());
+        }
     }
-    Ok(rows)
+    Ok(kept)
 }
 
 fn also_on(others: &[u64]) -> String {
@@ -283,7 +290,8 @@ mod tests {
     #[test]
     fn prescan_reads_the_id_column_of_every_record() {
         let data = "x,id\n1,A\n2,\"B\nB\"\n3\n4,A\n";
-        let (mut d, rows) = Duplicates::prescan(|| Ok(data.as_bytes()), b',', 1).expect("reads");
+        let (mut d, rows) =
+            Duplicates::prescan(|| Ok(data.as_bytes()), b',', 1, &|_| true).expect("reads");
         assert_eq!(rows, 4);
         assert!(d.check(1, b"A").is_some());
         assert!(d.check(2, b"B\nB").is_none());
@@ -291,7 +299,8 @@ mod tests {
             d.check(4, b"A").as_deref(),
             Some("duplicate id: also on row 1; each row is screened on its own answers")
         );
-        let (mut d, _) = Duplicates::prescan(|| Ok(&b"id\nA\nB\n"[..]), b',', 0).expect("reads");
+        let (mut d, _) =
+            Duplicates::prescan(|| Ok(&b"id\nA\nB\n"[..]), b',', 0, &|_| true).expect("reads");
         assert_eq!(d.check(1, b"A"), None);
     }
 

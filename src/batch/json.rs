@@ -87,6 +87,7 @@ impl<W: Write> Screen<'_, W> {
             patient.errors.insert(
                 0,
                 InputError {
+                    form: None,
                     question: ROW_ERROR.to_string(),
                     value: item.place.clone(),
                     message: format!(
@@ -104,6 +105,7 @@ impl<W: Write> Screen<'_, W> {
                 patient.errors.insert(
                     0,
                     InputError {
+                        form: None,
                         question: ID_ERROR.to_string(),
                         value: id.clone(),
                         message,

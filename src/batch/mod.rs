@@ -23,7 +23,7 @@ pub mod reader;
 use std::io;
 
 use crate::answers::{Answers, InputError};
-use crate::engine::{evaluate, Status};
+use crate::engine::{evaluate, evaluate_into, Messages, Status, Verdict};
 use crate::ruleset::Ruleset;
 
 pub use crate::output::stream::{Renderer, Row};
@@ -46,6 +46,8 @@ pub struct Summary {
     /// Rows where an urgent rule is undecided and none fired: urgency not known.
     pub urgent_undecided: u64,
     pub with_errors: u64,
+    /// Rows that the profile's `input.rows` says are not patients: no record.
+    pub left_out: u64,
 }
 
 impl Summary {
@@ -71,6 +73,7 @@ impl Summary {
         self.urgent += other.urgent;
         self.urgent_undecided += other.urgent_undecided;
         self.with_errors += other.with_errors;
+        self.left_out += other.left_out;
     }
 }
 
@@ -98,6 +101,10 @@ pub struct Job {
     len: usize,
     /// The line each row starts on.
     lines: Vec<u64>,
+    /// Each row's data-row number (rows a profile leaves out keep their numbers).
+    numbers: Vec<u64>,
+    /// Rows the feeder left out (a profile's `input.rows`) while filling this job.
+    left_out: u64,
     /// A duplicate-id message per row, found by the feeder (which sees rows in order).
     duplicates: Vec<Option<String>>,
     /// Why a row is malformed (a stray quote), per row: its answers are not read.
@@ -112,29 +119,52 @@ pub struct Job {
 pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    /// One per question column, in column order.
+    /// One per question column, in column order (none with a profile: it reads them).
     reads: Vec<memo::Column>,
+    /// With an intake profile, its plan's reader.
+    profile: Option<crate::profile::plan::Reader<'r>>,
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
+    /// The verdict of the row at hand, overwritten row after row (`engine::evaluate_into`
+    /// reusing its buffers): 471.5M -> 428.9M instructions (-9.0%) for 20k rows, `--format
+    /// csv`, one thread, callgrind; ndjson 637.0M -> 594.0M (-6.8%).
+    verdict: Verdict,
+    /// Whether the format shows the reasons' messages (only JSON does). Leaving them out:
+    /// 428.9M -> 404.9M instructions (-5.6%) for the same 20k rows as CSV.
+    messages: Messages,
     renderer: Renderer<'r>,
 }
 
 impl<'r> Screener<'r> {
     pub fn new(plan: &Plan<'r>) -> Self {
         let (ruleset, columns) = (plan.ruleset, plan.columns);
-        let renderer = Renderer::new(ruleset, plan.format, plan.color);
+        let renderer =
+            Renderer::new(ruleset, plan.format, plan.color).with_profile(plan.profile_id);
+        let profile = plan.profile.map(crate::profile::Plan::reader);
         Screener {
             ruleset,
             columns,
-            reads: columns
-                .questions
-                .iter()
-                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
-                .collect(),
+            reads: match profile {
+                Some(_) => Vec::new(),
+                None => columns
+                    .questions
+                    .iter()
+                    .map(|&(column, slot)| {
+                        memo::Column::new(column, slot, &ruleset.questions[slot])
+                    })
+                    .collect(),
+            },
+            profile,
             answers: Answers::new(ruleset),
             errors: Vec::new(),
             id: String::new(),
+            verdict: evaluate(ruleset, &Answers::new(ruleset)),
+            messages: if renderer.shows_messages() {
+                Messages::Fill
+            } else {
+                Messages::Leave
+            },
             renderer,
         }
     }
@@ -142,12 +172,16 @@ impl<'r> Screener<'r> {
     /// Reads, decides and renders every row of the job into `job.out`, and counts them.
     fn screen_job(&mut self, job: &mut Job) {
         job.out.clear();
-        job.summary = Summary::default();
+        job.summary = Summary {
+            left_out: job.left_out,
+            ..Summary::default()
+        };
         for i in 0..job.len {
             let record = &job.records[i];
-            let number = job.first_row + i as u64;
+            let number = job.numbers[i];
             let duplicate = job.duplicates.get_mut(i).and_then(Option::take);
             let malformed = job.malformed.get_mut(i).and_then(Option::take);
+            let clean = malformed.is_none();
             let line = || job.lines[i];
             read_row(
                 self.ruleset,
@@ -163,7 +197,24 @@ impl<'r> Screener<'r> {
                     id: &mut self.id,
                 },
             );
-            let verdict = &evaluate(self.ruleset, &self.answers);
+            if let Some(reader) = &mut self.profile {
+                // A ragged or malformed row was already reported, with none of its answers read.
+                if clean && record.len() == self.columns.len() {
+                    reader.read(
+                        self.ruleset,
+                        |c| record.get(c).unwrap_or_default(),
+                        &mut self.answers,
+                        &mut self.errors,
+                    );
+                }
+            }
+            evaluate_into(
+                self.ruleset,
+                &self.answers,
+                &mut self.verdict,
+                self.messages,
+            );
+            let verdict = &self.verdict;
             job.summary.count_row(verdict, !self.errors.is_empty());
             self.renderer.record(
                 &mut job.out,
@@ -214,6 +265,7 @@ fn read_row(
             Err(_) => {
                 id.push_str(&String::from_utf8_lossy(raw));
                 errors.push(InputError {
+                    form: None,
                     question: ID_ERROR.to_string(),
                     value: id.to_string(),
                     message: format!(
@@ -226,6 +278,7 @@ fn read_row(
     }
     if let Some(message) = duplicate {
         errors.push(InputError {
+            form: None,
             question: ID_ERROR.to_string(),
             value: id.to_string(),
             message,
@@ -239,6 +292,7 @@ fn read_row(
         reads.iter_mut().for_each(memo::Column::forget_last);
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
+            form: None,
             value: "malformed".to_string(),
             message,
         });
@@ -250,6 +304,7 @@ fn read_row(
         reads.iter_mut().for_each(memo::Column::forget_last);
         let line = line();
         errors.push(InputError {
+            form: None,
             question: ROW_ERROR.to_string(),
             value: format!("{} fields", record.len()),
             message: format!(
@@ -278,6 +333,7 @@ fn read_row(
                 }
             };
             errors.push(InputError {
+                form: None,
                 question: question.id.clone(),
                 value: crate::answers::echo(&String::from_utf8_lossy(cell)),
                 message: format!("column '{}': {message}", columns.names[read.column]),

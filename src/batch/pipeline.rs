@@ -35,6 +35,9 @@ pub struct Plan<'a> {
     pub delimiter: u8,
     /// Screening threads; 1 screens on the calling thread.
     pub threads: usize,
+    /// The intake profile compiled against the header, and its id for the records.
+    pub profile: Option<&'a crate::profile::Plan>,
+    pub profile_id: Option<&'a crate::output::ProfileId>,
 }
 
 /// Reads rows into jobs: the one CSV reader of a batch, on its own thread.
@@ -43,6 +46,8 @@ pub struct Feeder<'a, R> {
     pub duplicates: &'a mut Duplicates,
     /// The id column, whose repeats are checked here (they need the rows in order).
     pub id_column: Option<usize>,
+    /// With a profile's `input.rows`: which rows are patients.
+    patients: Option<&'a crate::profile::Plan>,
     next_row: u64,
 }
 
@@ -57,20 +62,30 @@ impl<'a, R: Read> Feeder<'a, R> {
             reader,
             duplicates,
             id_column,
+            patients: None,
             next_row: 1,
         }
+    }
+
+    /// Leaves out the rows a profile's `input.rows` says are not patients: they get no record
+    /// and no duplicate-id check, and keep their numbers.
+    pub fn with_profile(mut self, profile: Option<&'a crate::profile::Plan>) -> Self {
+        self.patients = profile.filter(|p| p.rows_column().is_some());
+        self
     }
 
     /// Fills `job` with up to `JOB_ROWS` rows; false when no rows were left.
     fn fill(&mut self, job: &mut Job) -> Result<bool, BatchError> {
         job.first_row = self.next_row;
         job.len = 0;
+        job.left_out = 0;
         while job.len < JOB_ROWS {
             if job.records.len() == job.len {
                 job.records.push(csv::ByteRecord::new());
                 job.duplicates.push(None);
                 job.lines.push(0);
                 job.malformed.push(None);
+                job.numbers.push(0);
             }
             let record = &mut job.records[job.len];
             let info = match self.reader.read_row(record) {
@@ -85,6 +100,15 @@ impl<'a, R: Read> Feeder<'a, R> {
             };
             job.lines[job.len] = info.line;
             job.malformed[job.len] = info.message();
+            if let Some(plan) = self.patients {
+                let cell = plan.rows_column().and_then(|c| record.get(c));
+                if !plan.is_patient(cell.unwrap_or_default()) {
+                    job.left_out += 1;
+                    self.next_row += 1;
+                    continue;
+                }
+            }
+            job.numbers[job.len] = self.next_row;
             job.duplicates[job.len] = self.id_column.and_then(|column| {
                 self.duplicates
                     .check(self.next_row, record.get(column).unwrap_or_default())
@@ -92,7 +116,7 @@ impl<'a, R: Read> Feeder<'a, R> {
             job.len += 1;
             self.next_row += 1;
         }
-        Ok(job.len > 0)
+        Ok(job.len > 0 || job.left_out > 0)
     }
 
     fn position(&self) -> u64 {

@@ -176,6 +176,7 @@ impl Reader<'_> {
 
     fn error(&mut self, question: &Question, value: String, message: String) {
         self.patient.errors.push(InputError {
+            form: None,
             question: question.id.clone(),
             value: answers::echo(&value),
             message,

@@ -334,6 +334,7 @@ fn finish(
     term: Terminal,
 ) -> Result<ExitCode> {
     let record = Record {
+        profile: None,
         id: interview.id().map(str::to_string),
         row: None,
         verdict: evaluate(ruleset, interview.answers()),

@@ -79,7 +79,7 @@ pub fn fields_of(
         .collect();
     let errors: Vec<String> = errors
         .iter()
-        .map(|e| format!("{}: {}", e.question, e.message))
+        .map(|e| format!("{}: {}", e.subject(), e.message))
         .collect();
     [
         row.map(|r| r.to_string()).unwrap_or_default(),

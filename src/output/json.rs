@@ -26,6 +26,8 @@ struct JsonRecord<'a> {
     errors: &'a [InputError],
     ruleset: JsonRuleset<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<&'a super::ProfileId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     answers: Option<AllAnswers<'a>>,
 }
 
@@ -188,6 +190,7 @@ fn record<'a>(
     id: Option<&'a str>,
     verdict: &'a Verdict,
     errors: &'a [InputError],
+    profile: Option<&'a super::ProfileId>,
     answers: Option<&'a Answers>,
 ) -> JsonRecord<'a> {
     JsonRecord {
@@ -206,6 +209,7 @@ fn record<'a>(
             version: &ruleset.version,
             sha256: &ruleset.sha256,
         },
+        profile,
         answers: answers.map(|a| AllAnswers(ruleset, a)),
     }
 }
@@ -218,6 +222,7 @@ pub fn to_value(ruleset: &Ruleset, record: &Record, answers: Option<&Answers>) -
         record.id.as_deref(),
         &record.verdict,
         &record.errors,
+        record.profile.as_ref(),
         answers,
     );
     serde_json::to_value(doc).unwrap_or(Json::Null)
@@ -232,9 +237,13 @@ pub fn write_compact(
     id: Option<&str>,
     verdict: &Verdict,
     errors: &[InputError],
+    profile: Option<&super::ProfileId>,
 ) {
     // Serializing these types into memory cannot fail.
-    let _ = serde_json::to_writer(out, &record(ruleset, row, id, verdict, errors, None));
+    let _ = serde_json::to_writer(
+        out,
+        &record(ruleset, row, id, verdict, errors, profile, None),
+    );
 }
 
 /// Writes the record as pretty JSON (`pretty`) or as one compact line, newline-terminated.
@@ -250,6 +259,7 @@ pub fn write(
         record.id.as_deref(),
         &record.verdict,
         &record.errors,
+        record.profile.as_ref(),
         None,
     );
     if pretty {

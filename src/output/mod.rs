@@ -23,6 +23,15 @@ pub struct Record {
     pub row: Option<u64>,
     pub verdict: Verdict,
     pub errors: Vec<InputError>,
+    /// The intake profile the answers were read through, if any.
+    pub profile: Option<ProfileId>,
+}
+
+/// Which intake profile a record was read through: its id and the sha256 of its file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProfileId {
+    pub id: String,
+    pub sha256: String,
 }
 
 /// Output formats.

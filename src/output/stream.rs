@@ -29,6 +29,8 @@ pub struct Row<'a> {
 /// written once by whoever owns the output.
 pub struct Renderer<'r> {
     ruleset: &'r Ruleset,
+    /// The intake profile rows were read through, named in every JSON record.
+    profile: Option<&'r crate::output::ProfileId>,
     kind: Kind,
     /// A reused buffer for one CSV cell, and one for the missing questions.
     cells: (Vec<u8>, Vec<Slot>),
@@ -64,9 +66,16 @@ impl<'r> Renderer<'r> {
         };
         Renderer {
             ruleset,
+            profile: None,
             kind,
             cells: Default::default(),
         }
+    }
+
+    /// Whether records show the reasons' messages (JSON does; CSV and the table name the
+    /// rules only), so that the screener can leave them unfilled.
+    pub fn shows_messages(&self) -> bool {
+        matches!(self.kind, Kind::Ndjson | Kind::Json)
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
@@ -102,8 +111,15 @@ impl<'r> Renderer<'r> {
 
     /// Appends one record to `out`. Rows are numbered from 1 with no gaps, so row 1 is the
     /// first record of the output (which matters for the JSON array's commas).
+    /// Names the intake profile in every JSON record.
+    pub fn with_profile(mut self, profile: Option<&'r crate::output::ProfileId>) -> Self {
+        self.profile = profile;
+        self
+    }
+
     pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
         let ruleset = self.ruleset;
+        let profile = self.profile;
         let json = |out: &mut Vec<u8>| {
             json::write_compact(
                 out,
@@ -112,6 +128,7 @@ impl<'r> Renderer<'r> {
                 row.id,
                 row.verdict,
                 row.errors,
+                profile,
             )
         };
         match &mut self.kind {
@@ -175,7 +192,7 @@ fn csv_record(
         if i > 0 {
             cell.extend_from_slice(b"; ");
         }
-        let _ = write!(cell, "{}: {}", e.question, e.message);
+        let _ = write!(cell, "{}: {}", e.subject(), e.message);
     }
     defuse(cell);
     let _ = writer.write_field(&cell);
@@ -406,11 +423,13 @@ mod tests {
                     answers.set(slot, parse_text(&rs.questions[slot], raw).expect("valid"));
                 }
                 Record {
+                    profile: None,
                     id: [Some("P,1\"x".to_string()), None, Some("a\r\nb\"".into())][i % 3].clone(),
                     row: Some(i as u64 + 1),
                     verdict: evaluate(rs, &answers),
                     errors: vec![
                         InputError {
+                            form: None,
                             question: "systolic_bp".into(),
                             value: "400".into(),
                             message: "column 'sbp': 400 is out of range".into(),

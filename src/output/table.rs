@@ -227,7 +227,7 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
             out.push_str(&wrap_block(
                 &format!(
                     "{} = {:?}: {}",
-                    e.question,
+                    e.subject(),
                     e.value,
                     wrap::printable(&e.message)
                 ),
@@ -271,6 +271,18 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
         "",
         "",
     ));
+    if let Some(p) = &record.profile {
+        out.push_str(&wrap_block(
+            &format!(
+                "Answers read through profile {} (sha256 {}).",
+                p.id,
+                p.sha256.get(..12).unwrap_or(&p.sha256)
+            ),
+            w,
+            "",
+            "",
+        ));
+    }
     out.push_str(&wrap_block(
         "Decision support only: the prescriber makes the treatment decision.",
         w,

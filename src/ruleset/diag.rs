@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use super::locate::Pos;
+use crate::suggest::closest;
+
 /// How serious a finding is: errors stop the ruleset from loading, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,4 +78,33 @@ impl fmt::Display for Diagnostic {
         }
         Ok(())
     }
+}
+
+/// A YAML deserializing error as a diagnostic's message and place: serde's own text without
+/// its trailing " at line L column C" (the place goes in front instead), and for an unknown
+/// field or variant the likeliest of the expected names as a "did you mean". Shared by every
+/// YAML file we load (rulesets, intake profiles).
+pub fn serde_message(e: &serde_yaml::Error) -> (String, Option<Pos>) {
+    let mut message = e.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    // "unknown field `tyep`, expected one of `id`, `type`": add the likeliest one.
+    if let Some(rest) = message
+        .split("unknown field `")
+        .nth(1)
+        .or_else(|| message.split("unknown variant `").nth(1))
+    {
+        if let Some((bad, expected)) = rest.split_once('`') {
+            let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+            if let Some(s) = closest(bad, names.iter().copied()) {
+                message.push_str(&format!(" (did you mean '{s}'?)"));
+            }
+        }
+    }
+    let pos = e.location().map(|l| Pos {
+        line: l.line(),
+        column: l.column(),
+    });
+    (message, pos)
 }

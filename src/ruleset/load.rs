@@ -127,27 +127,7 @@ impl Loader<'_> {
     }
 
     fn serde_error(&mut self, e: &serde_yaml::Error) {
-        let mut message = e.to_string();
-        if let Some(cut) = message.rfind(" at line ") {
-            message.truncate(cut);
-        }
-        // "unknown field `tyep`, expected one of `id`, `type`": add the likeliest one.
-        if let Some(rest) = message
-            .split("unknown field `")
-            .nth(1)
-            .or_else(|| message.split("unknown variant `").nth(1))
-        {
-            if let Some((bad, expected)) = rest.split_once('`') {
-                let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-                if let Some(s) = closest(bad, names.iter().copied()) {
-                    message.push_str(&format!(" (did you mean '{s}'?)"));
-                }
-            }
-        }
-        let pos = e.location().map(|l| Pos {
-            line: l.line(),
-            column: l.column(),
-        });
+        let (message, pos) = super::diag::serde_message(e);
         self.push(pos, 1, message);
     }
 

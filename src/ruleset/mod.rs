@@ -8,7 +8,7 @@ mod model;
 mod raw;
 mod warn;
 
-pub use diag::{Diagnostic, Level};
+pub use diag::{serde_message, Diagnostic, Level};
 pub use load::{builtin, load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 pub use locate::{Locations, Pos};
 pub use model::{ChoiceOption, Kind, Piece, Question, Rule, Ruleset, Severity, Slot};

@@ -49,6 +49,7 @@ pub fn run(rules: Option<&Path>, command: RulesCommand) -> Result<ExitCode> {
                 TemplateFormat::Csv => template::Format::Csv,
                 TemplateFormat::Json => template::Format::Json,
                 TemplateFormat::Yaml => template::Format::Yaml,
+                TemplateFormat::Redcap => template::Format::Redcap,
             };
             let ruleset = load_ruleset(file.as_deref().or(rules))?;
             print(&template::render(&ruleset, format))

@@ -18,6 +18,8 @@ pub enum Format {
     Csv,
     Json,
     Yaml,
+    /// A REDCap data dictionary (`profile::redcap::template`).
+    Redcap,
 }
 
 /// Renders a blank intake in a format.
@@ -26,6 +28,7 @@ pub fn render(ruleset: &Ruleset, format: Format) -> String {
         Format::Csv => csv(ruleset),
         Format::Json => json(ruleset),
         Format::Yaml => yaml(ruleset),
+        Format::Redcap => crate::profile::redcap::template(ruleset),
     }
 }
 
