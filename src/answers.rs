@@ -257,9 +257,20 @@ pub fn parse_text_with(
             Value::Integer(n)
         }
         Kind::Number { min, max } => {
-            let x = parse_number(t, reading)
-                .or_else(|| parse_number(without_unit(question, t)?, reading))
-                .ok_or_else(|| invalid(expected(question)))?;
+            // The number as written: the text itself, or the part before the unit.
+            let written = match parse_number(t, reading) {
+                Some(_) => t,
+                None => without_unit(question, t).unwrap_or(t),
+            };
+            let x = parse_number(written, reading).ok_or_else(|| invalid(expected(question)))?;
+            // Checked in its written form: "17.99999999999999999" is not 18, though it
+            // rounds to 18.0 as a float, so a value the float cannot hold is refused.
+            if !holds_exactly(&written.replacen(',', ".", 1), x) {
+                return Err(invalid(format!(
+                    "{} has more digits than can be compared exactly; round it to at most 15 significant digits",
+                    echo(written)
+                )));
+            }
             check_bounds(question, x, *min, *max)?;
             Value::Number(x)
         }
@@ -283,6 +294,56 @@ pub fn parse_text_with(
         Kind::Text => Value::Text(raw.to_string()),
     };
     Ok(Some(value))
+}
+
+/// A decimal number as written, `[+-]digits[.digits][e[+-]digits]`, reduced to its sign,
+/// significant digits (no leading or trailing zeros) and power of ten. `None` if it is not
+/// written that way.
+fn decimal_parts(t: &str) -> Option<(bool, Vec<u8>, i64)> {
+    let (negative, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], rest[i + 1..].parse::<i64>().ok()?),
+        None => (rest, 0),
+    };
+    let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !all_digits(whole) || !all_digits(frac) {
+        return None;
+    }
+    let mut digits: Vec<u8> = whole.bytes().chain(frac.bytes()).collect();
+    let mut power = exponent.checked_sub(i64::try_from(frac.len()).ok()?)?;
+    while digits.last() == Some(&b'0') {
+        digits.pop();
+        power = power.checked_add(1)?;
+    }
+    let first = digits
+        .iter()
+        .position(|&b| b != b'0')
+        .unwrap_or(digits.len());
+    let digits = digits.split_off(first);
+    if digits.is_empty() {
+        return Some((false, Vec::new(), 0));
+    }
+    Some((negative, digits, power))
+}
+
+/// Whether the float `x` read from `t` is the number written in `t`: the shortest decimal
+/// that reads back as `x` has the same digits and power of ten as `t`.
+fn holds_exactly(t: &str, x: f64) -> bool {
+    let shortest = format!("{x:e}");
+    match (decimal_parts(t), decimal_parts(&shortest)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// Whether a decimal number, as written, is exactly the float it reads as (see `holds_exactly`).
+pub fn is_exact_decimal(t: &str) -> bool {
+    t.parse::<f64>().is_ok_and(|x| holds_exactly(t, x))
 }
 
 /// The number before the question's own unit (`146 mmHg`, `146mmhg`, `146 mm Hg`): the unit
@@ -329,12 +390,35 @@ fn parse_integer(t: &str) -> Option<i64> {
     if let Ok(n) = t.parse::<i64>() {
         return Some(n);
     }
-    let (whole, frac) = t.split_once('.')?;
+    let (whole, frac) = match t.split_once('.') {
+        Some(parts) => parts,
+        // A whole number in exponent form, as JSON writers may give it: 1.2e2 is 120.
+        None if t.contains(['e', 'E']) => return whole_from_parts(t),
+        None => return None,
+    };
     if !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
         whole.parse().ok()
+    } else if frac.contains(['e', 'E']) {
+        whole_from_parts(t)
     } else {
         None
     }
+}
+
+/// A whole number written with an exponent (`1.2e2`), exactly, or `None`.
+fn whole_from_parts(t: &str) -> Option<i64> {
+    let (negative, digits, power) = decimal_parts(t)?;
+    if power < 0 || digits.len() > 19 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for d in digits {
+        n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    for _ in 0..power {
+        n = n.checked_mul(10)?;
+    }
+    Some(if negative { -n } else { n })
 }
 
 /// What one question is for one patient once skip logic has run — the one type for
@@ -590,6 +674,64 @@ mod tests {
         assert_eq!(parse_text(&q, "1.5"), Ok(Some(Value::Number(1.5))));
         for bad in ["NaN", "inf", "-inf", "1e400"] {
             assert!(parse_text(&q, bad).is_err(), "{bad}");
+        }
+    }
+
+    // Broke: "17.99999999999999999" read as the float 18.0 passed a minimum of 18.
+    #[test]
+    fn numbers_are_checked_as_written_not_as_rounded() {
+        let q = question(
+            Kind::Number {
+                min: Some(18.0),
+                max: None,
+            },
+            None,
+        );
+        assert_eq!(
+            parse_text(&q, "17.99999999999999999"),
+            Err(invalid(
+                "17.99999999999999999 has more digits than can be compared exactly; round it to at most 15 significant digits"
+            ))
+        );
+        for good in [
+            "18", "18.0", "+18", "1.8e1", "18.000", "0018.5", "1e2", "99.95",
+        ] {
+            assert!(parse_text(&q, good).is_ok(), "{good}");
+        }
+        assert!(parse_text(&q, "18.00000000000000001").is_err());
+        let whole = question(
+            Kind::Integer {
+                min: Some(18),
+                max: None,
+            },
+            None,
+        );
+        assert_eq!(parse_text(&whole, "1.2e2"), Ok(Some(Value::Integer(120))));
+        assert_eq!(parse_text(&whole, "18.0"), Ok(Some(Value::Integer(18))));
+        for bad in ["17.99999999999999999", "1.25e1", "1e30", "18.0e-1"] {
+            assert!(parse_text(&whole, bad).is_err(), "{bad}");
+        }
+        let any = question(
+            Kind::Number {
+                min: None,
+                max: None,
+            },
+            None,
+        );
+        for good in [
+            "0",
+            "-0",
+            "0.1",
+            "-2.5",
+            ".5",
+            "5.",
+            "1e-300",
+            "0.30000000000000004",
+        ] {
+            assert!(parse_text(&any, good).is_ok(), "{good}");
+        }
+        for bad in ["0.30000000000000001", "1e-400", "123456789012345678901"] {
+            assert!(parse_text(&any, bad).is_err(), "{bad}");
         }
     }
 

@@ -180,7 +180,8 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
             .map(|h| format!("; did you mean '{h}'?"))
             .unwrap_or_default();
         eprintln!(
-            "ketascreen: warning: ignoring '{key}': no such question in ruleset '{}'{hint}",
+            "ketascreen: warning: ignoring {}: no such question in ruleset '{}'{hint}",
+            output::escape::quoted(key),
             ruleset.id
         );
     }

@@ -65,7 +65,8 @@ pub enum Command {
     /// Print the man page (roff) to stdout, or write one page per command into a directory.
     #[command(display_order = 7)]
     Man {
-        /// Write ketascreen.1 and one page per subcommand into DIR instead.
+        /// Write ketascreen.1 and one page per subcommand into DIR instead. A page that is
+        /// already there (or a symlink by its name) is never replaced: nothing is written.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
@@ -460,11 +461,51 @@ pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// Writes `ketascreen.1` (with `MAN_SECTIONS`) and one page per subcommand into `dir`.
+///
+/// Never replaces a file and never writes through a symlink: if any page's name is taken in
+/// `dir` (by a file or a symlink), nothing is written and the error names it; each page is
+/// created exclusively, so one that appears meanwhile is not replaced either.
 pub fn write_man_pages(dir: &Path) -> std::io::Result<()> {
-    clap_mangen::generate_to(Cli::command(), dir)?;
-    let mut page = Vec::new();
-    write_man(&mut page)?;
-    std::fs::write(dir.join("ketascreen.1"), page)
+    fn collect(cmd: clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            collect(sub, out)?;
+        }
+        let man = clap_mangen::Man::new(cmd);
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        out.push((man.get_filename(), page));
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut pages = Vec::new();
+    collect(cmd, &mut pages)?;
+    // The top-level page with its own sections, as `man` prints it.
+    if let Some((_, top)) = pages.iter_mut().find(|(name, _)| name == "ketascreen.1") {
+        top.clear();
+        write_man(top)?;
+    }
+    let taken: Vec<String> = pages
+        .iter()
+        .filter(|(name, _)| crate::front::exists(&dir.join(name)))
+        .map(|(name, _)| name.clone())
+        .collect();
+    if !taken.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} already exist{} there and would be replaced; remove the old pages or choose an empty directory",
+                taken.join(", "),
+                if taken.len() == 1 { "s" } else { "" }
+            ),
+        ));
+    }
+    for (name, page) in pages {
+        let path = dir.join(&name);
+        crate::front::create_new(&path, &page)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{name}: {e}")))?;
+    }
+    Ok(())
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use ketascreen::{app, cli};
+use ketascreen::{app, cli, output::escape};
 
 fn main() -> ExitCode {
     let cli = cli::parse_args();
@@ -10,7 +10,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ketascreen: {err:#}");
+            // The message may quote input (a file name, a cell): nothing in it reaches the
+            // terminal raw.
+            eprintln!("ketascreen: {}", escape::lines(&format!("{err:#}")));
             ExitCode::from(if err.is::<ketascreen::front::UsageError>() {
                 2
             } else {

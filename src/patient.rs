@@ -31,7 +31,32 @@ pub enum DocumentError {
     NotAnObject(&'static str),
     #[error("the input is empty")]
     Empty,
+    #[error("{0}")]
+    Ambiguous(String),
 }
+
+/// The schemas of the documents ketascreen writes that hold answers: a saved interview (a
+/// verdict record with an `answers` object) and an interview draft.
+pub const ANSWER_SCHEMAS: [&str; 2] = [crate::output::SCHEMA, "ketascreen.interview-draft/v1"];
+
+/// The top-level keys of a saved record or a draft besides `answers`: they describe the
+/// record and are never read as answers (a question cannot be named after them: lint says so).
+pub const RECORD_KEYS: [&str; 14] = [
+    "schema",
+    "row",
+    "id",
+    "patient_id",
+    "verdict",
+    "urgent",
+    "urgent_undecided",
+    "reasons",
+    "missing",
+    "ignored",
+    "errors",
+    "ruleset",
+    "profile",
+    "asked",
+];
 
 /// " (line L, column C)" when the YAML error knows its place and does not already say it.
 fn yaml_place(e: &serde_yaml::Error) -> String {
@@ -64,10 +89,54 @@ pub fn parse_document(text: &str) -> Result<Json, DocumentError> {
         serde_json::from_str(trimmed)?
     } else {
         // serde_yaml's own value type places a duplicate key at its line and column.
-        let value: serde_yaml::Value = serde_yaml::from_str(trimmed)?;
+        let quoted = quote_inexact_numbers(trimmed);
+        let value: serde_yaml::Value = serde_yaml::from_str(&quoted)?;
         serde_yaml::from_value(value)?
     };
     Ok(strict.0)
+}
+
+/// YAML reads `17.99999999999999999` as the float 18.0 before we see it. JSON keeps every
+/// number as written (serde_json's `arbitrary_precision`); for YAML, a plain decimal scalar
+/// that a float cannot hold exactly is quoted, so it reaches the question as the text it was
+/// and is checked, and refused, in its written form (`answers::parse_text`).
+fn quote_inexact_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((event, span))) = parser.next_event() {
+        if let Event::Scalar(value, ScalarStyle::Plain, _, None) = event {
+            let number =
+                value.contains(['.', 'e', 'E']) && value.parse::<f64>().is_ok_and(f64::is_finite);
+            if number && !answers::is_exact_decimal(&value) {
+                spans.push((span.start.index(), span.end.index()));
+            }
+        }
+    }
+    if spans.is_empty() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 2 * spans.len());
+    let mut spans = spans.into_iter().peekable();
+    for (i, c) in text.chars().enumerate() {
+        if spans.peek().is_some_and(|&(start, _)| start == i) {
+            out.push('"');
+        }
+        if let Some(&(_, end)) = spans.peek() {
+            if end == i {
+                out.push('"');
+                spans.next();
+                if spans.peek().is_some_and(|&(start, _)| start == i) {
+                    out.push('"');
+                }
+            }
+        }
+        out.push(c);
+    }
+    if spans.next().is_some() {
+        out.push('"');
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A JSON value read from JSON or YAML that refuses duplicate keys (serde_json would keep the
@@ -82,6 +151,9 @@ impl<'de> serde::Deserialize<'de> for Strict {
 }
 
 struct StrictVisitor;
+
+/// The key under which serde_json (`arbitrary_precision`) passes a number's written form.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     type Value = Json;
@@ -144,6 +216,15 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
                 other => other.to_string(),
             };
             let Strict(value) = map.next_value()?;
+            // serde_json's arbitrary_precision hands a number over as a one-key map holding
+            // its written form: keep that form.
+            if key == NUMBER_TOKEN && object.is_empty() {
+                if let Json::String(written) = &value {
+                    if let Ok(n) = serde_json::from_str::<serde_json::Number>(written) {
+                        return Ok(Json::Number(n));
+                    }
+                }
+            }
             if object.contains_key(&key) {
                 return Err(serde::de::Error::custom(format!("duplicate key '{key}'")));
             }
@@ -160,15 +241,67 @@ fn scalar_text(v: &Json) -> String {
     }
 }
 
+/// The `answers` of a saved record or draft (a document with a `schema` key). Refused when
+/// the document is ambiguous: a schema that is not ours, no `answers` object, an answer also
+/// given at the top level (which one would count?), or two different patient ids.
+fn saved_answers<'d>(
+    ruleset: &Ruleset,
+    top: &'d serde_json::Map<String, Json>,
+    schema: &Json,
+) -> Result<&'d serde_json::Map<String, Json>, DocumentError> {
+    let refuse = |msg: String| Err(DocumentError::Ambiguous(msg));
+    let known = ANSWER_SCHEMAS.join(" or ");
+    let Some(name) = schema.as_str().filter(|s| ANSWER_SCHEMAS.contains(s)) else {
+        return refuse(format!(
+            "'schema' is {}, not a ketascreen document ({known}); a plain answers document has no 'schema' key",
+            crate::output::escape::quoted(&scalar_text(schema))
+        ));
+    };
+    let Some(Json::Object(inner)) = top.get("answers") else {
+        return refuse(format!(
+            "a {name} document without an 'answers' object holds no answers"
+        ));
+    };
+    let extra: Vec<String> = top
+        .keys()
+        .filter(|k| k.as_str() != "answers" && !RECORD_KEYS.contains(&k.as_str()))
+        .filter(|k| ruleset.resolve_name(k).is_some())
+        .map(|k| crate::output::escape::quoted(k))
+        .collect();
+    if !extra.is_empty() {
+        return refuse(format!(
+            "ambiguous document: a {name} record has its answers in 'answers', but {} also given at the top level; move every answer into 'answers'",
+            if extra.len() == 1 {
+                format!("{} is", extra[0])
+            } else {
+                format!("{} are", extra.join(", "))
+            }
+        ));
+    }
+    for key in ID_KEYS {
+        let (outer, inner) = (top.get(key), inner.get(key));
+        if let (Some(a), Some(b)) = (outer, inner) {
+            if a != b && !a.is_null() && !b.is_null() {
+                return refuse(format!(
+                    "ambiguous document: two patient ids, '{key}' {} at the top level and {} in 'answers'",
+                    crate::output::escape::quoted(&scalar_text(a)),
+                    crate::output::escape::quoted(&scalar_text(b))
+                ));
+            }
+        }
+    }
+    Ok(inner)
+}
+
 /// Reads a document's answers. A saved interview (`schema` plus an `answers` object) is read
 /// through its `answers`.
 pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentError> {
     let Json::Object(top) = doc else {
         return Err(DocumentError::NotAnObject(kind_of(doc)));
     };
-    let body = match (top.get("schema"), top.get("answers")) {
-        (Some(_), Some(Json::Object(inner))) => inner,
-        _ => top,
+    let body = match top.get("schema") {
+        None => top,
+        Some(schema) => saved_answers(ruleset, top, schema)?,
     };
     let id = ID_KEYS
         .iter()
@@ -183,7 +316,7 @@ pub fn from_document(ruleset: &Ruleset, doc: &Json) -> Result<Patient, DocumentE
     };
     let mut given_as: Vec<Option<&str>> = vec![None; ruleset.questions.len()];
     for (key, raw) in body {
-        if ID_KEYS.contains(&key.as_str()) || (std::ptr::eq(body, top) && key == "schema") {
+        if ID_KEYS.contains(&key.as_str()) {
             continue;
         }
         let Some(slot) = ruleset.resolve_name(key) else {

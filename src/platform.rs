@@ -58,14 +58,14 @@ pub fn stdin_metadata() -> Option<Metadata> {
     }
 }
 
-/// On Ctrl-C (or SIGTERM) removes `temp` — a half-written output holding patient data — and
+/// On Ctrl-C (or SIGTERM, or SIGHUP when the terminal closes) removes `temp` — a half-written output holding patient data — and
 /// exits 130. On Windows there is no signal iterator; Ctrl-C ends the process as usual and the
 /// temporary file (named `.ketascreen-*.tmp`, beside the output) may be left behind.
 pub fn remove_on_interrupt(temp: PathBuf) {
     #[cfg(unix)]
     {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
             return; // without a handler the default applies: the process ends, the output is untouched
         };
         std::thread::spawn(move || {

@@ -457,7 +457,7 @@ fn a_patient_id_with_control_characters_never_drives_the_terminal() {
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.starts_with("Patient: P?[31mX\n"),
+        run.stdout.starts_with("Patient: P\\u{1b}[31mX\n"),
         "{}",
         run.stdout
     );

@@ -220,7 +220,7 @@ fn excel_semicolon_windows_1252_csv_with_labels_units_and_empty_rows() {
         [
             format!("ketascreen: note: {name}: columns separated by ';' (detected; --delimiter to choose another)").as_str(),
             "ketascreen: warning: ignoring 1 column that matches no question (never read, never echoed): 'Nom'",
-            format!("ketascreen: note: {name}: 3 empty rows not screened (no patient in them): rows 7, 8, 9").as_str(),
+            "ketascreen: note: 3 empty rows skipped (blank or every cell empty: not patients): lines 8, 9, 10",
         ]
     );
     assert!(
@@ -405,7 +405,7 @@ fn xlsx_workbook_reads_like_its_csv() {
         stderr[..2],
         [
             "ketascreen: warning: ignoring 2 columns that match no question (never read, never echoed): 'Nom', 'Date de visite'",
-            format!("ketascreen: note: {name}: 2 empty rows not screened (no patient in them): rows 7, 8").as_str(),
+            "ketascreen: note: 2 empty rows skipped (blank or every cell empty: not patients): lines 8, 9",
         ]
     );
     agrees_with_check(&records);
@@ -439,7 +439,7 @@ fn ods_sheet_reads_like_its_csv() {
         [
             format!("ketascreen: note: {name}: read sheet 'Intake', the first of 2 (--sheet to choose another: 'Intake', 'Lists')").as_str(),
             "ketascreen: warning: ignoring 2 columns that match no question (never read, never echoed): 'Nom', 'Date de visite'",
-            format!("ketascreen: note: {name}: 2 empty rows not screened (no patient in them): rows 7, 8").as_str(),
+            "ketascreen: note: 2 empty rows skipped (blank or every cell empty: not patients): lines 8, 9",
         ]
     );
     agrees_with_check(&records);
@@ -470,15 +470,15 @@ fn semicolon_file_with_our_ids_needs_no_flags() {
         run.stdout,
         "row,id,verdict,urgent,reasons,missing,errors,ruleset,urgent_undecided,ignored,exclude,review,note,error_count\n\
          1,P1,eligible,false,,,,files-test@1.0.0,false,,,,,0\n\
-         3,P2,review,false,elevated_blood_pressure;low_weight,,,files-test@1.0.0,false,,,elevated_blood_pressure,low_weight,0\n\
-         4,P3,ineligible,true,under_18;current_mania,,,files-test@1.0.0,false,,under_18;current_mania,,,0\n"
+         2,P2,review,false,elevated_blood_pressure;low_weight,,,files-test@1.0.0,false,,,elevated_blood_pressure,low_weight,0\n\
+         3,P3,ineligible,true,under_18;current_mania,,,files-test@1.0.0,false,,under_18;current_mania,,,0\n"
     );
     let name = file.display();
     assert_eq!(
         run.stderr.lines().take(2).collect::<Vec<_>>(),
         [
             format!("ketascreen: note: {name}: columns separated by ';' (detected; --delimiter to choose another)"),
-            format!("ketascreen: note: {name}: 1 empty row not screened (no patient in it): row 2"),
+            "ketascreen: note: 1 empty row skipped (blank or every cell empty: not patients): line 3".to_string(),
         ]
     );
 }
@@ -545,8 +545,8 @@ fn utf16_exports_are_read_by_their_byte_order_mark() {
         rows,
         [
             (1, "P1".to_string(), "eligible".to_string()),
-            (3, "P2".to_string(), "review".to_string()),
-            (4, "P3".to_string(), "ineligible".to_string()),
+            (2, "P2".to_string(), "review".to_string()),
+            (3, "P3".to_string(), "ineligible".to_string()),
         ]
     );
     assert!(run.stderr.starts_with(&format!(
@@ -716,8 +716,8 @@ fn excel_csv_output_has_a_bom_and_the_chosen_separator() {
         run.stdout,
         "\u{FEFF}row;id;verdict;urgent;reasons;missing;errors;ruleset;urgent_undecided;ignored;exclude;review;note;error_count\n\
          1;P1;eligible;false;;;;files-test@1.0.0;false;;;;;0\n\
-         3;P2;review;false;\"elevated_blood_pressure;low_weight\";;;files-test@1.0.0;false;;;elevated_blood_pressure;low_weight;0\n\
-         4;P3;ineligible;true;\"under_18;current_mania\";;;files-test@1.0.0;false;;\"under_18;current_mania\";;;0\n"
+         2;P2;review;false;\"elevated_blood_pressure;low_weight\";;;files-test@1.0.0;false;;;elevated_blood_pressure;low_weight;0\n\
+         3;P3;ineligible;true;\"under_18;current_mania\";;;files-test@1.0.0;false;;\"under_18;current_mania\";;;0\n"
     );
     let comma = with(&["--excel"]).stdout;
     assert!(comma.starts_with("\u{FEFF}row,id,verdict,"), "{comma}");

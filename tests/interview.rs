@@ -861,3 +861,91 @@ fn a_repeat_visit_from_a_saved_interview_confirms_each_section_at_once() {
         150
     );
 }
+
+// Broke: a --save file that appeared while the interview ran (two nurses, one name) was
+// replaced: one record lost.
+#[test]
+fn a_save_file_that_appears_during_the_interview_is_not_replaced_and_the_answers_stay_in_the_draft()
+{
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "p.json"],
+    );
+    answer_all(&mut pty);
+    pty.expect("Are these answers right?");
+    std::fs::write(dir.path().join("p.json"), "{\"other\": \"nurse\"}").expect("writes");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 1, "{rest}");
+    assert!(
+        rest.ends_with(&format!(
+            "ketascreen: p.json was created while the interview ran, and is not replaced; the answers are kept in p.draft.json; to save them elsewhere: ketascreen --rules {rules} interview --resume p.draft.json\n"
+        )),
+        "{rest}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("p.json")).expect("reads"),
+        "{\"other\": \"nurse\"}"
+    );
+    let draft = read_json(&dir.path().join("p.draft.json"));
+    assert_eq!(draft["answers"]["systolic_bp"], 150);
+}
+
+// Broke: on a full disk the interview lost every answer (they were never printed).
+#[test]
+fn when_nothing_can_be_saved_the_answers_are_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = dir.path().join("visits");
+    std::fs::create_dir(&sub).expect("mkdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "visits/p.json"],
+    );
+    answer_all(&mut pty);
+    pty.expect("Are these answers right?");
+    // The directory goes away: neither the record nor a draft can be written there now.
+    std::fs::remove_dir_all(&sub).expect("rm");
+    pty.keys(ENTER);
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 1, "{rest}");
+    assert!(
+        rest.contains("ketascreen: cannot save visits/p.json: No such file or directory (os error 2), and no draft could be written (visits/p.draft.json: No such file or directory (os error 2)); the answers and the verdict follow on stdout: keep them\n"),
+        "{rest}"
+    );
+    let json_start = rest
+        .rfind("{\n  \"schema\"")
+        .expect("the record is printed");
+    let doc: Json = serde_json::from_str(&rest[json_start..]).expect("a whole JSON record");
+    assert_eq!(doc["id"], "P-1");
+    assert_eq!(doc["answers"]["systolic_bp"], 150);
+}
+
+// Broke: SIGHUP (the terminal closed) ended the process without a word and left the
+// terminal in raw mode; now it is handled like SIGTERM, pointing at the draft.
+#[test]
+fn sighup_during_the_interview_stops_it_and_points_at_the_draft() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rules_path();
+    let mut pty = start(
+        dir.path(),
+        &["--rules", &rules, "interview", "--save", "h.json"],
+    );
+    pty.answer("Patient id (optional):", "P-9");
+    pty.answer("How old is the patient, in years?", "45");
+    pty.expect("Seated systolic blood pressure (mmHg)");
+    pty.session
+        .process_mut()
+        .signal(nix::sys::signal::Signal::SIGHUP)
+        .expect("signal");
+    let (rest, code) = pty.finish();
+    assert_eq!(code, 130, "{rest}");
+    assert!(
+        rest.contains(&format!("Interview stopped (SIGHUP). The answers so far are saved in h.draft.json (readable only by you).\nTo continue: ketascreen --rules {rules} interview --resume h.draft.json --save h.json\n")),
+        "{rest}"
+    );
+    let draft = read_json(&dir.path().join("h.draft.json"));
+    assert_eq!(draft["answers"]["age_years"], 45);
+}

@@ -327,7 +327,11 @@ fn the_built_in_ruleset_lints_without_warnings() {
 
 /// The default ruleset with three things lint warns about.
 fn with_warnings() -> String {
-    let text = edited("    when: age_years < 18\n", "    when: age_years < 0\n");
+    // (Alone, `age_years < 0` would be an error: an exclude rule that can never fire.)
+    let text = edited(
+        "    when: age_years < 18\n",
+        "    when: age_years < 0 or age_years < 18\n",
+    );
     let text = text.replacen(
         "    when: phq9_total < 10\n",
         "    when: phq9_total < 10 or phq9_total <= 27\n",
@@ -370,7 +374,7 @@ fn warnings_are_located_and_do_not_fail_unless_denied() {
             line_of(&text, "age_years < 0"),
             11,
             "warning: comparison 'age_years < 0' can never be true: 'age_years' is a whole number between 0 and 120 years in rule 'under_18'",
-            "    when: age_years < 0",
+            "    when: age_years < 0 or age_years < 18",
             13,
         ),
         located(

@@ -146,7 +146,7 @@ fn every_batch_test_record_validates() {
             assert_valid(&validators, record, file);
         }
     }
-    // The messy file's empty row 10 is no patient, so it has no record.
+    // The messy file's nine records (its empty row is no patient), intake.csv's 12, 4 NDJSON.
     assert_eq!(checked, 9 + 12 + 4);
 }
 

@@ -20,8 +20,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(ast) => match ketascreen::expr::compile(&ast, &rs.questions) {
             Ok(cond) => {
                 let answers = Answers::new(rs);
-                let fields = ketascreen::engine::fields(rs, &answers);
-                let _ = cond.eval(&fields);
+                let seen = ketascreen::engine::seen(rs, &answers);
+                let _ = cond.eval(&seen);
             }
             Err(errors) => {
                 for e in errors {

@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
+use super::reader::RowReader;
 use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
 use crate::front::{self, Destination, Input, Terminal, UsageError};
@@ -129,6 +130,23 @@ fn refuse_overwriting_input(input: &Input, output: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an `--output` that is one of the files the run reads (the ruleset; the profile),
+/// by file identity: under another name, through a symlink or a hard link alike.
+fn refuse_overwriting(output: &Path, read: &[(&str, Option<&Path>)]) -> Result<()> {
+    for (what, path) in read {
+        if let Some(path) = path {
+            if crate::front::same_file(path, output) {
+                return Err(UsageError(format!(
+                    "refusing to write the output over the {what} file {}: choose another --output",
+                    output.display()
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
 fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -145,8 +163,9 @@ pub fn warn_about_header(ruleset: &Ruleset, columns: &columns::Columns, verbose:
         .unmapped()
         .take(named)
         .map(|i| {
-            let name = &columns.names[i];
-            match ruleset.suggest_question(name) {
+            let raw = &columns.names[i];
+            let name = output::escape::text(raw);
+            match ruleset.suggest_question(raw) {
                 Some(q) => format!("'{name}' (did you mean '{q}'? use --map '{name}={q}')"),
                 None => format!("'{name}'"),
             }
@@ -229,6 +248,13 @@ pub fn csv_reader<R: Read>(input: R, delimiter: u8) -> csv::Reader<R> {
 pub fn read_header<R: Read>(reader: &mut csv::Reader<R>) -> Result<csv::ByteRecord> {
     let mut header = csv::ByteRecord::new();
     reader.read_byte_record(&mut header)?;
+    Ok(header)
+}
+
+/// Reads the header record (empty for empty input) with the batch's one CSV reader.
+fn read_header_row<R: Read>(reader: &mut RowReader<R>) -> io::Result<csv::ByteRecord> {
+    let mut header = csv::ByteRecord::new();
+    reader.read_header(&mut header)?;
     Ok(header)
 }
 
@@ -387,6 +413,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     )?;
     if let Some(out) = &output {
         refuse_overwriting_input(&input, out)?;
+        refuse_overwriting(out, &[("ruleset", rules)])?;
     }
     let name = input.name();
     let (size, regular) = match &input {
@@ -491,8 +518,14 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     }
     let delimiter = opened.delimiter;
     let text = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
-    let mut reader = csv_reader(text, delimiter);
-    let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    let mut reader = RowReader::new(text, delimiter);
+    let header = read_header_row(&mut reader).map_err(|e| {
+        if e.kind() == io::ErrorKind::InvalidData {
+            anyhow::anyhow!("{name}: {e}")
+        } else {
+            anyhow::Error::new(e).context(format!("cannot read {name}"))
+        }
+    })?;
     let profile_plan = match &profile {
         Some(p) => Some(profile_plan(
             p,
@@ -605,7 +638,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         let summary = screening(&mut book)?;
         book.finish(&[(
             "empty rows not screened".to_string(),
-            summary.blank.count.to_string(),
+            (summary.blank.count + reader.empty_rows().count).to_string(),
         )])
         .context("cannot write the output")?;
         summary
@@ -619,6 +652,9 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
 
     if let Some(note) = summary.blank.note(&name) {
         eprintln!("{note}");
+    }
+    if let Some(note) = reader.empty_rows().note() {
+        eprintln!("ketascreen: note: {note}");
     }
     if prescanned.is_some_and(|rows| rows != summary.rows + summary.blank.count) {
         eprintln!("ketascreen: warning: {name} changed while it was read; duplicate-id errors may name the wrong rows");
@@ -759,8 +795,8 @@ pub fn screen_bytes(
     threads: usize,
 ) -> Result<(Summary, Vec<u8>)> {
     let mapping = Mapping::parse(ruleset, &[], None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut reader = csv_reader(input, b',');
-    let header = read_header(&mut reader)?;
+    let mut reader = RowReader::new(input, b',');
+    let header = read_header_row(&mut reader)?;
     let columns =
         columns::resolve_record(ruleset, &header, &mapping).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut duplicates = if columns.id.is_some() {

@@ -183,11 +183,11 @@ fn each_id<R: Read>(
     keep: &dyn Fn(&csv::ByteRecord) -> bool,
     mut f: impl FnMut(u64, &[u8]),
 ) -> io::Result<u64> {
-    let mut reader = super::command::csv_reader(input, delimiter);
+    let mut reader = super::reader::RowReader::new(input, delimiter);
     let mut record = csv::ByteRecord::new();
     let (mut rows, mut kept) = (0, 0);
-    reader.read_byte_record(&mut record)?; // the header
-    while reader.read_byte_record(&mut record)? {
+    reader.read_header(&mut record)?;
+    while reader.read_row(&mut record)?.is_some() {
         rows += 1;
         if keep(&record) {
             kept += 1;

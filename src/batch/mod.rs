@@ -4,8 +4,9 @@
 //! (`columns`); each cell then goes through `answers::parse_text`, the same parsing as every
 //! other front end, and each row through `engine::evaluate`, the same decision.
 //!
-//! A bad cell or a ragged row is reported in that row's own record (`errors`) and the batch
-//! goes on; only unreadable input stops it. Rows travel in jobs of a few hundred: one thread
+//! A bad cell, a ragged row or a malformed one (a stray quote, told by `reader`) is reported
+//! in that row's own record (`errors`) and the batch goes on; only unreadable input stops it.
+//! Blank lines and rows with every cell empty are not patients: no record, counted on stderr. Rows travel in jobs of a few hundred: one thread
 //! reads them (`pipeline`), screeners decide and render them — on several threads when the
 //! machine has the cores, every screener with its own buffers — and the records are written
 //! strictly in input order. Rendering lives in `output::stream`; the command-line glue (which file,
@@ -17,6 +18,7 @@ pub mod duplicates;
 pub mod json;
 mod memo;
 pub mod pipeline;
+pub mod reader;
 
 use std::io;
 
@@ -109,6 +111,8 @@ pub struct Job {
     left_out: u64,
     /// A duplicate-id message per row, found by the feeder (which sees rows in order).
     duplicates: Vec<Option<String>>,
+    /// Why a row is malformed (a stray quote), per row: its answers are not read.
+    malformed: Vec<Option<String>>,
     /// The rendered records.
     out: Vec<u8>,
     summary: Summary,
@@ -195,6 +199,8 @@ impl<'r> Screener<'r> {
                 job.summary.blank.add(number);
                 continue;
             }
+            let malformed = job.malformed.get_mut(i).and_then(Option::take);
+            let clean = malformed.is_none();
             let line = || job.lines[i];
             read_row(
                 self.ruleset,
@@ -202,6 +208,7 @@ impl<'r> Screener<'r> {
                 record,
                 line,
                 duplicate,
+                malformed,
                 &mut RowState {
                     reads: &mut self.reads,
                     answers: &mut self.answers,
@@ -211,8 +218,8 @@ impl<'r> Screener<'r> {
                 },
             );
             if let Some(reader) = &mut self.profile {
-                // A ragged row was already reported, with none of its answers read.
-                if record.len() == self.columns.len() {
+                // A ragged or malformed row was already reported, with none of its answers read.
+                if clean && record.len() == self.columns.len() {
                     reader.read(
                         self.ruleset,
                         |c| record.get(c).unwrap_or_default(),
@@ -259,6 +266,7 @@ fn read_row(
     record: &csv::ByteRecord,
     line: impl Fn() -> u64,
     duplicate: Option<String>,
+    malformed: Option<String>,
     state: &mut RowState<'_>,
 ) {
     let RowState {
@@ -299,6 +307,20 @@ fn read_row(
             value: id.to_string(),
             message,
         });
+    }
+
+    // A stray quote: the record's cells are not this row's as written; none is read as an
+    // answer (`record` holds its first line, for the id).
+    if let Some(message) = malformed {
+        answers.clear();
+        reads.iter_mut().for_each(memo::Column::forget_last);
+        errors.push(InputError {
+            question: ROW_ERROR.to_string(),
+            form: None,
+            value: "malformed".to_string(),
+            message,
+        });
+        return;
     }
 
     if record.len() != columns.len() {
@@ -393,6 +415,7 @@ impl<'r> RowReader<'r> {
             self.columns,
             record,
             line,
+            None,
             None,
             &mut RowState {
                 reads: &mut self.reads,

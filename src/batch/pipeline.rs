@@ -1,4 +1,5 @@
-//! Moving rows through a batch. A feeder reads the input with the csv crate into jobs of
+//! Moving rows through a batch. A feeder reads the input with the batch's CSV reader
+//! (`reader::RowReader`: the csv crate, stray quotes and empty rows told apart) into jobs of
 //! `JOB_ROWS` records (and notes repeated ids, which needs the rows in order); screeners
 //! read the cells into answers, decide and render whole jobs; the calling thread writes the
 //! rendered jobs strictly in input order. With one thread this is a plain loop. With more, the
@@ -9,6 +10,7 @@
 use std::io::{Read, Write};
 use std::sync::mpsc;
 
+use super::reader::RowReader;
 use super::{BatchError, Columns, Duplicates, Job, Screener, Summary};
 use crate::output::Format;
 use crate::ruleset::Ruleset;
@@ -59,24 +61,21 @@ fn records<'j>(format: Format, written: &mut bool, job: &'j Job) -> &'j [u8] {
     }
 }
 
-/// Reads rows into jobs: the one CSV reader of a batch (the csv crate), on its own thread.
+/// Reads rows into jobs: the one CSV reader of a batch, on its own thread.
 pub struct Feeder<'a, R> {
-    pub reader: &'a mut csv::Reader<R>,
+    pub reader: &'a mut RowReader<R>,
     pub duplicates: &'a mut Duplicates,
     /// The id column, whose repeats are checked here (they need the rows in order).
     pub id_column: Option<usize>,
     /// With a profile's `input.rows`: which rows are patients.
     patients: Option<&'a crate::profile::Plan>,
     next_row: u64,
-    /// Line breaks inside the quoted cells read so far, which the csv crate's line numbers
-    /// leave out.
-    quoted_lines: u64,
 }
 
 impl<'a, R: Read> Feeder<'a, R> {
     /// A feeder of the records after the header (already read from `reader`).
     pub fn new(
-        reader: &'a mut csv::Reader<R>,
+        reader: &'a mut RowReader<R>,
         duplicates: &'a mut Duplicates,
         id_column: Option<usize>,
     ) -> Self {
@@ -86,7 +85,6 @@ impl<'a, R: Read> Feeder<'a, R> {
             id_column,
             patients: None,
             next_row: 1,
-            quoted_lines: 0,
         }
     }
 
@@ -107,22 +105,22 @@ impl<'a, R: Read> Feeder<'a, R> {
                 job.records.push(csv::ByteRecord::new());
                 job.duplicates.push(None);
                 job.lines.push(0);
+                job.malformed.push(None);
                 job.numbers.push(0);
             }
             let record = &mut job.records[job.len];
-            match self.reader.read_byte_record(record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
+            let info = match self.reader.read_row(record) {
+                Ok(Some(info)) => info,
+                Ok(None) => break,
+                Err(source) => {
                     return Err(BatchError::Read {
                         row: self.next_row,
-                        source: e.into(),
+                        source,
                     })
                 }
-            }
-            let line = record.position().map_or(0, csv::Position::line);
-            job.lines[job.len] = line + self.quoted_lines;
-            self.quoted_lines += memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+            };
+            job.lines[job.len] = info.line;
+            job.malformed[job.len] = info.message();
             if let Some(plan) = self.patients {
                 let cell = plan.rows_column().and_then(|c| record.get(c));
                 if !plan.is_patient(cell.unwrap_or_default()) {
@@ -143,7 +141,7 @@ impl<'a, R: Read> Feeder<'a, R> {
     }
 
     fn position(&self) -> u64 {
-        self.reader.position().byte()
+        self.reader.position()
     }
 }
 

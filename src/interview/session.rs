@@ -10,15 +10,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use anyhow::{anyhow, Context, Result};
 
+use super::draft::{self, DraftFile};
 use super::prompt::Prompter;
-use super::{draft, walk, Interview, Stop};
+use super::{walk, Interview, Stop};
 use crate::engine::evaluate;
-use crate::front::{self, Terminal, UsageError};
+use crate::front::{self, Existing, Terminal, UsageError};
 use crate::output::{self, wrap, Record};
 use crate::patient;
 use crate::ruleset::Ruleset;
@@ -72,11 +73,11 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     if let Some(save) = &opts.save {
         check_save_target(save, opts.resume.as_deref())?;
     }
-    let draft_path = match (&resumed_draft, &opts.save) {
-        (Some(path), _) => path.clone(),
+    let draft = match (&resumed_draft, &opts.save) {
+        (Some(path), _) => DraftFile::resumed(path.clone()),
         (None, Some(save)) => {
             let path = draft::beside(save);
-            if path.exists() {
+            if front::exists(&path) {
                 return Err(UsageError(format!(
                     "a draft for {} already exists: {}; continue it with '{}', or remove it first",
                     save.display(),
@@ -85,15 +86,17 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
                 ))
                 .into());
             }
-            path
+            DraftFile::new(path)
         }
-        (None, None) => draft::default_path(Path::new(""), SystemTime::now()),
+        (None, None) => DraftFile::new(draft::default_path(Path::new(""), SystemTime::now())),
     };
+    let draft = Arc::new(Mutex::new(draft));
 
     let interrupted = Arc::new(AtomicBool::new(false));
     // Between two prompts the terminal is not in raw mode: a Ctrl-C there must also stop
     // the walk cleanly (with its draft) rather than kill the process.
     let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
+    stop_on_hangup(Arc::clone(&draft), opts.clone());
     let colour = colour_ok(term.stderr);
     intro(&ruleset, &interview, opts.resume.as_deref(), colour);
     if let (Some(path), Some(since)) = (&opts.from, interview.since()) {
@@ -114,46 +117,78 @@ pub fn run(opts: Options, term: Terminal) -> Result<ExitCode> {
     }
 
     let mut prompter = Prompter::new(colour, interrupted);
-    let mut draft_written = false;
     let mut draft_warned = false;
-    if let Err(e) = draft::probe_writable(parent_dir(&draft_path)) {
+    let first_path = locked(&draft).path().to_path_buf();
+    if let Err(e) = draft::probe_writable(front::parent_dir(&first_path)) {
         draft_warned = true;
         eprintln!(
             "ketascreen: warning: cannot keep a draft at {} ({e}); if the interview is stopped, \
              the answers so far are printed on stdout instead",
-            draft_path.display()
+            first_path.display()
         );
     }
-    let outcome = walk(
-        &mut interview,
-        &mut prompter,
-        &mut |iv| match save_draft(&draft_path, iv) {
-            Ok(()) => draft_written = true,
-            Err(e) if !draft_warned => {
+    let outcome = walk(&mut interview, &mut prompter, &mut |iv| {
+        let mut d = locked(&draft);
+        if let Err(e) = d.write(iv) {
+            if !draft_warned {
                 draft_warned = true;
                 // The terminal is in raw mode here: end the line with \r\n.
                 super::screen::say(&[format!(
-                    "ketascreen: warning: cannot keep a draft at {}: {e:#}",
-                    draft_path.display()
+                    "ketascreen: warning: cannot keep a draft at {}: {e}",
+                    d.path().display()
                 )]);
             }
-            Err(_) => {}
-        },
-    );
+        }
+    });
     // Out of raw mode before anything else is printed.
     drop(prompter);
 
+    let mut draft = locked(&draft).clone();
     match outcome {
-        Ok(()) => finish(
-            &ruleset,
-            &interview,
-            &opts,
-            &draft_path,
-            draft_written,
-            term,
-        ),
-        Err(stop) => stopped(&interview, &opts, &draft_path, stop),
+        Ok(()) => finish(&ruleset, &interview, &opts, &mut draft, term),
+        Err(stop) => stopped(&interview, &opts, &mut draft, stop),
     }
+}
+
+/// The draft, whatever a panicking holder left it as (it holds only a path and two flags).
+fn locked(draft: &Mutex<DraftFile>) -> std::sync::MutexGuard<'_, DraftFile> {
+    draft
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// SIGTERM or SIGHUP (the terminal closed) while the nurse is typing: the answers so far are
+/// already in the draft (it is written after every answer), so say where, put the terminal
+/// back and exit 130, as Ctrl-C does. Without a handler the default would end the process
+/// with the terminal left in raw mode.
+fn stop_on_hangup(draft: Arc<Mutex<DraftFile>>, opts: Options) {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        let Some(signal) = signals.forever().next() else {
+            return;
+        };
+        let _ = crossterm::terminal::disable_raw_mode();
+        let name = if signal == SIGHUP {
+            "SIGHUP"
+        } else {
+            "SIGTERM"
+        };
+        let d = locked(&draft);
+        eprintln!();
+        if d.is_written() {
+            eprintln!(
+                "Interview stopped ({name}). The answers so far are saved in {} (readable only by you).",
+                d.path().display()
+            );
+            eprintln!("To continue: {}", resume_command(&opts, d.path()));
+        } else {
+            eprintln!("Interview stopped ({name}) before anything was saved.");
+        }
+        std::process::exit(i32::from(STOPPED));
+    });
 }
 
 /// Why the interview cannot run here, pointing to the commands that can.
@@ -217,8 +252,9 @@ fn load_resume<'r>(ruleset: &'r Ruleset, path: &Path) -> Result<draft::Loaded<'r
 }
 
 /// `--save` must be writable, and never overwrites a file — except the one being resumed.
+/// (Checked again when it is written: a file that appears meanwhile is not replaced either.)
 fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
-    let dir = parent_dir(save);
+    let dir = front::parent_dir(save);
     if !dir.is_dir() {
         return Err(anyhow!(
             "cannot save to {}: no such directory {}",
@@ -234,7 +270,7 @@ fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
             dir.display()
         )
     })?;
-    if save.exists() && !resume.is_some_and(|r| same_file(r, save)) {
+    if front::exists(save) && !resume.is_some_and(|r| front::same_file(r, save)) {
         return Err(UsageError(format!(
             "{} already exists and would be overwritten; choose another file, or continue that \
              interview with '--resume {0} --save {0}'",
@@ -243,26 +279,6 @@ fn check_save_target(save: &Path, resume: Option<&Path>) -> Result<()> {
         .into());
     }
     Ok(())
-}
-
-/// The directory a file goes in (`.` for a bare file name).
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
-
-fn save_draft(path: &Path, interview: &Interview<'_>) -> Result<()> {
-    draft::write_private(path, &draft::json_bytes(&draft::to_json(interview)))
-        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, colour: bool) {
@@ -294,7 +310,7 @@ fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, c
             .count();
         let id = interview
             .id()
-            .map(|id| format!(" for patient {id}"))
+            .map(|id| format!(" for patient {}", output::escape::text(id)))
             .unwrap_or_default();
         text.push(format!(
             "Continuing{id} from {}: {done} question{} already gone through.",
@@ -308,12 +324,13 @@ fn intro(ruleset: &Ruleset, interview: &Interview<'_>, resumed: Option<&Path>, c
 }
 
 /// The interview is done: the verdict on stdout, then `--save`, then the draft is removed.
+/// `--save` never replaces a file (but the one resumed): if one appeared meanwhile, or the
+/// disk is full, the answers stay in the draft; if even that fails, they go to stdout.
 fn finish(
     ruleset: &Ruleset,
     interview: &Interview<'_>,
     opts: &Options,
-    draft_path: &Path,
-    draft_written: bool,
+    draft: &mut DraftFile,
     term: Terminal,
 ) -> Result<ExitCode> {
     let record = Record {
@@ -331,34 +348,69 @@ fn finish(
 
     if let Some(save) = &opts.save {
         let doc = output::json::to_value(ruleset, &record, Some(interview.answers()));
-        if let Err(e) = draft::write_private(save, &draft::json_bytes(&doc)) {
-            // The answers must survive: leave them in the draft.
-            let kept = match save_draft(draft_path, interview) {
-                Ok(()) => format!("the answers are kept in {}", draft_path.display()),
-                Err(_) => "no draft could be written either".to_string(),
+        let replace = opts
+            .resume
+            .as_deref()
+            .is_some_and(|r| front::same_file(r, save));
+        let existing = if replace {
+            Existing::Replace
+        } else {
+            Existing::Keep
+        };
+        if let Err(e) = front::write_private(save, &draft::json_bytes(&doc), existing) {
+            let why = if e.kind() == std::io::ErrorKind::AlreadyExists {
+                format!(
+                    "{} was created while the interview ran, and is not replaced",
+                    save.display()
+                )
+            } else {
+                format!("cannot save {}: {e}", save.display())
             };
-            return Err(anyhow!(e).context(format!("cannot save {} ({kept})", save.display())));
+            // The answers must survive: in the draft, or else on stdout.
+            return match draft.write(interview) {
+                Ok(()) => Err(anyhow!(
+                    "{why}; the answers are kept in {}; to save them elsewhere: {}",
+                    draft.path().display(),
+                    resume_command(
+                        &Options {
+                            save: None,
+                            ..opts.clone()
+                        },
+                        draft.path()
+                    )
+                )),
+                Err(d) => {
+                    eprintln!(
+                        "ketascreen: {why}, and no draft could be written ({}: {d}); the answers and the verdict follow on stdout: keep them",
+                        draft.path().display()
+                    );
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&draft::json_bytes(&doc))?;
+                    out.flush()?;
+                    Ok(ExitCode::from(1))
+                }
+            };
         }
         eprintln!(
             "Saved the answers and the verdict to {} (readable only by you).",
             save.display()
         );
     }
+    let path = draft.path().to_path_buf();
     let is_save = opts
         .save
         .as_deref()
-        .is_some_and(|s| same_file(s, draft_path));
-    let resumed_draft = opts.resume.as_deref() == Some(draft_path);
-    if (draft_written || resumed_draft) && !is_save && draft_path.exists() {
-        match std::fs::remove_file(draft_path) {
-            Ok(()) if resumed_draft => eprintln!(
-                "The draft {} is complete and was removed.",
-                draft_path.display()
-            ),
+        .is_some_and(|s| front::same_file(s, &path));
+    let resumed_draft = opts.resume.as_deref() == Some(path.as_path());
+    if draft.is_ours() && !is_save && front::exists(&path) {
+        match std::fs::remove_file(&path) {
+            Ok(()) if resumed_draft => {
+                eprintln!("The draft {} is complete and was removed.", path.display())
+            }
             Ok(()) => {}
             Err(e) => eprintln!(
                 "ketascreen: warning: cannot remove the draft {}: {e}",
-                draft_path.display()
+                path.display()
             ),
         }
     }
@@ -369,7 +421,7 @@ fn finish(
 fn stopped(
     interview: &Interview<'_>,
     opts: &Options,
-    draft_path: &Path,
+    draft: &mut DraftFile,
     stop: Stop,
 ) -> Result<ExitCode> {
     let how = match &stop {
@@ -381,19 +433,22 @@ fn stopped(
     if !interview.started() {
         eprintln!("{how} Nothing was answered, so there is nothing to save.");
     } else {
-        match save_draft(draft_path, interview) {
+        match draft.write(interview) {
             Ok(()) => {
                 eprintln!("{how}");
                 eprintln!(
                     "The answers so far are saved in {} (readable only by you).",
-                    draft_path.display()
+                    draft.path().display()
                 );
-                eprintln!("To continue: {}", resume_command(opts, draft_path));
+                eprintln!("To continue: {}", resume_command(opts, draft.path()));
             }
             Err(e) => {
                 // Last resort: the answers go to stdout rather than nowhere.
                 eprintln!("{how}");
-                eprintln!("ketascreen: cannot save the draft: {e:#}");
+                eprintln!(
+                    "ketascreen: cannot save the draft: cannot write {}: {e}",
+                    draft.path().display()
+                );
                 eprintln!(
                     "The answers so far follow on stdout; keep them to resume with --resume FILE."
                 );

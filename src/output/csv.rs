@@ -7,6 +7,8 @@
 //! only ever added, at the end, so a spreadsheet or script that reads them by position keeps
 //! working. `CsvStyle` says how it is written: commas, or for Excel a byte-order mark and
 //! commas or semicolons.
+//! A cell a spreadsheet would run as a formula (an id such as `=HYPERLINK(...)`, `+cmd|...`,
+//! `@SUM(1)`) is written with a leading `'`, the usual defence (OWASP "CSV injection").
 
 use super::spreadsheet::formula_safe;
 use super::Record;
@@ -64,6 +66,23 @@ impl Default for CsvStyle {
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether a cell would be read as a formula by a spreadsheet (`spreadsheet::formula_safe`'s
+/// rule, the one rule for every CSV writer).
+pub fn is_formula(cell: &[u8]) -> bool {
+    matches!(
+        formula_safe(&String::from_utf8_lossy(cell)),
+        std::borrow::Cow::Owned(_)
+    )
+}
+
+/// The cell as written to CSV: with a leading `'` when a spreadsheet would run it.
+pub fn defused(cell: String) -> String {
+    match formula_safe(&cell) {
+        std::borrow::Cow::Borrowed(_) => cell,
+        std::borrow::Cow::Owned(safe) => safe,
+    }
+}
 
 /// The fields of one record, in `HEADER` order. Lists are joined with `;`.
 pub fn fields(ruleset: &Ruleset, record: &Record) -> [String; 14] {
@@ -127,4 +146,27 @@ pub fn fields_of(
         fired(Severity::Note),
         errors.len().to_string(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_everything_else_is_left_alone() {
+        for (cell, written) in [
+            ("=1+1", "'=1+1"),
+            ("+cmd", "'+cmd"),
+            ("-12", "-12"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1)", "'@SUM(1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("P-1", "P-1"),
+            ("", ""),
+            (" =x", " =x"),
+        ] {
+            assert_eq!(defused(cell.to_string()), written, "{cell:?}");
+        }
+    }
 }

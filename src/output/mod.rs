@@ -2,6 +2,7 @@
 //! CSV. Renderers only present: every decision was already made by the engine.
 
 pub mod csv;
+pub mod escape;
 pub mod explain;
 pub mod json;
 pub mod spreadsheet;

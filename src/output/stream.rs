@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::answers::InputError;
 use crate::engine::{Status, Verdict};
+use crate::output::csv::is_formula;
 use crate::output::csv::CsvStyle;
 use crate::output::spreadsheet::formula_safe;
 use crate::output::{json, Format};
@@ -228,6 +229,7 @@ fn csv_record(
     }
     cell.clear();
     let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
+    defuse(cell);
     let _ = writer.write_field(&cell);
     let _ = writer.write_field(if verdict.urgent_undecided {
         "true"
@@ -259,6 +261,13 @@ fn csv_record(
     let _ = write!(cell, "{}", row.errors.len());
     let _ = writer.write_field(&cell);
     let _ = writer.write_record(None::<&[u8]>);
+}
+
+/// A leading quote for a cell a spreadsheet would run as a formula.
+fn defuse(cell: &mut Vec<u8>) {
+    if is_formula(cell) {
+        cell.insert(0, b'\'');
+    }
 }
 
 /// `items` joined with `separator`, into `out` (cleared first).
@@ -415,12 +424,7 @@ fn table_row(
     if details.is_empty() {
         details.push('-');
     }
-    let id: String = row
-        .id
-        .unwrap_or("-")
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
+    let id = crate::output::escape::text(row.id.unwrap_or("-"));
     let number = row.number.to_string();
     let status = v.status.as_str();
     let paint = |code: &'static str| color.then_some(code);

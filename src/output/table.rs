@@ -46,7 +46,11 @@ fn answers_read(ruleset: &Ruleset, reason: &Reason) -> String {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-            format!("{}={shown}", ruleset.questions[*slot].id)
+            format!(
+                "{}={}",
+                ruleset.questions[*slot].id,
+                wrap::printable(&shown)
+            )
         })
         .collect();
     parts.join(", ")
@@ -184,7 +188,12 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
         for r in notes {
             let rule = &ruleset.rules[r.rule];
             out.push_str(&wrap_block(
-                &format!("{}: {} [{}]", rule.id, r.message, rule.source),
+                &format!(
+                    "{}: {} [{}]",
+                    rule.id,
+                    wrap::printable(&r.message),
+                    rule.source
+                ),
                 w,
                 "  - ",
                 "    ",
@@ -216,7 +225,12 @@ pub fn render_width(ruleset: &Ruleset, record: &Record, color: bool, width: usiz
         out.push_str("\nInput errors (these answers were treated as unanswered):\n");
         for e in &record.errors {
             out.push_str(&wrap_block(
-                &format!("{} = {:?}: {}", e.subject(), e.value, e.message),
+                &format!(
+                    "{} = {:?}: {}",
+                    e.subject(),
+                    e.value,
+                    wrap::printable(&e.message)
+                ),
                 w,
                 "  - ",
                 "    ",
@@ -298,7 +312,7 @@ fn reasons_table(ruleset: &Ruleset, decisive: &[&Reason], w: usize) -> String {
         };
         let found = format!(
             "{}\nread: {}\nsource: {}",
-            r.message,
+            wrap::printable(&r.message),
             answers_read(ruleset, r),
             rule.source
         );

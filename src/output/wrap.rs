@@ -11,17 +11,11 @@ pub const FALLBACK_WIDTH: usize = 80;
 /// Below this, wrapping makes no sense: lines are laid out for this width anyway.
 pub const MIN_WIDTH: usize = 20;
 
-/// Text from input made safe for a terminal: every control character (an escape sequence's
-/// ESC included) becomes `?`, so a value read from a file can never drive the terminal.
+/// Text from input made safe for a terminal: `output::escape::text`, the one escaping
+/// function (control characters, escape sequences and bidirectional overrides shown as `\n`,
+/// `\u{1b}`...), so a value read from a file can never drive the terminal.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
-        text.chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect::<String>()
-            .into()
-    } else {
-        text.into()
-    }
+    super::escape::text(text)
 }
 
 /// Display width of a text, in terminal columns.
@@ -169,7 +163,7 @@ mod tests {
     #[test]
     fn control_characters_never_reach_the_terminal() {
         assert_eq!(printable("P-1"), "P-1");
-        assert_eq!(printable("a\u{1b}[2Jb\n"), "a?[2Jb?");
+        assert_eq!(printable("a\u{1b}[2Jb\n"), "a\\u{1b}[2Jb\\n");
     }
 
     #[test]

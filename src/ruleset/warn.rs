@@ -12,7 +12,7 @@
 use super::diag::{Diagnostic, Level};
 use super::load::{load_str, LoadError, BUILTIN_NAME, BUILTIN_TEXT};
 use super::locate::Locations;
-use super::model::{Kind, Question, Ruleset, Slot};
+use super::model::{Kind, Question, Ruleset, Severity, Slot};
 use super::thresholds;
 use crate::answers::{Seen, Value};
 use crate::expr::{self, Ast, CmpOp, Cond, Lit, Span, Test, Truth};
@@ -70,6 +70,22 @@ pub fn warnings(ruleset: &Ruleset, text: &str, file: &str) -> Vec<Diagnostic> {
         rule_leaves.push(leaves);
     }
     w.thresholds(ruleset, &rule_leaves);
+    w.can_only_say_eligible(ruleset);
+    w.reserved_names(ruleset);
+    w.ambiguous_labels(ruleset);
+    w.conditions_never_true(ruleset);
+    // A condition of one comparison that can never be true is reported once, as the error.
+    let errors: Vec<(usize, usize)> = w
+        .out
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .map(|d| (d.line, d.column))
+        .collect();
+    w.out.retain(|d| {
+        d.level == Level::Error
+            || !d.message.contains("can never be true")
+            || !errors.contains(&(d.line, d.column))
+    });
     w.out.sort_by_key(|d| (d.line, d.column));
     w.out.dedup();
     w.out
@@ -173,6 +189,151 @@ impl Warner<'_> {
             message,
             source_line: self.loc.line_text(pos.line),
         });
+    }
+
+    fn error(&mut self, pos: Option<super::Pos>, width: usize, message: String) {
+        self.warn(pos, width, message);
+        if let Some(d) = self.out.last_mut() {
+            d.level = Level::Error;
+        }
+    }
+
+    /// No exclude or review rule at all (`rules: []` among them): every patient is eligible.
+    fn can_only_say_eligible(&mut self, ruleset: &Ruleset) {
+        if ruleset.rules.iter().any(|r| r.severity != Severity::Note) {
+            return;
+        }
+        let pos = self.loc.key("rules").or_else(|| self.loc.value("rules"));
+        self.error(
+            pos,
+            "rules".len(),
+            format!(
+                "ruleset '{}' has no exclude or review rule: it can only ever say eligible",
+                ruleset.id
+            ),
+        );
+    }
+
+    /// A question or alias named like a key that carries the patient id or describes a saved
+    /// record: its answer would be read as the id, or switch how the document is read.
+    fn reserved_names(&mut self, ruleset: &Ruleset) {
+        for (slot, q) in ruleset.questions.iter().enumerate() {
+            let names = std::iter::once((format!("questions[{slot}].id"), &q.id)).chain(
+                q.aliases
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (format!("questions[{slot}].aliases[{i}]"), a)),
+            );
+            for (path, name) in names {
+                let lower = name.to_ascii_lowercase();
+                if RESERVED.contains(&lower.as_str()) {
+                    let pos = self.loc.value(&path);
+                    self.error(
+                        pos,
+                        name.chars().count(),
+                        format!(
+                            "question '{}' is named '{name}', which names the patient id or a saved record's field in answers files and CSV headers: its answers would not be read as answers; rename it",
+                            q.id
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Options whose labels (or a label and another option's id) differ only in case: the
+    /// answer typed or exported as that text could mean either.
+    fn ambiguous_labels(&mut self, ruleset: &Ruleset) {
+        for (slot, q) in ruleset.questions.iter().enumerate() {
+            let Kind::Choice(options) = &q.kind else {
+                continue;
+            };
+            for (i, a) in options.iter().enumerate() {
+                let clash = options[..i].iter().find(|b| {
+                    let label = a.label.trim();
+                    label.eq_ignore_ascii_case(b.label.trim()) || label.eq_ignore_ascii_case(&b.id)
+                });
+                let clash = clash.or_else(|| {
+                    options
+                        .iter()
+                        .take(i)
+                        .find(|b| a.id.eq_ignore_ascii_case(b.label.trim()))
+                });
+                if let Some(b) = clash {
+                    let pos = self
+                        .loc
+                        .value(&format!("questions[{slot}].options[{i}].label"))
+                        .or_else(|| self.loc.value(&format!("questions[{slot}].options[{i}]")));
+                    self.error(
+                        pos,
+                        a.label.chars().count(),
+                        format!(
+                            "options '{}' and '{}' of question '{}' are told apart only by case ('{}' / '{}'): an answer written that way could mean either; make the labels differ",
+                            b.id, a.id, q.id, b.label, a.label
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Whole conditions that no combination of answers makes true (`x >= 180 and x < 180`):
+    /// an exclude or review rule that can never fire, or an `ask_if` that never lets its
+    /// question be asked (hiding the rules that read it).
+    fn conditions_never_true(&mut self, ruleset: &Ruleset) {
+        for (i, rule) in ruleset.rules.iter().enumerate() {
+            if can_be_true(ruleset, &rule.when) != Some(false) {
+                continue;
+            }
+            let pos = self.loc.value(&format!("rules[{i}].when"));
+            let message = format!(
+                "condition '{}' of rule '{}' can never be true: the rule never fires",
+                rule.when_text, rule.id
+            );
+            let width = rule.when_text.chars().count();
+            if rule.severity == Severity::Note {
+                self.warn(pos, width, message);
+            } else {
+                self.error(pos, width, format!("{message} ({} rule)", rule.severity));
+            }
+        }
+        for (slot, q) in ruleset.questions.iter().enumerate() {
+            let (Some(cond), Some(text)) = (&q.ask_if, &q.ask_if_text) else {
+                continue;
+            };
+            if can_be_true(ruleset, cond) != Some(false) {
+                continue;
+            }
+            let hidden: Vec<&str> = ruleset
+                .rules
+                .iter()
+                .filter(|r| r.severity != Severity::Note && r.reads.contains(&slot))
+                .map(|r| r.id.as_str())
+                .collect();
+            let pos = self.loc.value(&format!("questions[{slot}].ask_if"));
+            let width = text.chars().count();
+            if hidden.is_empty() {
+                self.warn(
+                    pos,
+                    width,
+                    format!(
+                        "ask_if '{text}' of question '{}' can never be true: the question is never asked",
+                        q.id
+                    ),
+                );
+            } else {
+                self.error(
+                    pos,
+                    width,
+                    format!(
+                        "ask_if '{text}' of question '{}' can never be true: the question is never asked, so it never counts in {} {}",
+                        q.id,
+                        if hidden.len() == 1 { "rule" } else { "rules" },
+                        hidden.join(", ")
+                    ),
+                );
+            }
+        }
     }
 
     fn unread_questions(&mut self, ruleset: &Ruleset) {
@@ -311,6 +472,130 @@ impl Warner<'_> {
                 ),
             };
             self.push(path, text, leaf.span, message);
+        }
+    }
+}
+
+/// Names a question or alias may not have (compared case-insensitively): `id` and
+/// `patient_id` carry the patient's id (documents and CSV headers), `schema` switches a
+/// document to a saved record.
+const RESERVED: [&str; 3] = ["id", "patient_id", "schema"];
+
+/// How many combinations of answers `can_be_true` tries before it gives up.
+const MAX_COMBINATIONS: usize = 200_000;
+
+/// Whether some combination of answers (each question it reads answered with any allowed
+/// value, unanswered, or skipped) makes the condition true; `None` when there are too many
+/// combinations to try. Numeric questions are tried at their bounds and on both sides of
+/// every number the condition compares them with, which is every case the comparisons can
+/// tell apart.
+fn can_be_true(ruleset: &Ruleset, cond: &Cond) -> Option<bool> {
+    let mut reads = Vec::new();
+    cond.reads(&mut reads);
+    let mut choices: Vec<Vec<Option<Value>>> = Vec::new();
+    let mut limits: Vec<usize> = Vec::new();
+    let mut total: usize = 1;
+    for &slot in &reads {
+        let q = &ruleset.questions[slot];
+        let mut numbers = Vec::new();
+        literals_for(cond, slot, &mut numbers);
+        let mut values: Vec<Option<Value>> =
+            representatives(q, &numbers).into_iter().map(Some).collect();
+        values.push(None);
+        // Past the values: skipped, possible only for a question with an ask_if.
+        let skippable = usize::from(q.ask_if.is_some());
+        total = total.checked_mul(values.len() + skippable)?;
+        if total > MAX_COMBINATIONS {
+            return None;
+        }
+        choices.push(values);
+        limits.push(skippable);
+    }
+    // Odometer over every combination; the extra index past `values` is "skipped".
+    let mut at = vec![0usize; reads.len()];
+    let mut fields: Vec<Seen<&Value>> = vec![Seen::Unanswered; ruleset.questions.len()];
+    loop {
+        for (k, &slot) in reads.iter().enumerate() {
+            fields[slot] = match choices[k].get(at[k]) {
+                Some(Some(v)) => Seen::Answered(v),
+                Some(None) => Seen::Unanswered,
+                None => Seen::Skipped,
+            };
+        }
+        if cond.eval(&fields) == Truth::True {
+            return Some(true);
+        }
+        let mut k = 0;
+        loop {
+            if k == at.len() {
+                return Some(false);
+            }
+            at[k] += 1;
+            if at[k] < choices[k].len() + limits[k] {
+                break;
+            }
+            at[k] = 0;
+            k += 1;
+        }
+    }
+}
+
+/// The numbers a condition compares question `slot` with.
+fn literals_for(cond: &Cond, slot: Slot, out: &mut Vec<f64>) {
+    match cond {
+        Cond::Any(items) | Cond::All(items) => {
+            items.iter().for_each(|c| literals_for(c, slot, out))
+        }
+        Cond::Not(inner) => literals_for(inner, slot, out),
+        Cond::Test { slot: s, test } if *s == slot => {
+            let lits: &[Lit] = match test {
+                Test::Cmp(_, lit) => std::slice::from_ref(lit),
+                Test::In { lits, .. } => lits,
+            };
+            out.extend(lits.iter().filter_map(|l| match l {
+                Lit::Number(n) => Some(*n),
+                _ => None,
+            }));
+        }
+        Cond::Test { .. } => {}
+    }
+}
+
+/// Answers that stand for every case a condition can tell apart for this question.
+fn representatives(q: &Question, numbers: &[f64]) -> Vec<Value> {
+    match &q.kind {
+        Kind::YesNo => vec![Value::YesNo(true), Value::YesNo(false)],
+        Kind::Choice(options) => (0..options.len()).map(Value::Choice).collect(),
+        Kind::Text => vec![Value::Text(String::new())],
+        Kind::Integer { min, max } => {
+            let mut points: Vec<i64> = Vec::new();
+            for &n in numbers {
+                if n.is_finite() && n.abs() < 9e15 {
+                    let f = n.floor() as i64;
+                    points.extend([f - 1, f, f + 1, f + 2]);
+                }
+            }
+            points.extend(min.iter().chain(max.iter()).copied());
+            points.push(min.or(*max).unwrap_or(0));
+            points.retain(|v| min.is_none_or(|lo| *v >= lo) && max.is_none_or(|hi| *v <= hi));
+            points.sort_unstable();
+            points.dedup();
+            points.into_iter().map(Value::Integer).collect()
+        }
+        Kind::Number { min, max } => {
+            let mut points: Vec<f64> = Vec::new();
+            for &n in numbers {
+                let d = n.abs().max(1.0) * 1e-9;
+                points.extend([n - d, n, n + d]);
+            }
+            points.extend(min.iter().chain(max.iter()).copied());
+            points.push(min.or(*max).unwrap_or(0.0));
+            points.retain(|v| {
+                v.is_finite() && min.is_none_or(|lo| *v >= lo) && max.is_none_or(|hi| *v <= hi)
+            });
+            points.sort_by(f64::total_cmp);
+            points.dedup();
+            points.into_iter().map(Value::Number).collect()
         }
     }
 }

@@ -508,7 +508,7 @@ pub fn render_drafts(ruleset: &Ruleset, d: &Drafts) -> String {
             "missing": c.missing,
         })).collect::<Vec<_>>(),
     });
-    out.push_str(&serde_yaml::to_string(&doc).unwrap_or_default());
+    out.push_str(&serde_yaml::to_string(&yaml_of(&doc)).unwrap_or_default());
     out
 }
 
@@ -516,6 +516,28 @@ fn yaml_comment(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// The JSON document as YAML values: numbers written as numbers (serde_json keeps them as
+/// written, `arbitrary_precision`, which YAML would otherwise show as a map).
+fn yaml_of(json: &Json) -> serde_yaml::Value {
+    use serde_yaml::Value as Yaml;
+    match json {
+        Json::Null => Yaml::Null,
+        Json::Bool(b) => Yaml::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Yaml::Number(i.into()),
+            (None, Some(x)) => Yaml::Number(x.into()),
+            (None, None) => Yaml::String(n.to_string()),
+        },
+        Json::String(s) => Yaml::String(s.clone()),
+        Json::Array(items) => Yaml::Sequence(items.iter().map(yaml_of).collect()),
+        Json::Object(map) => Yaml::Mapping(
+            map.iter()
+                .map(|(k, v)| (Yaml::String(k.clone()), yaml_of(v)))
+                .collect(),
+        ),
+    }
 }
 
 #[cfg(test)]
