@@ -21,7 +21,7 @@ pub mod pipeline;
 use std::io;
 
 use crate::answers::{Answers, InputError};
-use crate::engine::{evaluate, Status};
+use crate::engine::{evaluate, evaluate_into, Messages, Status, Verdict};
 use crate::ruleset::Ruleset;
 
 pub use crate::output::stream::{Renderer, Row};
@@ -113,6 +113,13 @@ pub struct Screener<'r> {
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
+    /// The verdict of the row at hand, overwritten row after row (`engine::evaluate_into`
+    /// reusing its buffers): 471.5M -> 428.9M instructions (-9.0%) for 20k rows, `--format
+    /// csv`, one thread, callgrind; ndjson 637.0M -> 594.0M (-6.8%).
+    verdict: Verdict,
+    /// Whether the format shows the reasons' messages (only JSON does). Leaving them out:
+    /// 428.9M -> 404.9M instructions (-5.6%) for the same 20k rows as CSV.
+    messages: Messages,
     renderer: Renderer<'r>,
 }
 
@@ -131,6 +138,12 @@ impl<'r> Screener<'r> {
             answers: Answers::new(ruleset),
             errors: Vec::new(),
             id: String::new(),
+            verdict: evaluate(ruleset, &Answers::new(ruleset)),
+            messages: if renderer.shows_messages() {
+                Messages::Fill
+            } else {
+                Messages::Leave
+            },
             renderer,
         }
     }
@@ -157,7 +170,13 @@ impl<'r> Screener<'r> {
                     id: &mut self.id,
                 },
             );
-            let verdict = &evaluate(self.ruleset, &self.answers);
+            evaluate_into(
+                self.ruleset,
+                &self.answers,
+                &mut self.verdict,
+                self.messages,
+            );
+            let verdict = &self.verdict;
             job.summary.count_row(verdict, !self.errors.is_empty());
             self.renderer.record(
                 &mut job.out,

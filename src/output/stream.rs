@@ -68,6 +68,12 @@ impl<'r> Renderer<'r> {
         }
     }
 
+    /// Whether records show the reasons' messages (JSON does; CSV and the table name the
+    /// rules only), so that the screener can leave them unfilled.
+    pub fn shows_messages(&self) -> bool {
+        matches!(self.kind, Kind::Ndjson | Kind::Json)
+    }
+
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
     pub fn head(&mut self, out: &mut Vec<u8>) {
         match &mut self.kind {
