@@ -327,8 +327,9 @@ pub struct RulesImpactArgs {
     #[arg(long, value_name = "NAME")]
     pub id_column: Option<String>,
 
-    /// Field delimiter: one ASCII character, e.g. ';' (or `tab`).
-    #[arg(long, value_name = "C", default_value = ",")]
+    /// Field delimiter: `auto` (one of `, ; tab |`, chosen by the header, as in `batch`) or one
+    /// ASCII character, e.g. ';' (or `tab`).
+    #[arg(long, value_name = "C", default_value = "auto")]
     pub delimiter: String,
 }
 

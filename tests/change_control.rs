@@ -661,9 +661,11 @@ fn rules_impact_writes_its_output_privately_and_names_bad_input() {
     .run();
     assert_eq!(run.code, 2, "{run:?}");
     assert_eq!(run.stderr, "ketascreen: --map 'spo2_percent=spo2_percent': no question 'spo2_percent' in ruleset 'mini'\n");
+    // A delimiter under which no column names a question, where another would, is refused
+    // (as `batch` refuses it), never read as one unmapped column.
     let run = ks(["rules", "impact", MINI, MINI2, INTAKES, "--delimiter", ";"]).run();
-    assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("matches no question"), "{}", run.stderr);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert_eq!(run.stderr, "ketascreen: cannot read tests/fixtures/impact.csv: the header names no question when split at ';', but 5 columns when split at ',': give --delimiter ',' (or leave --delimiter out to detect it)\n");
 }
 
 // A ruleset that adds a question makes every row of an export without its column undecided on
@@ -774,4 +776,25 @@ fn the_default_ruleset_1_0_0_to_2_0_0() {
     let run = ks(["rules", "test", "--coverage", "--fail-under", "100", "-q"]).run();
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("\nGaps: none\n"), "{}", run.stdout);
+}
+
+// Broke: `rules impact` read CSV with the plain csv crate, so a stray quote merged the next
+// patient into a row (and a `;` export or a workbook could not be read): it reads as `batch`.
+#[test]
+fn rules_impact_reads_a_stray_quote_and_a_semicolon_export_as_batch_does() {
+    let csv = "id;Name;age_years;systolic_bp;pregnancy_status;breastfeeding;spo2_percent\nA;\"Smith;40;120;not_pregnant;no;98\nB;Jones;17;120;not_pregnant;no;98\n";
+    let run = ks(["rules", "impact", MINI, MINI2, "-", "--format", "csv"])
+        .stdin(csv)
+        .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr.contains("columns separated by ';'"),
+        "{}",
+        run.stderr
+    );
+    // Row A's answers are not used (its quote runs into row B), and B is read as its own row.
+    let (_, v) = ks(["rules", "impact", MINI, MINI2, "-", "--format", "json"])
+        .stdin(csv)
+        .json();
+    assert_eq!(v["rows"], 2, "{v}");
 }

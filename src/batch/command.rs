@@ -55,13 +55,6 @@ fn input_options(args: &Options) -> Result<InputOptions, UsageError> {
     })
 }
 
-/// `--delimiter` of `rules impact`: one ASCII character, or `tab` / `\t` (`auto` reads `,`).
-pub fn delimiter(arg: &str) -> Result<u8, UsageError> {
-    input::parse_delimiter(arg)
-        .map(|d| d.unwrap_or(b','))
-        .map_err(|e| UsageError(format!("--{e}")))
-}
-
 /// A profile's `input.encoding` as the decoder to use (`None`: detect).
 fn profile_encoding(encoding: crate::profile::Encoding) -> Option<&'static encoding_rs::Encoding> {
     use crate::profile::Encoding as E;

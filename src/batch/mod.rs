@@ -408,15 +408,21 @@ impl<'r> RowReader<'r> {
         }
     }
 
-    /// Reads one record; `line` gives its line for a ragged-row message.
-    pub fn read(&mut self, record: &csv::ByteRecord, line: impl Fn() -> u64) {
+    /// Reads one record; `line` gives its line for a ragged-row message; a malformed row
+    /// (the reader's message) has none of its answers read.
+    pub fn read(
+        &mut self,
+        record: &csv::ByteRecord,
+        line: impl Fn() -> u64,
+        malformed: Option<String>,
+    ) {
         read_row(
             self.ruleset,
             self.columns,
             record,
             line,
             None,
-            None,
+            malformed,
             &mut RowState {
                 reads: &mut self.reads,
                 answers: &mut self.answers,

@@ -1,7 +1,8 @@
 //! Reading past intakes for `rules impact` through the batch's own readers, once for two
 //! rulesets. The input is opened as `batch` opens it (`front::Input`, `-` for stdin) and its
 //! layout chosen the same way (`--input-format`, else the file's extension, else its first
-//! bytes). CSV: the batch csv reader; the header resolved against each ruleset as `batch`
+//! bytes). CSV, xlsx, ods: opened by `input::open` (encoding, delimiter, workbooks) and read by
+//! the batch's one CSV reader (`batch::reader`: stray quotes, empty rows); the header resolved against each ruleset as `batch`
 //! resolves it (`--map`, `--id-column`, aliases); every record read for each ruleset by a
 //! `batch::RowReader`, the very cell parsing and row errors of a batch screener. NDJSON, JSON
 //! arrays and FHIR Bundles: `json_input`, each document read as one patient for each ruleset
@@ -14,7 +15,6 @@ use anyhow::{Context, Result};
 
 use crate::answers::Answers;
 use crate::batch::columns::{self, Columns, HeaderError, Mapping};
-use crate::batch::command::{csv_reader, read_header};
 use crate::batch::RowReader;
 use crate::front::{Input, Terminal, UsageError};
 use crate::json_input::{self, Document, Layout};
@@ -26,7 +26,8 @@ pub struct Source<'a> {
     pub file: &'a str,
     /// As asked (`--input-format`); `None` decides as `batch` does.
     pub layout: Option<Layout>,
-    pub delimiter: u8,
+    /// `--delimiter`; `None` (`auto`) detects it as `batch` does.
+    pub delimiter: Option<u8>,
     /// `--map` and `--id-column`, resolved against each ruleset (old, new); CSV only.
     pub mappings: [&'a Mapping; 2],
     /// Whether `--map`, `--id-column` or `--delimiter` were given (refused for JSON input).
@@ -83,7 +84,11 @@ pub fn for_each_row(
         "no intakes given: name a file, or pipe one into stdin (e.g. 'ketascreen rules impact OLD NEW - < intake.csv')",
     )?;
     let name = input.name();
-    let reader: Box<dyn Read> = match input {
+    let path = match &input {
+        Input::File { path, .. } => Some(path.clone()),
+        Input::Stdin => None,
+    };
+    let reader: Box<dyn Read + Send> = match input {
         Input::File { file, .. } => Box::new(file),
         Input::Stdin => Box::new(std::io::stdin()),
     };
@@ -115,8 +120,40 @@ pub fn for_each_row(
         });
     }
 
-    let mut reader = csv_reader(reader, source.delimiter);
-    let header = read_header(&mut reader).with_context(|| format!("cannot read {name}"))?;
+    // The file as `batch` opens it (encoding, delimiter, workbooks), read by the batch's one
+    // CSV reader (stray quotes and empty rows told apart).
+    let options = crate::input::InputOptions {
+        delimiter: source.delimiter,
+        ..Default::default()
+    };
+    let maps = |names: &[String]| {
+        rulesets
+            .iter()
+            .zip(source.mappings)
+            .map(|(rs, mapping)| {
+                columns::resolve(rs, names.iter().map(|n| n.as_bytes()), mapping)
+                    .map_or(0, |c| c.questions.len())
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let opened =
+        crate::input::open(Box::new(reader), path.as_deref(), &options, &maps).map_err(|e| {
+            let message = format!("cannot read {name}: {e}");
+            if e.is_usage() {
+                anyhow::Error::from(UsageError(message))
+            } else {
+                anyhow::anyhow!(message)
+            }
+        })?;
+    for note in &opened.notes {
+        eprintln!("ketascreen: note: {name}: {note}");
+    }
+    let mut reader = crate::batch::reader::RowReader::new(opened.reader, opened.delimiter);
+    let mut header = csv::ByteRecord::new();
+    reader
+        .read_header(&mut header)
+        .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
     let old_columns = resolve(rulesets[0], &header, source.mappings[0], &name)?;
     let new_columns = resolve(rulesets[1], &header, source.mappings[1], &name)?;
     header_seen(rulesets[0], &old_columns, rulesets[1], &new_columns);
@@ -125,18 +162,19 @@ pub fn for_each_row(
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
     loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
+        let info = match reader.read_row(&mut record) {
+            Ok(Some(info)) => info,
+            Ok(None) => break,
             Err(e) => {
                 return Err(anyhow::Error::new(e)
                     .context(format!("cannot read {name} at data row {}", row + 1)))
             }
-        }
+        };
         row += 1;
-        let line = || record.position().map_or(0, csv::Position::line);
-        old.read(&record, line);
-        new.read(&record, line);
+        let line = || info.line;
+        // A malformed row (a stray quote) has none of its answers read, for either ruleset.
+        old.read(&record, line, info.message());
+        new.read(&record, line, info.message());
         each(
             row,
             Reading {
@@ -150,6 +188,9 @@ pub fn for_each_row(
                 id: new.id(),
             },
         )?;
+    }
+    if let Some(note) = reader.empty_rows().note() {
+        eprintln!("ketascreen: note: {note}");
     }
     Ok(Done {
         name,

@@ -174,7 +174,8 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
 
     let old = load_ruleset(Some(&args.old))?;
     let new = load_ruleset(Some(&args.new))?;
-    let delimiter = crate::batch::command::delimiter(&args.delimiter)?;
+    let delimiter =
+        crate::input::parse_delimiter(&args.delimiter).map_err(|e| UsageError(format!("--{e}")))?;
     let mapping = |rs: &Ruleset| {
         crate::batch::Mapping::parse(rs, &args.map, args.id_column.as_deref())
             .map_err(|e| UsageError(e.to_string()))
@@ -213,7 +214,7 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         }),
         delimiter,
         mappings: [&old_map, &new_map],
-        csv_options: !args.map.is_empty() || args.id_column.is_some() || args.delimiter != ",",
+        csv_options: !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "auto",
     };
     // Verdicts to overwrite row after row (any patient's will do to start with).
     let mut vo = evaluate(&old, &crate::answers::Answers::new(&old));
