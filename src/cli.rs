@@ -331,6 +331,11 @@ pub struct RulesImpactArgs {
     /// ASCII character, e.g. ';' (or `tab`).
     #[arg(long, value_name = "C", default_value = "auto")]
     pub delimiter: String,
+
+    /// Intake profile: how this export's columns, codes, forms and rows map onto both rulesets
+    /// (as `batch --profile`).
+    #[arg(long, env = "KETASCREEN_PROFILE", value_name = "PROFILE")]
+    pub profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -798,3 +798,66 @@ fn rules_impact_reads_a_stray_quote_and_a_semicolon_export_as_batch_does() {
         .json();
     assert_eq!(v["rows"], 2, "{v}");
 }
+
+// `rules impact --profile`: the REDCap example export screened through its profile under 1.0.0
+// and 2.0.0, as `batch --profile` screens it (events left out, forms gated, codes recoded);
+// the old ruleset reads the profile without the questions it does not have, and says so.
+#[test]
+fn rules_impact_reads_an_export_through_its_profile_for_both_rulesets() {
+    let run = ks([
+        "rules",
+        "impact",
+        "tests/fixtures/ketamine-1.0.0.yaml",
+        "rules/ketamine.yaml",
+        "examples/redcap/export.csv",
+        "--profile",
+        "examples/redcap/profile.yaml",
+    ])
+    .run();
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some("ketascreen: note: examples/redcap/profile.yaml: for the old ruleset (ketamine-default 1.0.0), left out the columns of questions it does not have: hypertensive_encephalopathy, recent_suicidal_behavior, cognitive_impairment, uses_contraception, moderate_liver_disease, takes_oral_antidepressant, spo2_percent, takes_opioid_or_sedative")
+    );
+    assert!(
+        run.stdout
+            .starts_with("Impact of ruleset ketamine-default 1.0.0 -> ketamine-default 2.0.0 on examples/redcap/export.csv (6 rows)\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\nRows with input errors: 2 under the old ruleset, 2 under the new (a bad answer counts as unanswered)\n\nChanged: 0 of 6 rows; 0 less cautious\n"),
+        "{}",
+        run.stdout
+    );
+    // The same six patients, and the same verdicts, as batch gives under 2.0.0.
+    let batch = ks([
+        "batch",
+        "examples/redcap/export.csv",
+        "--profile",
+        "examples/redcap/profile.yaml",
+        "--format",
+        "csv",
+    ])
+    .run();
+    let verdicts: Vec<&str> = batch
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            "eligible",
+            "incomplete",
+            "incomplete",
+            "ineligible",
+            "incomplete",
+            "review"
+        ]
+    );
+    assert!(run.stdout.contains(
+        "  ineligible             1           0           0           0           1\n  incomplete             0           3           0           0           3\n  review                 0           0           1           0           1\n  eligible               0           0           0           1           1\n"
+    ), "{}", run.stdout);
+}

@@ -56,7 +56,9 @@ fn input_options(args: &Options) -> Result<InputOptions, UsageError> {
 }
 
 /// A profile's `input.encoding` as the decoder to use (`None`: detect).
-fn profile_encoding(encoding: crate::profile::Encoding) -> Option<&'static encoding_rs::Encoding> {
+pub(crate) fn profile_encoding(
+    encoding: crate::profile::Encoding,
+) -> Option<&'static encoding_rs::Encoding> {
     use crate::profile::Encoding as E;
     match encoding {
         E::Auto => None,
@@ -285,7 +287,7 @@ pub struct Options {
 
 /// Compiles the profile against the header; a profile that does not fit is an error placed
 /// in the profile file.
-fn profile_plan(
+pub(crate) fn profile_plan(
     profile: &crate::profile::Profile,
     ruleset: &Ruleset,
     header: &csv::ByteRecord,
@@ -306,7 +308,7 @@ fn profile_plan(
 }
 
 /// The header as a profile resolved it, for the header report and the row-shape check.
-fn columns_of(plan: &crate::profile::Plan) -> columns::Columns {
+pub(crate) fn columns_of(plan: &crate::profile::Plan) -> columns::Columns {
     let mut roles = vec![columns::Role::Ignored; plan.len()];
     let mut questions: Vec<(usize, usize)> = plan.question_columns().collect();
     questions.sort_unstable();

@@ -390,9 +390,22 @@ pub struct RowReader<'r> {
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
+    /// With an intake profile: its reader, applied after the cells are read, as in a screener.
+    profile: Option<crate::profile::plan::Reader<'r>>,
 }
 
 impl<'r> RowReader<'r> {
+    /// Reads through an intake profile compiled against the header (`columns` being its
+    /// `command::columns_of`).
+    pub fn with_profile(mut self, plan: Option<&'r crate::profile::Plan>) -> Self {
+        if let Some(plan) = plan {
+            // The profile reads the question columns (as in a screener): none read here.
+            self.reads.clear();
+            self.profile = Some(plan.reader());
+        }
+        self
+    }
+
     pub fn new(ruleset: &'r Ruleset, columns: &'r Columns) -> Self {
         RowReader {
             ruleset,
@@ -405,6 +418,7 @@ impl<'r> RowReader<'r> {
             answers: Answers::new(ruleset),
             errors: Vec::new(),
             id: String::new(),
+            profile: None,
         }
     }
 
@@ -416,6 +430,7 @@ impl<'r> RowReader<'r> {
         line: impl Fn() -> u64,
         malformed: Option<String>,
     ) {
+        let clean = malformed.is_none();
         read_row(
             self.ruleset,
             self.columns,
@@ -431,6 +446,17 @@ impl<'r> RowReader<'r> {
                 decimal: None,
             },
         );
+        if let Some(reader) = &mut self.profile {
+            // A ragged or malformed row was already reported, with none of its answers read.
+            if clean && record.len() == self.columns.len() {
+                reader.read(
+                    self.ruleset,
+                    |c| record.get(c).unwrap_or_default(),
+                    &mut self.answers,
+                    &mut self.errors,
+                );
+            }
+        }
     }
 
     /// The answers of the row last read.

@@ -32,6 +32,10 @@ pub struct Source<'a> {
     pub mappings: [&'a Mapping; 2],
     /// Whether `--map`, `--id-column` or `--delimiter` were given (refused for JSON input).
     pub csv_options: bool,
+    /// `--id-column`, for a profile's plan.
+    pub id_column: Option<&'a str>,
+    /// An intake profile, loaded against each ruleset (old, new).
+    pub profiles: [Option<&'a crate::profile::Profile>; 2],
 }
 
 /// One ruleset's reading of one row.
@@ -105,6 +109,14 @@ pub fn for_each_row(
         },
     };
     if layout != Layout::Csv {
+        if source.profiles[0].is_some() {
+            return Err(UsageError(
+                "--profile reads tabular exports (CSV, xlsx, ods); JSON answers are keyed by \
+                 question id (or alias): leave the profile out"
+                    .into(),
+            )
+            .into());
+        }
         if source.csv_options {
             return Err(UsageError(
                 "--map, --id-column and --delimiter apply to CSV input; JSON answers are keyed \
@@ -122,10 +134,16 @@ pub fn for_each_row(
 
     // The file as `batch` opens it (encoding, delimiter, workbooks), read by the batch's one
     // CSV reader (stray quotes and empty rows told apart).
-    let options = crate::input::InputOptions {
+    let mut options = crate::input::InputOptions {
         delimiter: source.delimiter,
         ..Default::default()
     };
+    // The profile's `input:` settings, where the command line gives none (as in `batch`).
+    if let Some(p) = source.profiles[0] {
+        options.delimiter = options.delimiter.or(p.input.delimiter);
+        options.encoding = crate::batch::command::profile_encoding(p.input.encoding);
+        options.sheet.clone_from(&p.input.sheet);
+    }
     let maps = |names: &[String]| {
         rulesets
             .iter()
@@ -154,11 +172,34 @@ pub fn for_each_row(
     reader
         .read_header(&mut header)
         .map_err(|e| anyhow::anyhow!("cannot read {name}: {e}"))?;
-    let old_columns = resolve(rulesets[0], &header, source.mappings[0], &name)?;
-    let new_columns = resolve(rulesets[1], &header, source.mappings[1], &name)?;
+    // With a profile: its plan for each ruleset, compiled against the header, as in `batch`.
+    let plan = |k: usize| -> Result<Option<crate::profile::Plan>> {
+        source.profiles[k]
+            .map(|p| {
+                crate::batch::command::profile_plan(
+                    p,
+                    rulesets[k],
+                    &header,
+                    source.id_column,
+                    &name,
+                )
+            })
+            .transpose()
+    };
+    let plans = [plan(0)?, plan(1)?];
+    let columns = |k: usize| -> Result<Columns> {
+        match &plans[k] {
+            Some(plan) => Ok(crate::batch::command::columns_of(plan)),
+            None => resolve(rulesets[k], &header, source.mappings[k], &name),
+        }
+    };
+    let (old_columns, new_columns) = (columns(0)?, columns(1)?);
     header_seen(rulesets[0], &old_columns, rulesets[1], &new_columns);
-    let mut old = RowReader::new(rulesets[0], &old_columns);
-    let mut new = RowReader::new(rulesets[1], &new_columns);
+    let mut old = RowReader::new(rulesets[0], &old_columns).with_profile(plans[0].as_ref());
+    let mut new = RowReader::new(rulesets[1], &new_columns).with_profile(plans[1].as_ref());
+    let patients = plans[0]
+        .as_ref()
+        .and_then(|p| p.rows_column().map(|c| (p, c)));
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
     loop {
@@ -171,6 +212,12 @@ pub fn for_each_row(
             }
         };
         row += 1;
+        // Rows the profile's `input.rows` leaves out are no patients (their numbers are kept).
+        if let Some((plan, column)) = patients {
+            if !plan.is_patient(record.get(column).unwrap_or_default()) {
+                continue;
+            }
+        }
         let line = || info.line;
         // A malformed row (a stray quote) has none of its answers read, for either ruleset.
         old.read(&record, line, info.message());

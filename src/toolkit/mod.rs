@@ -169,6 +169,52 @@ fn run_cases(
     Ok(reports)
 }
 
+/// The profile (written for the new ruleset) as the old ruleset reads it: mappings to
+/// questions the old ruleset does not have are left out, and named on stderr; the profile's
+/// ruleset guard is checked against the new ruleset only. Its errors are placed in the
+/// profile as the new ruleset loads it.
+fn profile_for_old(path: &std::path::Path, old: &Ruleset) -> Result<crate::profile::Profile> {
+    let shown = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read profile {shown}"))?;
+    let mut doc: serde_yaml::Value = serde_yaml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("cannot read profile {shown}: {e}"))?;
+    if let Some(head) = doc
+        .get_mut("profile")
+        .and_then(serde_yaml::Value::as_mapping_mut)
+    {
+        head.remove("ruleset");
+    }
+    let mut left_out = Vec::new();
+    if let Some(columns) = doc
+        .get_mut("columns")
+        .and_then(serde_yaml::Value::as_mapping_mut)
+    {
+        columns.retain(|key, _| match key.as_str() {
+            Some(id) if old.slot(id).is_none() => {
+                left_out.push(id.to_string());
+                false
+            }
+            _ => true,
+        });
+    }
+    if !left_out.is_empty() {
+        eprintln!(
+            "ketascreen: note: {shown}: for the old ruleset ({} {}), left out the columns of questions it does not have: {}",
+            old.id,
+            old.version,
+            left_out.join(", ")
+        );
+    }
+    let filtered = serde_yaml::to_string(&doc)
+        .map_err(|e| anyhow::anyhow!("cannot read profile {shown}: {e}"))?;
+    Ok(crate::profile::load_str(
+        &filtered,
+        &format!("{shown} (as read for {} {})", old.id, old.version),
+        old,
+    )?)
+}
+
 fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
     use std::io::Seek;
 
@@ -181,6 +227,21 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
             .map_err(|e| UsageError(e.to_string()))
     };
     let (old_map, new_map) = (mapping(&old)?, mapping(&new)?);
+    if args.profile.is_some() && !args.map.is_empty() {
+        return Err(UsageError(
+            "--map and --profile do not go together: map the columns under the profile's 'columns:'"
+                .into(),
+        )
+        .into());
+    }
+    // The profile is checked against each ruleset (a question it maps must be in both).
+    let profiles = match &args.profile {
+        Some(path) => Some((
+            profile_for_old(path, &old)?,
+            crate::profile::command::load(path, &new)?,
+        )),
+        None => None,
+    };
     let format = match args.format {
         ImpactFormat::Text => impact::Format::Text,
         ImpactFormat::Markdown => impact::Format::Markdown,
@@ -215,6 +276,11 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         delimiter,
         mappings: [&old_map, &new_map],
         csv_options: !args.map.is_empty() || args.id_column.is_some() || args.delimiter != "auto",
+        id_column: args.id_column.as_deref(),
+        profiles: match &profiles {
+            Some((o, n)) => [Some(o), Some(n)],
+            None => [None, None],
+        },
     };
     // Verdicts to overwrite row after row (any patient's will do to start with).
     let mut vo = evaluate(&old, &crate::answers::Answers::new(&old));
