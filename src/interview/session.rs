@@ -160,7 +160,8 @@ fn locked(draft: &Mutex<DraftFile>) -> std::sync::MutexGuard<'_, DraftFile> {
 /// SIGTERM or SIGHUP (the terminal closed) while the nurse is typing: the answers so far are
 /// already in the draft (it is written after every answer), so say where, put the terminal
 /// back and exit 130, as Ctrl-C does. Without a handler the default would end the process
-/// with the terminal left in raw mode.
+/// with the terminal left in raw mode. (Unix only: Windows has neither signal.)
+#[cfg(unix)]
 fn stop_on_hangup(draft: Arc<Mutex<DraftFile>>, opts: Options) {
     use signal_hook::consts::{SIGHUP, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP]) else {
@@ -190,6 +191,10 @@ fn stop_on_hangup(draft: Arc<Mutex<DraftFile>>, opts: Options) {
         std::process::exit(i32::from(STOPPED));
     });
 }
+
+/// Windows sends no SIGTERM or SIGHUP: nothing to watch.
+#[cfg(not(unix))]
+fn stop_on_hangup(_draft: Arc<Mutex<DraftFile>>, _opts: Options) {}
 
 /// Why the interview cannot run here, pointing to the commands that can.
 fn no_terminal(opts: &Options, term: Terminal) -> String {
