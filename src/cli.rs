@@ -402,6 +402,16 @@ pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> st
     out.write_all(&script)
 }
 
+/// The colour choice as clap's setting.
+fn for_clap(choice: anstream::ColorChoice) -> clap::ColorChoice {
+    use anstream::ColorChoice;
+    match choice {
+        ColorChoice::Always | ColorChoice::AlwaysAnsi => clap::ColorChoice::Always,
+        ColorChoice::Never => clap::ColorChoice::Never,
+        ColorChoice::Auto => clap::ColorChoice::Auto,
+    }
+}
+
 /// Parses the process's arguments. `--color` is read first and recorded (`color::init`), so
 /// that clap's own help and errors follow it like the rest of the output; every command,
 /// nested ones too, reports itself as `ketascreen` (not `ketascreen-batch`); `--version`
@@ -410,7 +420,7 @@ pub fn parse_args() -> Cli {
     let args: Vec<OsString> = std::env::args_os().collect();
     let choice = crate::color::choice_from_args(&args);
     crate::color::init(choice);
-    let mut cmd = Cli::command().color(crate::color::for_clap(choice));
+    let mut cmd = Cli::command().color(for_clap(choice));
     if asks_for_version(&args) {
         cmd = cmd.version(long_version());
     }

@@ -41,15 +41,6 @@ pub fn init(choice: ColorChoice) {
     choice.write_global();
 }
 
-/// The choice as clap's setting.
-pub fn for_clap(choice: ColorChoice) -> clap::ColorChoice {
-    match choice {
-        ColorChoice::Always | ColorChoice::AlwaysAnsi => clap::ColorChoice::Always,
-        ColorChoice::Never => clap::ColorChoice::Never,
-        ColorChoice::Auto => clap::ColorChoice::Auto,
-    }
-}
-
 /// Whether to colour a stream that is (or is not) a terminal, under the recorded choice.
 /// The same decision as `anstream::AutoStream::choice` for that stream.
 pub fn enabled(is_terminal: bool) -> bool {

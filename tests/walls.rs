@@ -85,3 +85,47 @@ fn the_wall_check_catches_a_forbidden_use() {
         ["x.rs:2: serde_json", "x.rs:4: std::fs"]
     );
 }
+
+/// Every `.rs` file under `dir`, recursively, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("source directory") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// clap stops at the command line: only `cli.rs` (the clap types), `app/` (which turns them
+/// into plain plans), `main.rs` and the completions/man generation in `cli.rs` name them.
+#[test]
+fn clap_types_stop_at_the_command_line_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    for file in rust_files(&src) {
+        let relative = file.strip_prefix(&src).expect("under src");
+        if relative.starts_with("app")
+            || relative == Path::new("cli.rs")
+            || relative == Path::new("main.rs")
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("readable source");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if code.contains("crate::cli") || code.contains("clap::") || code.contains("use clap") {
+                found.push(format!("{}:{}", relative.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "clap types below the CLI layer:\n{}",
+        found.join("\n")
+    );
+}

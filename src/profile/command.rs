@@ -9,9 +9,30 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 
 use super::{draft, load_str, redcap, Plan, Profile};
-use crate::cli::ProfileCommand;
 use crate::front::load_ruleset;
 use crate::ruleset::Ruleset;
+
+/// What `ketascreen profile` was asked to do, as plain values (`app` fills it from the
+/// command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    /// Check a profile (and, with `against`, that it fits an export's header).
+    Lint {
+        file: std::path::PathBuf,
+        against: Option<std::path::PathBuf>,
+    },
+    /// Draft a profile from an export's header and first rows.
+    Init {
+        file: std::path::PathBuf,
+        id: Option<String>,
+    },
+    /// Draft a profile from a REDCap data dictionary.
+    Redcap {
+        file: std::path::PathBuf,
+        event: Vec<String>,
+        id: Option<String>,
+    },
+}
 
 /// Reads and checks a profile file against the ruleset in use.
 pub fn load(path: &Path, ruleset: &Ruleset) -> Result<Profile> {
@@ -103,10 +124,10 @@ fn print(text: &str) -> Result<()> {
 }
 
 /// Runs one `profile` subcommand. `rules` is the global `--rules` / `KETASCREEN_RULES`.
-pub fn run(rules: Option<&Path>, command: ProfileCommand) -> Result<ExitCode> {
+pub fn run(rules: Option<&Path>, command: Job) -> Result<ExitCode> {
     let ruleset = load_ruleset(rules)?;
     match command {
-        ProfileCommand::Lint { file, against } => {
+        Job::Lint { file, against } => {
             let profile = match load(&file, &ruleset) {
                 Ok(p) => p,
                 Err(e) => {
@@ -144,12 +165,12 @@ pub fn run(rules: Option<&Path>, command: ProfileCommand) -> Result<ExitCode> {
             print(&report)?;
             Ok(ExitCode::SUCCESS)
         }
-        ProfileCommand::Init { file, id } => {
+        Job::Init { file, id } => {
             let sample = sample(&file, None, SAMPLE_ROWS)?;
             print(&draft::init(&ruleset, &sample, id.as_deref()))?;
             Ok(ExitCode::SUCCESS)
         }
-        ProfileCommand::Redcap { file, event, id } => {
+        Job::Redcap { file, event, id } => {
             let text = read_text(&file)?;
             let fields = redcap::read_dictionary(&text)
                 .with_context(|| format!("cannot read {}", file.display()))?;

@@ -2,6 +2,8 @@
 //! format, terminal or not — decided once, up front), runs the command, and writes results to
 //! stdout and messages to stderr. Returns the exit status; errors go back to `main`.
 
+mod rules;
+
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,7 +15,6 @@ use crate::engine;
 use crate::output::{self, Format, Record};
 use crate::patient;
 use crate::ruleset::Ruleset;
-use crate::toolkit;
 
 use crate::front::{format_of, load_ruleset, Terminal, UsageError};
 
@@ -22,7 +23,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let term = Terminal::detect();
     match cli.command {
         Some(Command::Check(args)) => check(cli.rules.as_deref(), args, term),
-        Some(Command::Rules { command }) => toolkit::run(cli.rules.as_deref(), command),
+        Some(Command::Rules { command }) => rules::run(cli.rules.as_deref(), command),
         Some(Command::Completions { shell }) => {
             crate::cli::write_completions(shell, &mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
@@ -75,7 +76,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             term,
         ),
         Some(Command::Profile { command }) => {
-            crate::profile::command::run(cli.rules.as_deref(), command)
+            use crate::cli::ProfileCommand;
+            use crate::profile::command::Job;
+            let job = match command {
+                ProfileCommand::Lint { file, against } => Job::Lint { file, against },
+                ProfileCommand::Init { file, id } => Job::Init { file, id },
+                ProfileCommand::Redcap { file, event, id } => Job::Redcap { file, event, id },
+            };
+            crate::profile::command::run(cli.rules.as_deref(), job)
         }
         Some(Command::Interview(args)) => crate::interview::run(
             crate::interview::Options {
