@@ -513,7 +513,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     }
     let delimiter = opened.delimiter;
     let text = std::mem::replace(&mut opened.reader, Box::new(io::empty()));
-    let mut reader = RowReader::new(text, delimiter);
+    let mut reader = RowReader::new(text, delimiter).name_every_empty_row(args.verbose);
     let header = read_header_row(&mut reader).map_err(|e| {
         if e.kind() == io::ErrorKind::InvalidData {
             anyhow::anyhow!("{name}: {e}")
@@ -591,7 +591,6 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         color,
         delimiter,
         threads: threads(),
-        verbose: args.verbose,
         decimal_comma: options.decimal_comma,
         csv,
         profile: profile_plan.as_ref(),
@@ -633,7 +632,7 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         let summary = screening(&mut book)?;
         book.finish(&[(
             "empty rows not screened".to_string(),
-            (summary.blank.count + reader.empty_rows().count).to_string(),
+            reader.empty_rows().count.to_string(),
         )])
         .context("cannot write the output")?;
         summary
@@ -645,13 +644,10 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
         bar.finish_and_clear();
     }
 
-    if let Some(note) = summary.blank.note(&name) {
-        eprintln!("{note}");
-    }
     if let Some(note) = reader.empty_rows().note() {
         eprintln!("ketascreen: note: {note}");
     }
-    if prescanned.is_some_and(|rows| rows != summary.rows + summary.blank.count) {
+    if prescanned.is_some_and(|rows| rows != summary.rows) {
         eprintln!("ketascreen: warning: {name} changed while it was read; duplicate-id errors may name the wrong rows");
     }
     let forgotten = duplicates.not_remembered();
@@ -806,7 +802,6 @@ pub fn screen_bytes(
         color: false,
         delimiter: b',',
         threads,
-        verbose: false,
         decimal_comma: false,
         csv: CsvStyle::PLAIN,
         profile: None,

@@ -35,8 +35,6 @@ pub struct Plan<'a> {
     pub delimiter: u8,
     /// Screening threads; 1 screens on the calling thread.
     pub threads: usize,
-    /// Name every empty row in the summary, not only the first ones.
-    pub verbose: bool,
     /// Number cells are written with a decimal comma.
     pub decimal_comma: bool,
     /// How CSV output is written.

@@ -84,14 +84,15 @@ impl RowInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EmptyRows {
     pub count: u64,
-    /// The first `LISTED_EMPTY_ROWS` of their lines.
+    /// The first `LISTED_EMPTY_ROWS` of their lines (every one when `verbose`).
     pub lines: Vec<u64>,
+    pub verbose: bool,
 }
 
 impl EmptyRows {
     fn add(&mut self, line: u64) {
         self.count += 1;
-        if self.lines.len() < LISTED_EMPTY_ROWS {
+        if self.verbose || self.lines.len() < LISTED_EMPTY_ROWS {
             self.lines.push(line);
         }
     }
@@ -103,7 +104,10 @@ impl EmptyRows {
         }
         let mut lines: Vec<String> = self.lines.iter().map(u64::to_string).collect();
         if self.count > self.lines.len() as u64 {
-            lines.push(format!("and {} more", self.count - self.lines.len() as u64));
+            lines.push(format!(
+                "and {} more (--verbose names every one)",
+                self.count - self.lines.len() as u64
+            ));
         }
         Some(format!(
             "{} empty row{} skipped (blank or every cell empty: not patients): line{} {}",
@@ -260,6 +264,12 @@ fn all_empty(record: &csv::ByteRecord) -> bool {
 }
 
 impl<R: Read> RowReader<R> {
+    /// Names every empty row in the note (`--verbose`), not only the first ones.
+    pub fn name_every_empty_row(mut self, verbose: bool) -> Self {
+        self.empty.verbose = verbose;
+        self
+    }
+
     pub fn new(input: R, delimiter: u8) -> Self {
         RowReader {
             csv: Some(builder(delimiter).from_reader(Tee::new(input, Vec::new()))),
@@ -866,5 +876,31 @@ mod tests {
                 .expect_err("utf-16");
             assert!(err.to_string().contains(says), "{err}");
         }
+    }
+}
+
+#[cfg(test)]
+mod empty_row_note_tests {
+    use super::*;
+
+    #[test]
+    fn the_note_names_the_first_rows_or_every_one_when_verbose() {
+        let mut short = EmptyRows::default();
+        let mut every = EmptyRows {
+            verbose: true,
+            ..EmptyRows::default()
+        };
+        for line in 2..=26 {
+            short.add(line);
+            every.add(line);
+        }
+        let note = short.note().expect("a note");
+        assert!(
+            note.ends_with(", 21, and 5 more (--verbose names every one)"),
+            "{note}"
+        );
+        let note = every.note().expect("a note");
+        assert!(note.ends_with("lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26"), "{note}");
+        assert_eq!(EmptyRows::default().note(), None);
     }
 }

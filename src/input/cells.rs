@@ -30,74 +30,8 @@ pub fn decimal_point(cell: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Whether every cell of a row is empty or white space: such a row is not a patient.
-pub fn is_blank<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> bool {
-    cells.into_iter().all(|c| c.trim_ascii().is_empty())
-}
-
 /// How many rows a list on stderr names before it sums the rest up (without `--verbose`).
 pub const NAMED: usize = 20;
-
-/// The all-empty rows of an input, for the note on stderr.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BlankRows {
-    pub count: u64,
-    /// The first rows' numbers (data rows, as in the records), all of them when `verbose`.
-    rows: Vec<u64>,
-    verbose: bool,
-}
-
-impl BlankRows {
-    pub fn new(verbose: bool) -> Self {
-        BlankRows {
-            verbose,
-            ..Self::default()
-        }
-    }
-
-    pub fn add(&mut self, row: u64) {
-        self.count += 1;
-        if self.verbose || self.rows.len() < NAMED {
-            self.rows.push(row);
-        }
-    }
-
-    /// Adds another part's rows (parts in input order).
-    pub fn extend(&mut self, other: &BlankRows) {
-        for &row in &other.rows {
-            if self.verbose || self.rows.len() < NAMED {
-                self.rows.push(row);
-            }
-        }
-        self.count += other.count;
-    }
-
-    /// The note for stderr, when there were any: which rows, or the first of them and how to
-    /// see them all.
-    pub fn note(&self, input: &str) -> Option<String> {
-        if self.count == 0 {
-            return None;
-        }
-        let listed: Vec<String> = self.rows.iter().map(u64::to_string).collect();
-        let rest = self.count - self.rows.len() as u64;
-        let more = if rest > 0 {
-            format!(", and {rest} more (--verbose names every one)")
-        } else {
-            String::new()
-        };
-        Some(format!(
-            "ketascreen: note: {input}: {} not screened (no patient in {}): {} {}{more}",
-            if self.count == 1 {
-                "1 empty row".to_string()
-            } else {
-                format!("{} empty rows", self.count)
-            },
-            if self.count == 1 { "it" } else { "them" },
-            if self.count == 1 { "row" } else { "rows" },
-            listed.join(", ")
-        ))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -124,40 +58,5 @@ mod tests {
         ] {
             assert_eq!(decimal_point(cell), Cow::Borrowed(cell), "{cell:?}");
         }
-    }
-
-    #[test]
-    fn blank_rows() {
-        assert!(is_blank([&b""[..], b" ", b"\t"]));
-        assert!(is_blank(std::iter::empty()));
-        assert!(!is_blank([&b""[..], b"x"]));
-    }
-
-    #[test]
-    fn blank_rows_note_names_them_or_says_how() {
-        let mut one = BlankRows::new(false);
-        one.add(7);
-        assert_eq!(
-            one.note("in.csv").as_deref(),
-            Some("ketascreen: note: in.csv: 1 empty row not screened (no patient in it): row 7")
-        );
-        let mut many = BlankRows::new(false);
-        for row in 1..=25 {
-            many.add(row);
-        }
-        let note = many.note("in.csv").expect("note");
-        assert!(
-            note.ends_with("rows 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, and 5 more (--verbose names every one)"),
-            "{note}"
-        );
-        let mut all = BlankRows::new(true);
-        all.extend(&many);
-        assert_eq!(all.count, 25);
-        let mut verbose = BlankRows::new(true);
-        for row in 1..=25 {
-            verbose.add(row);
-        }
-        assert!(verbose.note("x").is_some_and(|n| n.ends_with("24, 25")));
-        assert_eq!(BlankRows::new(false).note("x"), None);
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use encoding_rs::Encoding;
 
-pub use cells::{decimal_point, excel_text, excel_text_str, is_blank, BlankRows};
+pub use cells::{decimal_point, excel_text, excel_text_str};
 
 /// How much of the start of a file is looked at to tell its encoding and delimiter.
 const HEAD: usize = 64 << 10;
