@@ -346,7 +346,7 @@ fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
         ["'+cmd|' /C calc'!A0", "'@SUM(1)", "-12", "P", "P-1"]
     );
     // (The id "\tP" is trimmed as every id is; a cell of errors or a ruleset id starting with
-    // a tab would get the quote too: see the unit test of `output::csv::defused`.)
+    // a tab would get the quote too: see the unit test in `output::csv`.)
     // `check --format csv` writes through the same rule; JSON keeps the id as it was.
     let run = ks(["check", "-", "--format", "csv"])
         .stdin(r#"{"id": "@SUM(1)"}"#)

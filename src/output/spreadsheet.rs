@@ -6,14 +6,18 @@
 
 use std::borrow::Cow;
 
+/// Whether a cell starting with this byte may be run by a spreadsheet (`formula_safe` then
+/// decides): most cells start otherwise, and need no further look.
+pub fn may_be_formula(first: Option<&u8>) -> bool {
+    matches!(first, Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
 /// `text`, made safe to open in a spreadsheet.
 pub fn formula_safe(text: &str) -> Cow<'_, str> {
-    let Some(first) = text.chars().next() else {
-        return Cow::Borrowed(text);
-    };
-    let risky = matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r');
-    let number = matches!(first, '+' | '-') && text[1..].parse::<f64>().is_ok_and(f64::is_finite);
-    if risky && !number {
+    let first = text.as_bytes().first();
+    let number =
+        matches!(first, Some(b'+' | b'-')) && text[1..].parse::<f64>().is_ok_and(f64::is_finite);
+    if may_be_formula(first) && !number {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)

@@ -10,9 +10,8 @@ use std::rc::Rc;
 
 use crate::answers::InputError;
 use crate::engine::{Status, Verdict};
-use crate::output::csv::is_formula;
 use crate::output::csv::CsvStyle;
-use crate::output::spreadsheet::formula_safe;
+use crate::output::spreadsheet::{formula_safe, may_be_formula};
 use crate::output::{json, Format};
 use crate::ruleset::{Ruleset, Severity, Slot};
 
@@ -191,15 +190,7 @@ fn csv_record(
     cell.clear();
     let _ = write!(cell, "{}", row.number);
     let _ = writer.write_field(&cell);
-    let id = row.id.unwrap_or_default();
-    match id.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => {
-            let _ = writer.write_field(formula_safe(id).as_bytes());
-        }
-        _ => {
-            let _ = writer.write_field(id);
-        }
-    }
+    write_safe(writer, row.id.unwrap_or_default().as_bytes());
     let _ = writer.write_field(verdict.status.as_str());
     let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
     joined(
@@ -218,19 +209,10 @@ fn csv_record(
         }
         let _ = write!(cell, "{}: {}", e.subject(), e.message);
     }
-    if matches!(
-        cell.first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    ) {
-        let safe = formula_safe(&String::from_utf8_lossy(cell)).into_owned();
-        let _ = writer.write_field(safe);
-    } else {
-        let _ = writer.write_field(&cell);
-    }
+    write_safe(writer, cell);
     cell.clear();
     let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
-    defuse(cell);
-    let _ = writer.write_field(&cell);
+    write_safe(writer, cell);
     let _ = writer.write_field(if verdict.urgent_undecided {
         "true"
     } else {
@@ -263,10 +245,14 @@ fn csv_record(
     let _ = writer.write_record(None::<&[u8]>);
 }
 
-/// A leading quote for a cell a spreadsheet would run as a formula.
-fn defuse(cell: &mut Vec<u8>) {
-    if is_formula(cell) {
-        cell.insert(0, b'\'');
+/// Writes a cell from the input with a leading quote when a spreadsheet would run it as a
+/// formula (`spreadsheet::formula_safe`, the one rule); most cells need no decoding for that.
+fn write_safe<W: io::Write>(writer: &mut csv::Writer<W>, cell: &[u8]) {
+    if may_be_formula(cell.first()) {
+        let safe = formula_safe(&String::from_utf8_lossy(cell)).into_owned();
+        let _ = writer.write_field(safe);
+    } else {
+        let _ = writer.write_field(cell);
     }
 }
 
