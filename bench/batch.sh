@@ -16,9 +16,13 @@
 # own worktree), that binary is timed too, interleaved in the same loop (csv-base,
 # ndjson-base), and each format's ratio to it is printed ("x base").
 #
+# To compare with a binary that predates the current ruleset, screen the older ruleset's file
+# with both: GEN=<that build's gen_intake> writes the file, RULES=<the older ruleset> is given
+# to BIN with --rules (BASE_BIN uses its own built-in ruleset), and BENCH_DIR keeps the files apart.
+#
 # Usage: bench/batch.sh [ROWS...]        default: 100000 1000000
 # Env:   RUNS (default 5), BENCH_DIR (default target/bench),
-#        KETASCREEN_THREADS (screening threads, default one per CPU), BIN, BASE_BIN
+#        KETASCREEN_THREADS (screening threads, default one per CPU), BIN, BASE_BIN, GEN, RULES
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +38,9 @@ if [ -z "${BIN:-}" ] || [ ! -x target/release/examples/parse_floor ]; then
     cargo build --release --quiet --bin ketascreen --example gen_intake --example parse_floor
 fi
 bin=${BIN:-target/release/ketascreen}
-gen=target/release/examples/gen_intake
+gen=${GEN:-target/release/examples/gen_intake}
+rules=()
+[ -z "${RULES:-}" ] || rules=(--rules "$RULES")
 floor=target/release/examples/parse_floor
 [ -x /usr/bin/time ] || { echo "bench/batch.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
@@ -71,15 +77,15 @@ for rows in "${rows_list[@]}"; do
     "$floor" "$file" > /dev/null # warm the page cache
     for _ in $(seq "$runs"); do
         measure floor "$floor" "$file"
-        measure csv "$bin" batch "$file" --format csv
-        measure ndjson "$bin" batch "$file" --format ndjson
+        measure csv "$bin" batch "${rules[@]}" "$file" --format csv
+        measure ndjson "$bin" batch "${rules[@]}" "$file" --format ndjson
         if [ -n "${BASE_BIN:-}" ]; then
             measure csv-base "$BASE_BIN" batch "$file" --format csv
             measure ndjson-base "$BASE_BIN" batch "$file" --format ndjson
         fi
     done
-    measure csv-noid "$bin" batch "$noid" --format csv
-    measure ndjson-noid "$bin" batch "$noid" --format ndjson
+    measure csv-noid "$bin" batch "${rules[@]}" "$noid" --format csv
+    measure ndjson-noid "$bin" batch "${rules[@]}" "$noid" --format ndjson
     read -r f_wall f_best f_cpu f_rss < <(stats floor)
     for name in floor csv ndjson; do
         read -r wall best cpu rss < <(stats "$name")
