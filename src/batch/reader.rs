@@ -258,8 +258,8 @@ fn builder(delimiter: u8) -> csv::ReaderBuilder {
     b
 }
 
-/// Whether every cell is empty or blank.
-fn all_empty(record: &csv::ByteRecord) -> bool {
+/// Whether every cell is empty or blank (such a row is not a patient).
+pub fn all_empty(record: &csv::ByteRecord) -> bool {
     record.iter().all(|c| c.trim_ascii().is_empty())
 }
 
@@ -271,8 +271,12 @@ impl<R: Read> RowReader<R> {
     }
 
     pub fn new(input: R, delimiter: u8) -> Self {
+        Self::over(Tee::new(input, Vec::new()), delimiter)
+    }
+
+    fn over(tee: Tee<R>, delimiter: u8) -> Self {
         RowReader {
-            csv: Some(builder(delimiter).from_reader(Tee::new(input, Vec::new()))),
+            csv: Some(builder(delimiter).from_reader(tee)),
             delimiter,
             width: 0,
             base_byte: 0,
@@ -282,6 +286,30 @@ impl<R: Read> RowReader<R> {
             previous: None,
             empty: EmptyRows::default(),
         }
+    }
+
+    /// A reader of the rows that follow a record of another reader's input, whose header had
+    /// `width` cells: `read` and then `input` are that input from where that record ended (as
+    /// that reader's csv parser left it, so a `\n` after a `\r` may come first). Each row
+    /// reads exactly as it would have on the first reader (a record's allowance of
+    /// `MAX_CELL_RUN` bytes counts from the end of the one before it, there as here); line
+    /// numbers count from the resumption point. With no `width`, `read` is the input's start
+    /// and the header is still to be read. For the duplicate-id pre-scan, which reads up to
+    /// there at memchr speed.
+    pub fn resume(read: &[u8], input: R, delimiter: u8, width: Option<usize>) -> Self {
+        let Some(width) = width else {
+            return Self::over(Tee::new(input, read.to_vec()), delimiter);
+        };
+        // A line break first: the csv crate strips a byte-order mark at the start of its
+        // input, which it would not do in mid-file; and the allowance counts on from it.
+        let mut replay = Vec::with_capacity(read.len() + 1);
+        replay.push(b'\n');
+        replay.extend_from_slice(read);
+        let mut tee = Tee::new(input, replay);
+        tee.limit += 1;
+        let mut reader = Self::over(tee, delimiter);
+        reader.width = width;
+        reader
     }
 
     fn csv(&mut self) -> io::Result<&mut csv::Reader<Tee<R>>> {
@@ -702,6 +730,70 @@ fn closes(raw: &[u8], delimiter: u8) -> bool {
         std::mem::swap(&mut last, &mut record);
     }
     last.len() == 1 && last.get(0) == Some(SENTINEL)
+}
+
+/// Reads single lines — text with no line break in it, at the start of a record — as the csv
+/// crate reads a record there (for the duplicate-id pre-scan's lines with quotes). One csv
+/// reader serves every line: building one costs about 250,000 instructions (its DFA), and a
+/// fresh one would strip a byte-order mark at the line's start, which a reader in mid-file
+/// does not.
+pub struct LineRecords {
+    csv: csv::Reader<Fed>,
+}
+
+/// One line at a time for `LineRecords`, with its line break; asked for more, a sentinel byte
+/// (a quote still open takes it in), then the end.
+struct Fed {
+    text: Vec<u8>,
+    at: usize,
+    sentinel: bool,
+}
+
+impl Read for Fed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.text.len() && self.sentinel {
+            self.sentinel = false;
+            self.text.push(0x01);
+        }
+        let n = buf.len().min(self.text.len() - self.at);
+        buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl LineRecords {
+    pub fn new(delimiter: u8) -> Self {
+        let fed = Fed {
+            text: b"-\n".to_vec(),
+            at: 0,
+            sentinel: false,
+        };
+        let mut csv = builder(delimiter).from_reader(fed);
+        // A first record, so that no later one is taken for the start of the input.
+        let _ = csv.read_byte_record(&mut csv::ByteRecord::new());
+        LineRecords { csv }
+    }
+
+    /// Reads `line` into `record`; false when a quote opened in it is still open at its end
+    /// (the record would run on over the line break, where `RowReader` has to judge it).
+    /// Then this reader is spent: every later line reads as false.
+    pub fn read(&mut self, line: &[u8], record: &mut csv::ByteRecord) -> bool {
+        let fed = self.csv.get_mut();
+        if fed.at != fed.text.len() || fed.text.last() != Some(&b'\n') {
+            return false; // spent
+        }
+        fed.text.clear();
+        fed.text.extend_from_slice(line);
+        fed.text.push(b'\n');
+        fed.at = 0;
+        fed.sentinel = true;
+        let before = self.csv.position().byte();
+        // The record ends at the line break, with nothing more asked for, only if the quote
+        // has closed; else it takes in the sentinel too.
+        matches!(self.csv.read_byte_record(record), Ok(true))
+            && self.csv.position().byte() == before + line.len() as u64 + 1
+    }
 }
 
 /// "little-endian" or "big-endian" when the input is UTF-16: by its byte-order mark, or, for
