@@ -221,8 +221,9 @@ impl<R> Tee<R> {
     /// `from + MAX_CELL_RUN`.
     fn forget_before(&mut self, from: u64) {
         let drop = usize::try_from(from.saturating_sub(self.kept_from)).unwrap_or(usize::MAX);
-        // Draining costs a move of what is left: do it once enough has piled up.
-        if drop >= 1 << 16 && drop <= self.kept.len() {
+        // Draining costs a move of what is left (up to a read's worth): do it once a
+        // megabyte has piled up (it was 64 KiB: 150 instructions a row of moves, callgrind).
+        if drop >= 1 << 20 && drop <= self.kept.len() {
             self.kept.drain(..drop);
             self.kept_from = from;
         }
@@ -420,12 +421,13 @@ impl<R: Read> RowReader<R> {
             self.count_blank_lines_before(line);
             // Line breaks inside its cells (quoted ones only; most records have none).
             let fields = record.as_slice();
-            let breaks = if memchr::memchr2(b'\n', b'\r', fields).is_some() {
+            let multi_line = memchr::memchr2(b'\n', b'\r', fields).is_some();
+            let breaks = if multi_line {
                 count_breaks(fields, None)
             } else {
                 0
             };
-            let malformed = self.judge(record, start, end);
+            let malformed = self.judge(record, start, end, multi_line);
             if let Some(why) = malformed {
                 let last_line = line + self.breaks_in(start, end);
                 self.recover(record, start, end)?;
@@ -437,6 +439,11 @@ impl<R: Read> RowReader<R> {
                 }));
             }
             self.previous = Some((line, breaks));
+            if !multi_line && self.counted_to >= start {
+                // A line break outside quotes ends the record, and its cells hold none: only
+                // its last byte can break a line.
+                self.counted_to = self.counted_to.max(end.saturating_sub(1));
+            }
             self.forget(end);
             if all_empty(record) {
                 self.empty.add(line);
@@ -493,7 +500,13 @@ impl<R: Read> RowReader<R> {
     }
 
     /// Whether the record just read from `start` to `end` is malformed, and why.
-    fn judge(&self, record: &csv::ByteRecord, start: u64, end: u64) -> Option<Malformed> {
+    fn judge(
+        &self,
+        record: &csv::ByteRecord,
+        start: u64,
+        end: u64,
+        multi_line: bool,
+    ) -> Option<Malformed> {
         let tee = self.csv.as_ref()?.get_ref();
         if tee.cut {
             return Some(Malformed::TooLong);
@@ -504,7 +517,7 @@ impl<R: Read> RowReader<R> {
         if at_end && memchr::memchr(b'"', raw).is_some() && !closes(raw, self.delimiter) {
             return Some(Malformed::Unclosed);
         }
-        if memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some() {
+        if multi_line {
             // A cell over a line break, in a row without the header's number of cells, or
             // whose raw text is not what its cells would be written as (text after a closing
             // quote: `"Smith,...\nP2,"Jones"`): the quote has taken in part of another row.
@@ -605,15 +618,18 @@ impl<R: Read> RowReader<R> {
 /// Line breaks in `bytes` (`\n`, `\r\n`, a lone `\r`); `after` is the byte that follows, if
 /// known (a final `\r` then counts only when `after` is not `\n`).
 fn count_breaks(bytes: &[u8], after: Option<u8>) -> u64 {
+    let ends_line = |i: usize| match bytes[i] {
+        b'\n' => true,
+        b'\r' => bytes.get(i + 1).copied().or(after) != Some(b'\n'),
+        _ => false,
+    };
+    if bytes.len() < 16 {
+        // Mostly one record's line break: a plain loop costs less than setting up memchr.
+        return (0..bytes.len()).filter(|&i| ends_line(i)).count() as u64;
+    }
     // One pass: every `\n`, and each `\r` not followed by one.
     memchr::memchr2_iter(b'\n', b'\r', bytes)
-        .filter(|&i| {
-            bytes[i] == b'\n'
-                || match bytes.get(i + 1) {
-                    Some(&next) => next != b'\n',
-                    None => after.is_none_or(|a| a != b'\n'),
-                }
-        })
+        .filter(|&i| ends_line(i))
         .count() as u64
 }
 
