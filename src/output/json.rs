@@ -239,8 +239,7 @@ pub fn write_compact(
     errors: &[InputError],
     profile: Option<&super::ProfileId>,
 ) {
-    // Serializing these types into memory cannot fail.
-    let _ = serde_json::to_writer(
+    super::compact_json::write(
         out,
         &record(ruleset, row, id, verdict, errors, profile, None),
     );
