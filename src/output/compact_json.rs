@@ -18,7 +18,11 @@ use serde::ser::{self, Impossible, Serialize};
 /// Appends `value` as compact JSON to `out`, exactly as `serde_json::to_writer` would.
 pub fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let start = out.len();
-    if value.serialize(&mut Compact { out: &mut *out }).is_err() {
+    let mut compact = Compact {
+        out: &mut *out,
+        raw: false,
+    };
+    if value.serialize(&mut compact).is_err() {
         // Something this serializer does not write as serde_json does: let serde_json write
         // it (into memory, which cannot fail for these types).
         out.truncate(start);
@@ -51,6 +55,31 @@ fn refused<T>(what: &str) -> Result<T, Refused> {
 /// The serializer: the buffer written into.
 struct Compact<'o> {
     out: &'o mut Vec<u8>,
+    /// Inside a `Raw`: its bytes are written as they are.
+    raw: bool,
+}
+
+/// The name `Raw` serializes under, which this serializer knows.
+const RAW: &str = "$ketascreen::compact_json::Raw";
+
+/// JSON this serializer wrote before (a part of a record remembered from an earlier row), to
+/// be written again as it is. Only `write` knows it: any other serializer would write the
+/// bytes as an array of numbers, so a value holding one is only ever given to `write` (and
+/// holds nothing that `write` leaves to serde_json).
+pub struct Raw<'a>(pub &'a [u8]);
+
+impl Serialize for Raw<'_> {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(RAW, &Bytes(self.0))
+    }
+}
+
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
 }
 
 impl Compact<'_> {
@@ -84,30 +113,45 @@ fn load<const N: usize>(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// Whether no byte of `bytes` needs escaping, eight bytes at a time: a string of up to eight
-/// bytes (most keys and ids) is checked as one word made of two overlapping loads.
+/// Whether none of these sixteen bytes needs escaping (written so that the compiler checks
+/// them at once, with vector instructions).
 #[inline]
-fn plain(bytes: &[u8]) -> bool {
+fn plain16(chunk: &[u8]) -> bool {
+    let mut flagged = 0u8;
+    for &b in &chunk[..16] {
+        flagged |= u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\');
+    }
+    flagged == 0
+}
+
+/// Whether no byte of a string of one to eight bytes needs escaping, tested as one word made
+/// of two overlapping loads (the rest of a shorter string taken as spaces, which need none).
+#[inline(always)]
+fn plain_short(bytes: &[u8]) -> bool {
     let len = bytes.len();
-    // A byte repeated to fill the word, where a string is shorter than it: a space, which
-    // needs no escape.
     let word = match len {
-        0 => return true,
         1 => load::<1>(bytes, 0) | ((ONES * 0x20) << 8),
         2..=3 => load::<2>(bytes, 0) | (load::<2>(bytes, len - 2) << 16) | ((ONES * 0x20) << 32),
-        4..=8 => load::<4>(bytes, 0) | (load::<4>(bytes, len - 4) << 32),
-        _ => {
-            let mut chunks = bytes.chunks_exact(8);
-            for chunk in &mut chunks {
-                if needs_escape(load::<8>(chunk, 0)) {
-                    return false;
-                }
-            }
-            // The last eight bytes, overlapping what was checked.
-            load::<8>(bytes, len - 8)
-        }
+        _ => load::<4>(bytes, 0) | (load::<4>(bytes, len - 4) << 32),
     };
     !needs_escape(word)
+}
+
+/// Whether no byte of a string of more than eight bytes needs escaping: sixteen bytes at a
+/// time, and the last few checked as one (overlapping) piece.
+fn plain_long(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if len <= 16 {
+        return !needs_escape(load::<8>(bytes, 0)) && !needs_escape(load::<8>(bytes, len - 8));
+    }
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if !plain16(chunk) {
+            return false;
+        }
+    }
+    // The last sixteen bytes, overlapping what was checked.
+    chunks.remainder().is_empty() || plain16(&bytes[len - 16..])
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -115,17 +159,35 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// `text` as a JSON string, quotes included, escaped as serde_json escapes: `\"`, `\\`, the
 /// short forms `\b \t \n \f \r`, and `\u00XX` (lowercase hex) for the other control
 /// characters; everything else, other Unicode included, as it is.
-#[inline]
+#[inline(always)]
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
-    if plain(bytes) {
-        out.reserve(bytes.len() + 2);
+    // Most strings of a record (keys, ids, words) are short: tested and copied right here.
+    if (1..=8).contains(&bytes.len()) && plain_short(bytes) {
+        out.reserve(10);
         out.push(b'"');
         out.extend_from_slice(bytes);
         out.push(b'"');
     } else {
-        write_escaped(out, bytes);
+        write_long(out, bytes);
     }
+}
+
+/// `write_str` for the rest: the empty string, longer strings, and any that needs escaping.
+#[inline(never)]
+fn write_long(out: &mut Vec<u8>, bytes: &[u8]) {
+    let plain = match bytes.len() {
+        0 => true,
+        1..=8 => plain_short(bytes),
+        _ => plain_long(bytes),
+    };
+    if !plain {
+        return write_escaped(out, bytes);
+    }
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
 }
 
 /// `write_str` for text that has something to escape.
@@ -267,6 +329,11 @@ impl<'s, 'o> ser::Serializer for &'s mut Compact<'o> {
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Refused> {
         use ser::SerializeSeq as _;
+        if self.raw {
+            self.raw = false;
+            self.out.extend_from_slice(v);
+            return Ok(());
+        }
         let mut seq = self.serialize_seq(Some(v.len()))?;
         for b in v {
             seq.serialize_element(b)?;
@@ -296,10 +363,15 @@ impl<'s, 'o> ser::Serializer for &'s mut Compact<'o> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Refused> {
-        value.serialize(self)
+        self.raw = name == RAW;
+        value.serialize(&mut *self)?;
+        if std::mem::take(&mut self.raw) {
+            return refused("a Raw that is not bytes");
+        }
+        Ok(())
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,

@@ -38,8 +38,9 @@ pub struct Renderer<'r> {
 }
 
 enum Kind {
-    Ndjson,
-    Json,
+    /// NDJSON and the JSON array, with the parts of records remembered from earlier rows.
+    Ndjson(RefCell<json::Remembered>),
+    Json(RefCell<json::Remembered>),
     /// Records are written through the csv crate into a shared buffer, then moved to `out`;
     /// with a byte-order mark first when `bom` (for Excel).
     Csv {
@@ -59,8 +60,8 @@ impl<'r> Renderer<'r> {
     /// `csv` says (separator, byte-order mark).
     pub fn new(ruleset: &'r Ruleset, format: Format, color: bool, csv: CsvStyle) -> Self {
         let kind = match format {
-            Format::Ndjson => Kind::Ndjson,
-            Format::Json => Kind::Json,
+            Format::Ndjson => Kind::Ndjson(RefCell::new(json::Remembered::new(ruleset))),
+            Format::Json => Kind::Json(RefCell::new(json::Remembered::new(ruleset))),
             Format::Csv => {
                 let buffer = Shared::default();
                 let writer = csv::WriterBuilder::new()
@@ -89,14 +90,14 @@ impl<'r> Renderer<'r> {
     /// Whether records show the reasons' messages (JSON does; CSV and the table name the
     /// rules only), so that the screener can leave them unfilled.
     pub fn shows_messages(&self) -> bool {
-        matches!(self.kind, Kind::Ndjson | Kind::Json)
+        matches!(self.kind, Kind::Ndjson(_) | Kind::Json(_))
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
     pub fn head(&mut self, out: &mut Vec<u8>) {
         match &mut self.kind {
-            Kind::Ndjson => {}
-            Kind::Json => out.push(b'['),
+            Kind::Ndjson(_) => {}
+            Kind::Json(_) => out.push(b'['),
             Kind::Csv {
                 writer,
                 buffer,
@@ -125,7 +126,7 @@ impl<'r> Renderer<'r> {
 
     /// What comes after the last record, given how many records there were.
     pub fn tail(&mut self, out: &mut Vec<u8>, records: u64) {
-        if let Kind::Json = self.kind {
+        if let Kind::Json(_) = self.kind {
             out.extend_from_slice(if records == 0 { b"]\n" } else { b"\n]\n" });
         }
     }
@@ -141,7 +142,7 @@ impl<'r> Renderer<'r> {
     pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
         let ruleset = self.ruleset;
         let profile = self.profile;
-        let json = |out: &mut Vec<u8>| {
+        let json = |out: &mut Vec<u8>, remembered: &RefCell<json::Remembered>| {
             json::write_compact(
                 out,
                 ruleset,
@@ -150,16 +151,17 @@ impl<'r> Renderer<'r> {
                 row.verdict,
                 row.errors,
                 profile,
+                remembered,
             )
         };
         match &mut self.kind {
-            Kind::Ndjson => {
-                json(out);
+            Kind::Ndjson(remembered) => {
+                json(out, remembered);
                 out.push(b'\n');
             }
-            Kind::Json => {
+            Kind::Json(remembered) => {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
-                json(out);
+                json(out, remembered);
             }
             Kind::Csv { writer, buffer, .. } => {
                 csv_record(writer, ruleset, row, &mut self.cells);
