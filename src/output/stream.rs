@@ -47,6 +47,8 @@ enum Kind {
         writer: Box<csv::Writer<Shared>>,
         buffer: Shared,
         bom: bool,
+        /// The `ruleset` cell, the same in every record: made once.
+        ruleset: String,
     },
     Table {
         color: bool,
@@ -71,6 +73,8 @@ impl<'r> Renderer<'r> {
                     writer: Box::new(writer),
                     buffer,
                     bom: csv.bom,
+                    ruleset: formula_safe(&format!("{}@{}", ruleset.id, ruleset.version))
+                        .into_owned(),
                 }
             }
             Format::Table => Kind::Table {
@@ -102,6 +106,7 @@ impl<'r> Renderer<'r> {
                 writer,
                 buffer,
                 bom,
+                ..
             } => {
                 if *bom {
                     out.extend_from_slice(crate::output::csv::BOM);
@@ -163,8 +168,13 @@ impl<'r> Renderer<'r> {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
                 json(out, remembered);
             }
-            Kind::Csv { writer, buffer, .. } => {
-                csv_record(writer, ruleset, row, &mut self.cells);
+            Kind::Csv {
+                writer,
+                buffer,
+                ruleset: ruleset_cell,
+                ..
+            } => {
+                csv_record(writer, ruleset, ruleset_cell, row, &mut self.cells);
                 drain(writer, buffer, out);
             }
             Kind::Table {
@@ -184,14 +194,13 @@ impl<'r> Renderer<'r> {
 fn csv_record(
     writer: &mut csv::Writer<Shared>,
     ruleset: &Ruleset,
+    ruleset_cell: &str,
     row: &Row<'_>,
     (cell, slots): &mut (Vec<u8>, Vec<Slot>),
 ) {
     use std::io::Write as _;
     let verdict = row.verdict;
-    cell.clear();
-    let _ = write!(cell, "{}", row.number);
-    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(itoa::Buffer::new().format(row.number));
     write_safe(writer, row.id.unwrap_or_default().as_bytes());
     let _ = writer.write_field(verdict.status.as_str());
     let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
@@ -212,9 +221,7 @@ fn csv_record(
         let _ = write!(cell, "{}: {}", e.subject(), e.message);
     }
     write_safe(writer, cell);
-    cell.clear();
-    let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
-    write_safe(writer, cell);
+    let _ = writer.write_field(ruleset_cell);
     let _ = writer.write_field(if verdict.urgent_undecided {
         "true"
     } else {
@@ -241,9 +248,7 @@ fn csv_record(
         );
         let _ = writer.write_field(&cell);
     }
-    cell.clear();
-    let _ = write!(cell, "{}", row.errors.len());
-    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(itoa::Buffer::new().format(row.errors.len()));
     let _ = writer.write_record(None::<&[u8]>);
 }
 
