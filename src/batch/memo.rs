@@ -48,7 +48,8 @@ impl Short {
             Some(eight) => {
                 let mut bytes = [0u8; 8];
                 bytes.copy_from_slice(eight);
-                let mask = ((1u128 << (8 * len)) - 1) as u64;
+                // The low `len` bytes (none for an empty cell).
+                let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
                 u64::from_le_bytes(bytes) & mask
             }
             None => {
