@@ -226,35 +226,8 @@ impl Reading {
 
 /// Parses typed text (a CSV cell, a JSON string) for this question, as files are read.
 /// `Ok(None)` means unanswered.
-#[inline]
 pub fn parse_text(question: &Question, raw: &str) -> Result<Option<Value>, InvalidValue> {
-    // The usual number cell of a batch, a plain whole number (`146`), read right here: what
-    // `parse_text_with` makes of it, without its trimming, unwrapping and unknown words
-    // (none of which a string of digits has).
-    if let Kind::Integer { min, max } = question.kind {
-        if let Some(n) = plain_whole_number(raw) {
-            check_bounds(question, n, min, max)?;
-            return Ok(Some(Value::Integer(n)));
-        }
-    }
     parse_text_with(question, raw, Reading::FILE)
-}
-
-/// One to eighteen ASCII digits (no sign, no spaces) as a number; anything else `None`.
-#[inline]
-fn plain_whole_number(raw: &str) -> Option<i64> {
-    let bytes = raw.as_bytes();
-    if bytes.is_empty() || bytes.len() > 18 {
-        return None;
-    }
-    let mut n: i64 = 0;
-    for &b in bytes {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + i64::from(b - b'0');
-    }
-    Some(n)
 }
 
 /// `parse_text`, with the leniency the caller can afford (`Reading::TYPED` in the interview).
@@ -976,18 +949,5 @@ mod tests {
             Some("years"),
         );
         assert_eq!(parse_text(&q, "=\"40\""), Ok(Some(Value::Integer(40))));
-    }
-
-    proptest::proptest! {
-        // `parse_text`'s shortcut for plain whole numbers reads exactly as the full path.
-        #[test]
-        fn whole_numbers_read_as_the_full_path_reads_them(
-            raw in "[0-9]{0,20}|[0-9 +.,=\"e-]{0,8}|\\PC{0,4}",
-            min in proptest::option::of(-5i64..200),
-            max in proptest::option::of(0i64..2000),
-        ) {
-            let q = question(Kind::Integer { min, max }, Some("mmHg"));
-            proptest::prop_assert_eq!(parse_text(&q, &raw), parse_text_with(&q, &raw, Reading::FILE));
-        }
     }
 }

@@ -48,8 +48,7 @@ impl Short {
             Some(eight) => {
                 let mut bytes = [0u8; 8];
                 bytes.copy_from_slice(eight);
-                // The low `len` bytes (none for an empty cell).
-                let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
+                let mask = ((1u128 << (8 * len)) - 1) as u64;
                 u64::from_le_bytes(bytes) & mask
             }
             None => {
