@@ -10,8 +10,8 @@
 //!
 //! Kept because it pays (issue 12's with/without run: `batch --format ndjson`, 20k rows of the
 //! benchmark file, one thread, callgrind, `json::Remembered` off in both): serde_json's writer
-//! 841.2M instructions, this one 718.2M (-14.6%); on ruleset 1.0.0's file 683.4M -> 592.0M
-//! (-13.4%).
+//! 841.2M instructions, this one 723.5M (-14.0%); on ruleset 1.0.0's file 683.4M -> 595.4M
+//! (-12.9%).
 
 use std::fmt;
 

@@ -158,8 +158,8 @@ fn json_ruleset(ruleset: &Ruleset) -> JsonRuleset<'_> {
 /// per screening thread.
 ///
 /// Kept because it pays (issue 12's with/without run: `batch --format ndjson`, 20k rows of the
-/// benchmark file, one thread, callgrind): 718.2M instructions without, 624.4M with (-13.1%);
-/// on ruleset 1.0.0's file 592.0M -> 514.3M (-13.1%).
+/// benchmark file, one thread, callgrind): 723.5M instructions without, 633.0M with (-12.5%);
+/// on ruleset 1.0.0's file 595.4M -> 521.1M (-12.5%).
 pub struct Remembered {
     ruleset: Vec<u8>,
     /// Per rule: `(reason, its JSON)`, up to `WAYS`, and the one to replace next.
