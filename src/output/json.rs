@@ -168,8 +168,9 @@ pub struct Remembered {
 }
 
 /// Reasons remembered per rule. A rule's message often holds a number (an age, a score), so
-/// one is not enough: on the 1.0.0 benchmark slice, 43,011 reasons, 18,151 written with one
-/// remembered per rule, 11,225 with four.
+/// one is not enough: four instead of one, `--format ndjson` on ruleset 1.0.0's 20k rows,
+/// 526.1M -> 514.3M instructions (-2.2%; of its 43,011 reasons, 18,151 were written anew with
+/// one per rule).
 const WAYS: usize = 4;
 
 impl Remembered {
