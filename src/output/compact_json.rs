@@ -736,7 +736,16 @@ mod tests {
                 u64::MAX,
                 u128::MAX,
             ),
-            floats: vec![0.1, -0.0, 1e300, 1.5e-7, 36.6, 100.0, f64::NAN, f64::INFINITY],
+            floats: vec![
+                0.1,
+                -0.0,
+                1e300,
+                1.5e-7,
+                36.6,
+                100.0,
+                f64::NAN,
+                f64::INFINITY,
+            ],
             float32: 0.3,
             letter: '"',
             bytes: b"\x00\xff",
@@ -749,7 +758,9 @@ mod tests {
                     b: vec![2.5],
                 },
             ],
-            map: [("k\"ey", vec!["a", "b"]), ("", vec![])].into_iter().collect(),
+            map: [("k\"ey", vec!["a", "b"]), ("", vec![])]
+                .into_iter()
+                .collect(),
             empty: (Vec::new(), BTreeMap::new()),
         };
         same_as_serde_json(&value);

@@ -162,10 +162,13 @@ fn json_ruleset(ruleset: &Ruleset) -> JsonRuleset<'_> {
 /// on ruleset 1.0.0's file 595.4M -> 521.1M (-12.5%).
 pub struct Remembered {
     ruleset: Vec<u8>,
-    /// Per rule: `(reason, its JSON)`, up to `WAYS`, and the one to replace next.
-    reasons: Vec<(Vec<(Reason, Vec<u8>)>, usize)>,
-    missing: Vec<Option<(Vec<Slot>, Vec<u8>)>>,
+    /// Per rule: up to `WAYS` reasons with their JSON, and which to replace next.
+    reasons: Vec<(Vec<Written<Reason>>, usize)>,
+    missing: Vec<Option<Written<Vec<Slot>>>>,
 }
+
+/// What a part of a record was written from, and the JSON written.
+type Written<T> = (T, Vec<u8>);
 
 /// Reasons remembered per rule. A rule's message often holds a number (an age, a score), so
 /// one is not enough: four instead of one, `--format ndjson` on ruleset 1.0.0's 20k rows,
@@ -224,7 +227,7 @@ fn write_reason(
     ruleset: &Ruleset,
     r: &Reason,
     at: usize,
-    entries: &mut [(Reason, Vec<u8>)],
+    entries: &mut [Written<Reason>],
 ) -> usize {
     if let Some((seen, json)) = entries.get_mut(at) {
         seen.rule = r.rule;

@@ -539,6 +539,53 @@ mod tests {
         assert_eq!(write_all(&rs, Format::Ndjson, &[]), "");
     }
 
+    // The batch's JSON (compact_json, with parts remembered from earlier rows) is byte for
+    // byte what serde_json writes for the same record (`check`'s writer), whether a reason is
+    // remembered, new, or its rule's earlier reason with another message.
+    #[test]
+    fn ndjson_records_are_serde_json_bytes() {
+        let rs = builtin().expect("loads");
+        let base = records(&rs);
+        let mut changed = base[0].clone();
+        changed.verdict.reasons[0].message = "a \"quoted\"\nmessage\u{1}".into();
+        changed.id = Some("tab\there".into());
+        let mut all: Vec<Record> = base.iter().chain(&base).cloned().collect();
+        all.push(changed);
+        all.extend(base.iter().rev().cloned());
+        for (i, r) in all.iter_mut().enumerate() {
+            r.row = Some(i as u64 + 1);
+        }
+        let profile = crate::output::ProfileId {
+            id: "clinic \"A\"".into(),
+            sha256: "ab".repeat(32),
+        };
+        for with_profile in [false, true] {
+            let mut renderer = Renderer::new(&rs, Format::Ndjson, false, CsvStyle::PLAIN)
+                .with_profile(with_profile.then_some(&profile));
+            let (mut ours, mut expected) = (Vec::new(), Vec::new());
+            for r in &all {
+                renderer.record(
+                    &mut ours,
+                    &Row {
+                        number: r.row.unwrap_or(0),
+                        id: r.id.as_deref(),
+                        verdict: &r.verdict,
+                        errors: &r.errors,
+                    },
+                );
+                let r = Record {
+                    profile: with_profile.then(|| profile.clone()),
+                    ..r.clone()
+                };
+                json::write(&mut expected, &rs, &r, false).expect("into memory");
+            }
+            assert_eq!(
+                String::from_utf8(ours).expect("UTF-8"),
+                String::from_utf8(expected).expect("UTF-8")
+            );
+        }
+    }
+
     #[test]
     fn table_shows_verdicts_reasons_and_what_is_missing() {
         let rs = builtin().expect("loads");
