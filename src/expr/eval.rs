@@ -68,6 +68,7 @@ impl Truth {
 
 impl Test {
     /// The result of this test on what one question is for this patient.
+    #[inline]
     pub fn apply(&self, seen: Seen<&Value>) -> Truth {
         match seen {
             Seen::Unanswered => Truth::Unknown,
@@ -121,6 +122,25 @@ fn compare(value: &Value, op: CmpOp, lit: &Lit) -> Truth {
     })
 }
 
+/// What each question is for one patient, as a condition reads it: `Seen` by slot. A slice
+/// of `Seen` is one (the interview's and the tools' form); the engine reads the answers and
+/// its skip logic in place instead of copying them into one, patient after patient.
+pub trait Fields<'a> {
+    /// What the question in `slot` is; a slot past the end is unanswered.
+    fn seen(&self, slot: Slot) -> Seen<&'a Value>;
+}
+
+impl<'a, 'v: 'a> Fields<'a> for [Seen<&'v Value>] {
+    #[inline]
+    fn seen(&self, slot: Slot) -> Seen<&'a Value> {
+        match self.get(slot) {
+            Some(&Seen::Answered(value)) => Seen::Answered(value),
+            Some(Seen::Skipped) => Seen::Skipped,
+            _ => Seen::Unanswered,
+        }
+    }
+}
+
 /// What watches an evaluation step by step. `()` watches nothing and lets `and`/`or` stop at
 /// the first deciding item; `trace::Recorder` keeps every step (and so evaluates every
 /// branch; Kleene logic makes the result the same either way). Both run the one `Cond::walk`.
@@ -146,59 +166,78 @@ impl Cond {
         self.walk(seen, &mut ())
     }
 
-    /// The one evaluation step, with a watcher.
-    pub fn walk<'a, W: Watch<'a>>(&'a self, seen: &[Seen<&'a Value>], watch: &mut W) -> Truth {
+    /// The one evaluation step, with a watcher. A comparison — what most rules are — is
+    /// decided here, inlined where the walk is called; `and`, `or` and `not` go on in
+    /// `walk_group`, which walks their items with this same step.
+    #[inline]
+    pub fn walk<'a, F, W>(&'a self, fields: &F, watch: &mut W) -> Truth
+    where
+        F: Fields<'a> + ?Sized,
+        W: Watch<'a>,
+    {
         match self {
             Cond::Test { slot, test } => {
-                let field = seen.get(*slot).copied().unwrap_or(Seen::Unanswered);
-                let truth = test.apply(field);
-                watch.test(*slot, test, field, truth);
+                let seen = fields.seen(*slot);
+                let truth = test.apply(seen);
+                watch.test(*slot, test, seen, truth);
                 truth
             }
+            _ => self.walk_group(fields, watch),
+        }
+    }
+
+    /// `walk` of an `and`, `or` or `not`.
+    fn walk_group<'a, F, W>(&'a self, fields: &F, watch: &mut W) -> Truth
+    where
+        F: Fields<'a> + ?Sized,
+        W: Watch<'a>,
+    {
+        if let Cond::Test { .. } = self {
+            return self.walk(fields, watch);
+        }
+        watch.open();
+        let truth = match self {
             Cond::Any(items) => {
-                watch.open();
                 let mut acc = Truth::False;
                 for item in items {
-                    acc = acc.or(item.walk(seen, watch));
+                    acc = acc.or(item.walk(fields, watch));
                     if acc == Truth::True && !W::EVERY_BRANCH {
                         break;
                     }
                 }
-                watch.close(self, acc);
                 acc
             }
             Cond::All(items) => {
-                watch.open();
                 let mut acc = Truth::True;
                 for item in items {
-                    acc = acc.and(item.walk(seen, watch));
+                    acc = acc.and(item.walk(fields, watch));
                     if acc == Truth::False && !W::EVERY_BRANCH {
                         break;
                     }
                 }
-                watch.close(self, acc);
                 acc
             }
-            Cond::Not(inner) => {
-                watch.open();
-                let truth = inner.walk(seen, watch).not();
-                watch.close(self, truth);
-                truth
-            }
-        }
+            Cond::Not(inner) => inner.walk(fields, watch).not(),
+            Cond::Test { .. } => Truth::Unknown, // returned above
+        };
+        watch.close(self, truth);
+        truth
     }
 
     /// The unanswered questions that keep an unknown condition undecided: those under the
     /// unknown branches only (a branch already true or false does not need them).
-    pub fn undecided_by(&self, seen: &[Seen<&Value>], out: &mut Vec<Slot>) {
-        if self.eval(seen) != Truth::Unknown {
+    pub fn undecided_by<'a, F>(&'a self, fields: &F, out: &mut Vec<Slot>)
+    where
+        F: Fields<'a> + ?Sized,
+    {
+        if self.walk(fields, &mut ()) != Truth::Unknown {
             return;
         }
         match self {
             Cond::Any(items) | Cond::All(items) => {
-                items.iter().for_each(|i| i.undecided_by(seen, out))
+                items.iter().for_each(|i| i.undecided_by(fields, out))
             }
-            Cond::Not(inner) => inner.undecided_by(seen, out),
+            Cond::Not(inner) => inner.undecided_by(fields, out),
             Cond::Test { slot, .. } => {
                 if !out.contains(slot) {
                     out.push(*slot);
@@ -310,7 +349,7 @@ mod tests {
         let fields = [Seen::Answered(&v), Seen::Unanswered];
         assert_eq!(cond.eval(&fields), Unknown);
         let mut out = vec![];
-        cond.undecided_by(&fields, &mut out);
+        cond.undecided_by(&fields[..], &mut out);
         assert_eq!(out, vec![1]);
         let fields = [Seen::Answered(&v), Seen::Skipped];
         assert_eq!(cond.eval(&fields), True);

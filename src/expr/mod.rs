@@ -10,7 +10,7 @@ mod parse;
 pub mod trace;
 
 pub use compile::compile;
-pub use eval::{Truth, Watch};
+pub use eval::{Fields, Truth, Watch};
 pub use parse::{parse, Ast, Atom, CmpOp, ExprError, Span, MAX_DEPTH};
 pub use trace::{trace, Recorder, Step, Trace};
 
