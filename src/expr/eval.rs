@@ -68,7 +68,7 @@ impl Truth {
 
 impl Test {
     /// The result of this test on what one question is for this patient.
-    #[inline]
+    #[inline(always)]
     pub fn apply(&self, seen: Seen<&Value>) -> Truth {
         match seen {
             Seen::Unanswered => Truth::Unknown,
@@ -169,7 +169,7 @@ impl Cond {
     /// The one evaluation step, with a watcher. A comparison — what most rules are — is
     /// decided here, inlined where the walk is called; `and`, `or` and `not` go on in
     /// `walk_group`, which walks their items with this same step.
-    #[inline]
+    #[inline(always)]
     pub fn walk<'a, F, W>(&'a self, fields: &F, watch: &mut W) -> Truth
     where
         F: Fields<'a> + ?Sized,
