@@ -98,6 +98,31 @@ pub struct Verdict {
     /// Whether each question applies to this patient, by slot: what skip logic decided, kept
     /// here so that `evaluate_into` reuses the buffer from patient to patient.
     applies: Vec<Applies>,
+    spare: Spare,
+}
+
+/// Entries of earlier patients' verdicts that this one does not show, kept so that
+/// `evaluate_into` reuses their buffers instead of freeing them and allocating afresh. Not
+/// part of the verdict's value: any two are equal. Against truncating: `evaluate_into`
+/// 5,840 -> 4,729 instructions per row for batch --format ndjson (whole run 39,074 ->
+/// 37,949), 3,300 -> 3,285 for csv (ruleset 2.0.0, 20k rows, one thread, callgrind).
+#[derive(Clone, Default)]
+struct Spare {
+    reasons: Vec<Reason>,
+    missing: Vec<Missing>,
+    ignored: Vec<Ignored>,
+}
+
+impl PartialEq for Spare {
+    fn eq(&self, _: &Spare) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Spare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spare").finish_non_exhaustive()
+    }
 }
 
 impl Verdict {
@@ -112,6 +137,7 @@ impl Verdict {
             skipped: Vec::new(),
             ignored: Vec::new(),
             applies: Vec::new(),
+            spare: Spare::default(),
         }
     }
 
@@ -343,21 +369,22 @@ fn decide<'a, W: Watch<'a> + Default>(
     verdict: &mut Verdict,
     detail: Detail,
 ) {
-    let (mut reasons, mut missing) = (0, 0);
+    let spare = &mut verdict.spare;
+    spare.reasons.append(&mut verdict.reasons);
+    spare.missing.append(&mut verdict.missing);
     for (index, rule) in ruleset.rules.iter().enumerate() {
         let mut watch = W::default();
         let truth = rule.when.walk(patient, &mut watch);
         keep(index, watch, truth);
         match truth {
             Truth::True => {
-                let reason = reuse(&mut verdict.reasons, reasons, || Reason {
+                let reason = reuse(&mut verdict.reasons, &mut spare.reasons, || Reason {
                     rule: index,
                     severity: rule.severity,
                     urgent: rule.urgent,
                     message: String::new(),
                     answers: Vec::new(),
                 });
-                reasons += 1;
                 reason.rule = index;
                 reason.severity = rule.severity;
                 reason.urgent = rule.urgent;
@@ -373,11 +400,10 @@ fn decide<'a, W: Watch<'a> + Default>(
                 }
             }
             Truth::Unknown if rule.severity != Severity::Note => {
-                let entry = reuse(&mut verdict.missing, missing, || Missing {
+                let entry = reuse(&mut verdict.missing, &mut spare.missing, || Missing {
                     rule: index,
                     questions: Vec::new(),
                 });
-                missing += 1;
                 entry.rule = index;
                 entry.questions.clear();
                 rule.when.undecided_by(patient, &mut entry.questions);
@@ -386,8 +412,6 @@ fn decide<'a, W: Watch<'a> + Default>(
             _ => {}
         }
     }
-    verdict.reasons.truncate(reasons);
-    verdict.missing.truncate(missing);
     // Exclude, then review, then note; a stable sort keeps ruleset order within each (and
     // sorts a handful of reasons without allocating).
     verdict.reasons.sort_by_key(|r| r.severity);
@@ -412,21 +436,22 @@ fn decide<'a, W: Watch<'a> + Default>(
             .filter(|&s| patient.applies[s] == Applies::No),
     );
     verdict.skipped.sort_unstable();
+    spare.ignored.append(&mut verdict.ignored);
     ignored(
         ruleset,
         patient,
         &verdict.skipped,
-        &mut verdict.ignored,
+        (&mut verdict.ignored, &mut spare.ignored),
         detail,
     );
 }
 
-/// Entry `i` of `items` (which holds at least `i`), added with `new` if there is none yet.
-fn reuse<T>(items: &mut Vec<T>, i: usize, new: impl FnOnce() -> T) -> &mut T {
-    if i == items.len() {
-        items.push(new());
-    }
-    &mut items[i]
+/// A new last entry of `items`: a spare one (to be overwritten), or else `new()`.
+fn reuse<'v, T>(items: &'v mut Vec<T>, spare: &mut Vec<T>, new: impl FnOnce() -> T) -> &'v mut T {
+    let entry = spare.pop().unwrap_or_else(new);
+    items.push(entry);
+    let last = items.len() - 1;
+    &mut items[last]
 }
 
 /// No urgent rule fired, yet an urgent rule is undecided.
@@ -434,28 +459,26 @@ fn urgent_undecided(ruleset: &Ruleset, urgent: bool, missing: &[Missing]) -> boo
     !urgent && missing.iter().any(|m| ruleset.rules[m.rule].urgent)
 }
 
-/// The answers given to skipped questions, each with why its question does not apply, over
-/// `out` (reusing its entries).
+/// The answers given to skipped questions, each with why its question does not apply, into
+/// `out` (empty), reusing `spare` entries.
 fn ignored(
     ruleset: &Ruleset,
     patient: &Patient<'_, '_>,
     skipped: &[Slot],
-    out: &mut Vec<Ignored>,
+    (out, spare): (&mut Vec<Ignored>, &mut Vec<Ignored>),
     detail: Detail,
 ) {
-    let mut n = 0;
     for &slot in skipped {
         let (Some(value), Some(cond)) =
             (patient.answers.get(slot), &ruleset.questions[slot].ask_if)
         else {
             continue;
         };
-        let entry = reuse(out, n, || Ignored {
+        let entry = reuse(out, spare, || Ignored {
             question: slot,
             value: value.clone(),
             because: String::new(),
         });
-        n += 1;
         entry.question = slot;
         entry.value.clone_from(value);
         entry.because.clear();
@@ -463,7 +486,6 @@ fn ignored(
             because(&mut entry.because, ruleset, slot, cond, patient);
         }
     }
-    out.truncate(n);
 }
 
 /// Why a skipped question does not apply, appended to `out`: what its `ask_if` read, then
@@ -831,6 +853,7 @@ rules:
                 skipped,
                 ignored,
                 applies,
+                spare: Spare::default(),
             }
         }
     }
