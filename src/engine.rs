@@ -469,9 +469,8 @@ fn ignored(
     detail: Detail,
 ) {
     for &slot in skipped {
-        let (Some(value), Some(cond)) =
-            (patient.answers.get(slot), &ruleset.questions[slot].ask_if)
-        else {
+        // A skipped question has an `ask_if` (it is what skipped it).
+        let Some(value) = patient.answers.get(slot) else {
             continue;
         };
         let entry = reuse(out, spare, || Ignored {
@@ -483,39 +482,37 @@ fn ignored(
         entry.value.clone_from(value);
         entry.because.clear();
         if detail == Detail::Full {
-            because(&mut entry.because, ruleset, slot, cond, patient);
+            because(&mut entry.because, ruleset, slot, patient);
         }
     }
 }
 
 /// Why a skipped question does not apply, appended to `out`: what its `ask_if` read, then
 /// the `ask_if` itself (`pregnancy_status is not_applicable; asked only if ...`).
-fn because(
-    out: &mut String,
-    ruleset: &Ruleset,
-    slot: Slot,
-    ask_if: &crate::expr::Cond,
-    patient: &Patient<'_, '_>,
-) {
-    use std::fmt::Write as _;
-    let mut reads = Vec::new();
-    ask_if.reads(&mut reads);
-    for (i, &read) in reads.iter().enumerate() {
+fn because(out: &mut String, ruleset: &Ruleset, slot: Slot, patient: &Patient<'_, '_>) {
+    for (i, &read) in ruleset.ask_if_reads(slot).iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        let id = &ruleset.questions[read].id;
-        let _ = match patient.seen(read) {
-            Seen::Answered(v) => write!(out, "{id} is {}", v.display(&ruleset.questions[read])),
-            Seen::Unanswered => write!(out, "{id} is unanswered"),
-            Seen::Skipped => write!(out, "{id} does not apply"),
-        };
+        let question = &ruleset.questions[read];
+        out.push_str(&question.id);
+        match patient.seen(read) {
+            Seen::Answered(v) => {
+                out.push_str(" is ");
+                push_answer(out, v, question);
+            }
+            Seen::Unanswered => out.push_str(" is unanswered"),
+            Seen::Skipped => out.push_str(" does not apply"),
+        }
     }
-    let _ = write!(
-        out,
-        "; asked only if {}",
-        ruleset.questions[slot].ask_if_text.as_deref().unwrap_or("")
-    );
+    out.push_str("; asked only if ");
+    out.push_str(ruleset.questions[slot].ask_if_text.as_deref().unwrap_or(""));
+}
+
+/// An answer as written (`Value::display`), appended to `out`.
+fn push_answer(out: &mut String, value: &Value, question: &crate::ruleset::Question) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{}", value.display(question));
 }
 
 /// A question whose own `ask_if` is unknown is settled by answering what that `ask_if` reads:
@@ -533,14 +530,11 @@ fn add_unknown_ask_if(ruleset: &Ruleset, patient: &Patient<'_, '_>, questions: &
 
 /// A rule's message with the answers filled in, appended to `out`.
 fn fill(out: &mut String, ruleset: &Ruleset, pieces: &[Piece], patient: &Patient<'_, '_>) {
-    use std::fmt::Write as _;
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
             Piece::Answer(slot) => match patient.seen(*slot) {
-                Seen::Answered(v) => {
-                    let _ = write!(out, "{}", v.display(&ruleset.questions[*slot]));
-                }
+                Seen::Answered(v) => push_answer(out, v, &ruleset.questions[*slot]),
                 Seen::Unanswered => out.push_str("(unanswered)"),
                 Seen::Skipped => out.push_str("(not applicable)"),
             },

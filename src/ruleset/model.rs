@@ -152,6 +152,9 @@ pub struct Ruleset {
     names: HashMap<String, Slot>,
     /// The questions that have an `ask_if`, in `ask_order` (for the engine, computed once).
     guarded: Vec<Slot>,
+    /// By slot, the questions its `ask_if` reads, in order of first appearance (for the
+    /// engine's reasons why an answer is ignored, computed once).
+    ask_if_reads: Vec<Vec<Slot>>,
 }
 
 impl Ruleset {
@@ -181,6 +184,16 @@ impl Ruleset {
             .copied()
             .filter(|&slot| questions[slot].ask_if.is_some())
             .collect();
+        let ask_if_reads = questions
+            .iter()
+            .map(|q| {
+                let mut reads = Vec::new();
+                if let Some(cond) = &q.ask_if {
+                    cond.reads(&mut reads);
+                }
+                reads
+            })
+            .collect();
         Ruleset {
             id,
             version,
@@ -193,12 +206,19 @@ impl Ruleset {
             origin,
             names,
             guarded,
+            ask_if_reads,
         }
     }
 
     /// The questions that have an `ask_if`, in `ask_order`: the only ones that can be skipped.
     pub fn guarded(&self) -> &[Slot] {
         &self.guarded
+    }
+
+    /// The questions the `ask_if` of the question in `slot` reads, in order of first
+    /// appearance (none without one).
+    pub fn ask_if_reads(&self, slot: Slot) -> &[Slot] {
+        self.ask_if_reads.get(slot).map_or(&[], Vec::as_slice)
     }
 
     /// The question with exactly this id.
