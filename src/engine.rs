@@ -213,6 +213,13 @@ impl<'a> Fields<'a> for Patient<'a, '_> {
             _ => Seen::Unanswered,
         }
     }
+
+    #[inline(always)]
+    fn seen_always_asked(&self, slot: Slot) -> Seen<&'a Value> {
+        self.answers
+            .get(slot)
+            .map_or(Seen::Unanswered, Seen::Answered)
+    }
 }
 
 impl<'a> Patient<'a, '_> {

@@ -179,6 +179,18 @@ impl Ruleset {
         for (slot, q) in questions.iter().enumerate() {
             names.insert(q.id.to_ascii_lowercase(), slot);
         }
+        // Comparisons of questions that are never skipped read their answers directly.
+        let has_ask_if: Vec<bool> = questions.iter().map(|q| q.ask_if.is_some()).collect();
+        let has_ask_if = |slot: Slot| has_ask_if.get(slot).copied().unwrap_or(true);
+        let mut questions = questions;
+        let mut rules = rules;
+        for cond in questions
+            .iter_mut()
+            .filter_map(|q| q.ask_if.as_mut())
+            .chain(rules.iter_mut().map(|r| &mut r.when))
+        {
+            cond.mark_always_asked(&has_ask_if);
+        }
         let guarded = ask_order
             .iter()
             .copied()
