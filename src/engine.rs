@@ -310,15 +310,13 @@ pub fn evaluate_into(ruleset: &Ruleset, answers: &Answers, verdict: &mut Verdict
 /// `ask_if` (for `--explain` and failing rule cases).
 pub fn explain<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> (Verdict, Explanation<'a>) {
     let mut ask_if = Vec::new();
-    let mut applies = Vec::new();
-    skip_logic(ruleset, answers, &mut applies, &mut |slot,
-                                                     recorder: Recorder<
-        'a,
-    >| {
+    let mut keep_ask_if = |slot, recorder: Recorder<'a>| {
         if let Some(trace) = recorder.finish() {
             ask_if.push(AskIfTrace { slot, trace });
         }
-    });
+    };
+    let mut applies = Vec::new();
+    skip_logic(ruleset, answers, &mut applies, &mut keep_ask_if);
     ask_if.sort_by_key(|a| a.slot);
     let patient = Patient {
         answers,

@@ -319,18 +319,17 @@ impl Cond {
         }
     }
 
-    /// `walk` of an `and`, `or` or `not`.
+    /// `walk` of an `and`, `or` or `not`: the watcher sees it open, then its items walked,
+    /// then it close with its result.
     fn walk_group<'a, F, W>(&'a self, fields: &F, watch: &mut W) -> Truth
     where
         F: Fields<'a> + ?Sized,
         W: Watch<'a>,
     {
-        if let Cond::Test { .. } = self {
-            return self.walk(fields, watch);
-        }
-        watch.open();
         let truth = match self {
+            Cond::Test { .. } => return self.walk(fields, watch),
             Cond::Any(items) => {
+                watch.open();
                 let mut acc = Truth::False;
                 for item in items {
                     acc = acc.or(item.walk(fields, watch));
@@ -341,6 +340,7 @@ impl Cond {
                 acc
             }
             Cond::All(items) => {
+                watch.open();
                 let mut acc = Truth::True;
                 for item in items {
                     acc = acc.and(item.walk(fields, watch));
@@ -350,8 +350,10 @@ impl Cond {
                 }
                 acc
             }
-            Cond::Not(inner) => inner.walk(fields, watch).not(),
-            Cond::Test { .. } => Truth::Unknown, // returned above
+            Cond::Not(inner) => {
+                watch.open();
+                inner.walk(fields, watch).not()
+            }
         };
         watch.close(self, truth);
         truth
