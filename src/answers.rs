@@ -284,9 +284,8 @@ pub fn parse_text_with(
                         .position(|o| o.label.trim().eq_ignore_ascii_case(t))
                 })
                 .ok_or_else(|| {
-                    let hint = crate::suggest::closest(t, options.iter().map(|o| o.id.as_str()))
-                        .map(|s| format!(" (did you mean '{s}'?)"))
-                        .unwrap_or_default();
+                    let hint =
+                        crate::suggest::did_you_mean(t, options.iter().map(|o| o.id.as_str()));
                     invalid(format!("{}{hint}", expected(question)))
                 })?;
             Value::Choice(index)

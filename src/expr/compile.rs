@@ -142,7 +142,7 @@ impl Compiler<'_> {
             Some(slot) => Some(slot),
             None => {
                 let hint = closest(&name.text, self.questions.iter().map(|q| q.id.as_str()))
-                    .map(|s| format!(" (did you mean '{s}'?)"));
+                    .map(|s| crate::suggest::hint(Some(s)));
                 self.error(name.span, format!("unknown question '{}'", name.text), hint);
                 None
             }
@@ -202,7 +202,7 @@ impl Compiler<'_> {
                     None => {
                         let ids = || options.iter().map(|o| o.id.as_str());
                         let hint = match closest(&w.text, ids()) {
-                            Some(s) => format!(" (did you mean '{s}'?)"),
+                            Some(s) => crate::suggest::hint(Some(s)),
                             None => format!(" (options: {})", ids().collect::<Vec<_>>().join(", ")),
                         };
                         self.error(
