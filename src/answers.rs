@@ -41,8 +41,8 @@ impl fmt::Display for DisplayValue<'_> {
         match self.value {
             Value::YesNo(true) => f.write_str("yes"),
             Value::YesNo(false) => f.write_str("no"),
-            Value::Integer(n) => write!(f, "{n}"),
-            Value::Number(x) => write!(f, "{x}"),
+            Value::Integer(n) => fmt::Display::fmt(n, f),
+            Value::Number(x) => fmt::Display::fmt(x, f),
             Value::Choice(i) => match &self.question.kind {
                 Kind::Choice(options) => {
                     f.write_str(options.get(*i).map(|o| o.id.as_str()).unwrap_or("?"))
