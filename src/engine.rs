@@ -289,7 +289,7 @@ pub enum Detail {
     /// for output that shows rule and question ids only (batch CSV and table, impact):
     /// everything else exactly as `evaluate`. Filling the messages alone was 5.6% of batch's
     /// instructions (callgrind, 20k rows, one thread, `--format csv`).
-    Outline,
+    IdsOnly,
 }
 
 /// `evaluate`, into a verdict the caller keeps from patient to patient: the verdict is
@@ -879,7 +879,7 @@ rules:
             seed ^= seed << 17;
             seed % n
         };
-        let (mut reused, mut outline) = (Verdict::blank(), Verdict::blank());
+        let (mut reused, mut ids_only) = (Verdict::blank(), Verdict::blank());
         for _ in 0..20_000 {
             let mut answers = Answers::new(rs);
             // Mostly the harmless answer, sometimes the risky one, sometimes none.
@@ -912,15 +912,15 @@ rules:
             // Into a verdict reused from the patients before: the same, buffers and all.
             evaluate_into(rs, &answers, &mut reused, Detail::Full);
             assert_eq!(reused, expected);
-            // In outline: the same, with the wording left out.
-            evaluate_into(rs, &answers, &mut outline, Detail::Outline);
+            // Ids only: the same, with the wording left out.
+            evaluate_into(rs, &answers, &mut ids_only, Detail::IdsOnly);
             let mut without = expected.clone();
             without.reasons.iter_mut().for_each(|r| {
                 r.message.clear();
                 r.answers.clear();
             });
             without.ignored.iter_mut().for_each(|i| i.because.clear());
-            assert_eq!(outline, without);
+            assert_eq!(ids_only, without);
         }
     }
 }

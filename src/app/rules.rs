@@ -285,8 +285,8 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
         },
         |row, o, n| {
             // Impact shows no messages: leave the wording out, and reuse the two verdicts.
-            evaluate_into(&old, o.answers, &mut vo, Detail::Outline);
-            evaluate_into(&new, n.answers, &mut vn, Detail::Outline);
+            evaluate_into(&old, o.answers, &mut vo, Detail::IdsOnly);
+            evaluate_into(&new, n.answers, &mut vn, Detail::IdsOnly);
             let change = tally.add(row, n.id, (&vo, o.errors), (&vn, n.errors));
             if let (Some(c), Some(later)) = (change, later.as_mut()) {
                 if c.less_cautious {

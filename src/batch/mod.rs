@@ -168,7 +168,7 @@ impl<'r> Screener<'r> {
             detail: if renderer.shows_messages() {
                 Detail::Full
             } else {
-                Detail::Outline
+                Detail::IdsOnly
             },
             renderer,
             decimal_comma: plan.decimal_comma,
