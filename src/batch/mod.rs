@@ -23,7 +23,7 @@ pub mod reader;
 use std::io;
 
 use crate::answers::{Answers, InputError};
-use crate::engine::{evaluate, evaluate_into, Messages, Status, Verdict};
+use crate::engine::{evaluate, evaluate_into, Detail, Status, Verdict};
 use crate::ruleset::Ruleset;
 
 pub use crate::output::stream::{Renderer, Row};
@@ -130,9 +130,10 @@ pub struct Screener<'r> {
     /// reusing its buffers): 471.5M -> 428.9M instructions (-9.0%) for 20k rows, `--format
     /// csv`, one thread, callgrind; ndjson 637.0M -> 594.0M (-6.8%).
     verdict: Verdict,
-    /// Whether the format shows the reasons' messages (only JSON does). Leaving them out:
-    /// 428.9M -> 404.9M instructions (-5.6%) for the same 20k rows as CSV.
-    messages: Messages,
+    /// Whether the format shows the verdict's wording — reasons' messages and read answers,
+    /// why answers were ignored — (only JSON does). Leaving the messages out: 428.9M ->
+    /// 404.9M instructions (-5.6%) for the same 20k rows as CSV.
+    detail: Detail,
     renderer: Renderer<'r>,
     /// Read `36,6` as `36.6` in number columns.
     decimal_comma: bool,
@@ -164,10 +165,10 @@ impl<'r> Screener<'r> {
             errors: Vec::new(),
             id: String::new(),
             verdict: evaluate(ruleset, &Answers::new(ruleset)),
-            messages: if renderer.shows_messages() {
-                Messages::Fill
+            detail: if renderer.shows_messages() {
+                Detail::Full
             } else {
-                Messages::Leave
+                Detail::IdsOnly
             },
             renderer,
             decimal_comma: plan.decimal_comma,
@@ -215,12 +216,7 @@ impl<'r> Screener<'r> {
                     );
                 }
             }
-            evaluate_into(
-                self.ruleset,
-                &self.answers,
-                &mut self.verdict,
-                self.messages,
-            );
+            evaluate_into(self.ruleset, &self.answers, &mut self.verdict, self.detail);
             let verdict = &self.verdict;
             job.summary.count_row(verdict, !self.errors.is_empty());
             self.renderer.record(
