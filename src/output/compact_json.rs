@@ -3,7 +3,9 @@
 //! the `#[derive(Serialize)]` types of `output::json` (the schema is defined once, by them);
 //! only the writing differs: serde_json looks up every byte of every key and string in its
 //! escape table, and a batch record is some 900 bytes of mostly plain ASCII text, row after row.
-//! Here strings are scanned eight bytes at a time and copied in runs. Numbers are handed to
+//! Here a string is checked sixteen bytes at a time (one word when it is short) and copied
+//! whole, escaped byte by byte only when it has something to escape; `Raw` writes JSON this
+//! serializer wrote before as it is (`json::Remembered`'s parts). Numbers are handed to
 //! serde_json itself, so they are written exactly as it writes them; anything this serializer
 //! does not write the same way (a non-string map key, serde_json's private number and raw-value
 //! types) is refused, and `write` then lets serde_json write the whole value.
@@ -162,7 +164,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// short forms `\b \t \n \f \r`, and `\u00XX` (lowercase hex) for the other control
 /// characters; everything else, other Unicode included, as it is.
 #[inline(always)]
-pub fn write_str(out: &mut Vec<u8>, text: &str) {
+fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // Most strings of a record (keys, ids, words) are short: tested and copied right here.
     if (1..=8).contains(&bytes.len()) && plain_short(bytes) {
