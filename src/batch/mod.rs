@@ -16,9 +16,9 @@ pub mod columns;
 pub mod command;
 pub mod duplicates;
 pub mod json;
-mod memo;
 pub mod pipeline;
 pub mod reader;
+mod recent_cells;
 
 use std::io;
 
@@ -120,7 +120,7 @@ pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
     /// One per question column, in column order (none with a profile: it reads them).
-    reads: Vec<memo::Column>,
+    reads: Vec<recent_cells::Column>,
     /// With an intake profile, its plan's reader.
     profile: Option<crate::profile::plan::Reader<'r>>,
     answers: Answers,
@@ -156,7 +156,7 @@ impl<'r> Screener<'r> {
                     .questions
                     .iter()
                     .map(|&(column, slot)| {
-                        memo::Column::new(column, slot, &ruleset.questions[slot])
+                        recent_cells::Column::new(column, slot, &ruleset.questions[slot])
                     })
                     .collect(),
             },
@@ -234,7 +234,7 @@ impl<'r> Screener<'r> {
 
 /// The per-row state a screener keeps between rows, borrowed for one row.
 struct RowState<'s> {
-    reads: &'s mut [memo::Column],
+    reads: &'s mut [recent_cells::Column],
     answers: &'s mut Answers,
     errors: &'s mut Vec<InputError>,
     id: &'s mut String,
@@ -296,7 +296,7 @@ fn read_row(
     // answer (`record` holds its first line, for the id).
     if let Some(message) = malformed {
         answers.clear();
-        reads.iter_mut().for_each(memo::Column::forget_last);
+        reads.iter_mut().for_each(recent_cells::Column::forget_last);
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
             form: None,
@@ -308,7 +308,7 @@ fn read_row(
 
     if record.len() != columns.len() {
         answers.clear();
-        reads.iter_mut().for_each(memo::Column::forget_last);
+        reads.iter_mut().for_each(recent_cells::Column::forget_last);
         let line = line();
         errors.push(InputError {
             form: None,
@@ -347,8 +347,8 @@ fn read_row(
         if let Err(problem) = read_result {
             let cell = &buf[range];
             let message = match problem {
-                memo::CellProblem::Invalid(e) => e.message,
-                memo::CellProblem::NotUtf8 => {
+                recent_cells::CellProblem::Invalid(e) => e.message,
+                recent_cells::CellProblem::NotUtf8 => {
                     "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
                         .to_string()
                 }
@@ -369,7 +369,7 @@ fn read_row(
 pub struct RowReader<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    reads: Vec<memo::Column>,
+    reads: Vec<recent_cells::Column>,
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
@@ -396,7 +396,9 @@ impl<'r> RowReader<'r> {
             reads: columns
                 .questions
                 .iter()
-                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .map(|&(column, slot)| {
+                    recent_cells::Column::new(column, slot, &ruleset.questions[slot])
+                })
                 .collect(),
             answers: Answers::new(ruleset),
             errors: Vec::new(),
