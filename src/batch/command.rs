@@ -554,17 +554,16 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
 
     // Repeated ids: known before screening for a file, learnt on the way for stdin. Rows a
     // profile leaves out are no patients: not part of the check.
-    let keep = |record: &csv::ByteRecord| match &profile_plan {
-        Some(plan) => plan
-            .rows_column()
-            .is_none_or(|c| plan.is_patient(record.get(c).unwrap_or_default())),
-        None => true,
-    };
+    let is_patient = |cell: &[u8]| profile_plan.as_ref().is_none_or(|p| p.is_patient(cell));
+    let patients = profile_plan
+        .as_ref()
+        .and_then(|p| p.rows_column())
+        .map(|column| (column, &is_patient as &dyn Fn(&[u8]) -> bool));
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
             let (d, rows) =
-                Duplicates::prescan(|| opened.reopen(path), delimiter, id_column, &keep)
+                Duplicates::prescan(|| opened.reopen(path), delimiter, id_column, patients)
                     .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }

@@ -221,8 +221,9 @@ impl<R> Tee<R> {
     /// `from + MAX_CELL_RUN`.
     fn forget_before(&mut self, from: u64) {
         let drop = usize::try_from(from.saturating_sub(self.kept_from)).unwrap_or(usize::MAX);
-        // Draining costs a move of what is left: do it once enough has piled up.
-        if drop >= 1 << 16 && drop <= self.kept.len() {
+        // Draining costs a move of what is left (up to a read's worth): do it once a
+        // megabyte has piled up (it was 64 KiB: 150 instructions a row of moves, callgrind).
+        if drop >= 1 << 20 && drop <= self.kept.len() {
             self.kept.drain(..drop);
             self.kept_from = from;
         }
@@ -258,8 +259,8 @@ fn builder(delimiter: u8) -> csv::ReaderBuilder {
     b
 }
 
-/// Whether every cell is empty or blank.
-fn all_empty(record: &csv::ByteRecord) -> bool {
+/// Whether every cell is empty or blank (such a row is not a patient).
+pub fn all_empty(record: &csv::ByteRecord) -> bool {
     record.iter().all(|c| c.trim_ascii().is_empty())
 }
 
@@ -271,8 +272,12 @@ impl<R: Read> RowReader<R> {
     }
 
     pub fn new(input: R, delimiter: u8) -> Self {
+        Self::over(Tee::new(input, Vec::new()), delimiter)
+    }
+
+    fn over(tee: Tee<R>, delimiter: u8) -> Self {
         RowReader {
-            csv: Some(builder(delimiter).from_reader(Tee::new(input, Vec::new()))),
+            csv: Some(builder(delimiter).from_reader(tee)),
             delimiter,
             width: 0,
             base_byte: 0,
@@ -282,6 +287,30 @@ impl<R: Read> RowReader<R> {
             previous: None,
             empty: EmptyRows::default(),
         }
+    }
+
+    /// A reader of the rows that follow a record of another reader's input, whose header had
+    /// `width` cells: `read` and then `input` are that input from where that record ended (as
+    /// that reader's csv parser left it, so a `\n` after a `\r` may come first). Each row
+    /// reads exactly as it would have on the first reader (a record's allowance of
+    /// `MAX_CELL_RUN` bytes counts from the end of the one before it, there as here); line
+    /// numbers count from the resumption point. With no `width`, `read` is the input's start
+    /// and the header is still to be read. For the duplicate-id pre-scan, which reads up to
+    /// there at memchr speed.
+    pub fn resume(read: &[u8], input: R, delimiter: u8, width: Option<usize>) -> Self {
+        let Some(width) = width else {
+            return Self::over(Tee::new(input, read.to_vec()), delimiter);
+        };
+        // A line break first: the csv crate strips a byte-order mark at the start of its
+        // input, which it would not do in mid-file; and the allowance counts on from it.
+        let mut replay = Vec::with_capacity(read.len() + 1);
+        replay.push(b'\n');
+        replay.extend_from_slice(read);
+        let mut tee = Tee::new(input, replay);
+        tee.limit += 1;
+        let mut reader = Self::over(tee, delimiter);
+        reader.width = width;
+        reader
     }
 
     fn csv(&mut self) -> io::Result<&mut csv::Reader<Tee<R>>> {
@@ -392,12 +421,13 @@ impl<R: Read> RowReader<R> {
             self.count_blank_lines_before(line);
             // Line breaks inside its cells (quoted ones only; most records have none).
             let fields = record.as_slice();
-            let breaks = if memchr::memchr2(b'\n', b'\r', fields).is_some() {
+            let multi_line = memchr::memchr2(b'\n', b'\r', fields).is_some();
+            let breaks = if multi_line {
                 count_breaks(fields, None)
             } else {
                 0
             };
-            let malformed = self.judge(record, start, end);
+            let malformed = self.judge(record, start, end, multi_line);
             if let Some(why) = malformed {
                 let last_line = line + self.breaks_in(start, end);
                 self.recover(record, start, end)?;
@@ -409,6 +439,11 @@ impl<R: Read> RowReader<R> {
                 }));
             }
             self.previous = Some((line, breaks));
+            if !multi_line && self.counted_to >= start {
+                // A line break outside quotes ends the record, and its cells hold none: only
+                // its last byte can break a line.
+                self.counted_to = self.counted_to.max(end.saturating_sub(1));
+            }
             self.forget(end);
             if all_empty(record) {
                 self.empty.add(line);
@@ -465,7 +500,13 @@ impl<R: Read> RowReader<R> {
     }
 
     /// Whether the record just read from `start` to `end` is malformed, and why.
-    fn judge(&self, record: &csv::ByteRecord, start: u64, end: u64) -> Option<Malformed> {
+    fn judge(
+        &self,
+        record: &csv::ByteRecord,
+        start: u64,
+        end: u64,
+        multi_line: bool,
+    ) -> Option<Malformed> {
         let tee = self.csv.as_ref()?.get_ref();
         if tee.cut {
             return Some(Malformed::TooLong);
@@ -476,7 +517,7 @@ impl<R: Read> RowReader<R> {
         if at_end && memchr::memchr(b'"', raw).is_some() && !closes(raw, self.delimiter) {
             return Some(Malformed::Unclosed);
         }
-        if memchr::memchr2(b'\n', b'\r', record.as_slice()).is_some() {
+        if multi_line {
             // A cell over a line break, in a row without the header's number of cells, or
             // whose raw text is not what its cells would be written as (text after a closing
             // quote: `"Smith,...\nP2,"Jones"`): the quote has taken in part of another row.
@@ -577,15 +618,18 @@ impl<R: Read> RowReader<R> {
 /// Line breaks in `bytes` (`\n`, `\r\n`, a lone `\r`); `after` is the byte that follows, if
 /// known (a final `\r` then counts only when `after` is not `\n`).
 fn count_breaks(bytes: &[u8], after: Option<u8>) -> u64 {
+    let ends_line = |i: usize| match bytes[i] {
+        b'\n' => true,
+        b'\r' => bytes.get(i + 1).copied().or(after) != Some(b'\n'),
+        _ => false,
+    };
+    if bytes.len() < 16 {
+        // Mostly one record's line break: a plain loop costs less than setting up memchr.
+        return (0..bytes.len()).filter(|&i| ends_line(i)).count() as u64;
+    }
     // One pass: every `\n`, and each `\r` not followed by one.
     memchr::memchr2_iter(b'\n', b'\r', bytes)
-        .filter(|&i| {
-            bytes[i] == b'\n'
-                || match bytes.get(i + 1) {
-                    Some(&next) => next != b'\n',
-                    None => after.is_none_or(|a| a != b'\n'),
-                }
-        })
+        .filter(|&i| ends_line(i))
         .count() as u64
 }
 
@@ -702,6 +746,70 @@ fn closes(raw: &[u8], delimiter: u8) -> bool {
         std::mem::swap(&mut last, &mut record);
     }
     last.len() == 1 && last.get(0) == Some(SENTINEL)
+}
+
+/// Reads single lines — text with no line break in it, at the start of a record — as the csv
+/// crate reads a record there (for the duplicate-id pre-scan's lines with quotes). One csv
+/// reader serves every line: building one costs about 250,000 instructions (its DFA), and a
+/// fresh one would strip a byte-order mark at the line's start, which a reader in mid-file
+/// does not.
+pub struct LineRecords {
+    csv: csv::Reader<Fed>,
+}
+
+/// One line at a time for `LineRecords`, with its line break; asked for more, a sentinel byte
+/// (a quote still open takes it in), then the end.
+struct Fed {
+    text: Vec<u8>,
+    at: usize,
+    sentinel: bool,
+}
+
+impl Read for Fed {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.at == self.text.len() && self.sentinel {
+            self.sentinel = false;
+            self.text.push(0x01);
+        }
+        let n = buf.len().min(self.text.len() - self.at);
+        buf[..n].copy_from_slice(&self.text[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl LineRecords {
+    pub fn new(delimiter: u8) -> Self {
+        let fed = Fed {
+            text: b"-\n".to_vec(),
+            at: 0,
+            sentinel: false,
+        };
+        let mut csv = builder(delimiter).from_reader(fed);
+        // A first record, so that no later one is taken for the start of the input.
+        let _ = csv.read_byte_record(&mut csv::ByteRecord::new());
+        LineRecords { csv }
+    }
+
+    /// Reads `line` into `record`; false when a quote opened in it is still open at its end
+    /// (the record would run on over the line break, where `RowReader` has to judge it).
+    /// Then this reader is spent: every later line reads as false.
+    pub fn read(&mut self, line: &[u8], record: &mut csv::ByteRecord) -> bool {
+        let fed = self.csv.get_mut();
+        if fed.at != fed.text.len() || fed.text.last() != Some(&b'\n') {
+            return false; // spent
+        }
+        fed.text.clear();
+        fed.text.extend_from_slice(line);
+        fed.text.push(b'\n');
+        fed.at = 0;
+        fed.sentinel = true;
+        let before = self.csv.position().byte();
+        // The record ends at the line break, with nothing more asked for, only if the quote
+        // has closed; else it takes in the sentinel too.
+        matches!(self.csv.read_byte_record(record), Ok(true))
+            && self.csv.position().byte() == before + line.len() as u64 + 1
+    }
 }
 
 /// "little-endian" or "big-endian" when the input is UTF-16: by its byte-order mark, or, for
