@@ -41,8 +41,8 @@ impl fmt::Display for DisplayValue<'_> {
         match self.value {
             Value::YesNo(true) => f.write_str("yes"),
             Value::YesNo(false) => f.write_str("no"),
-            Value::Integer(n) => write!(f, "{n}"),
-            Value::Number(x) => write!(f, "{x}"),
+            Value::Integer(n) => fmt::Display::fmt(n, f),
+            Value::Number(x) => fmt::Display::fmt(x, f),
             Value::Choice(i) => match &self.question.kind {
                 Kind::Choice(options) => {
                     f.write_str(options.get(*i).map(|o| o.id.as_str()).unwrap_or("?"))
@@ -284,9 +284,8 @@ pub fn parse_text_with(
                         .position(|o| o.label.trim().eq_ignore_ascii_case(t))
                 })
                 .ok_or_else(|| {
-                    let hint = crate::suggest::closest(t, options.iter().map(|o| o.id.as_str()))
-                        .map(|s| format!(" (did you mean '{s}'?)"))
-                        .unwrap_or_default();
+                    let hint =
+                        crate::suggest::did_you_mean(t, options.iter().map(|o| o.id.as_str()));
                     invalid(format!("{}{hint}", expected(question)))
                 })?;
             Value::Choice(index)

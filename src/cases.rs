@@ -172,10 +172,7 @@ pub fn run(ruleset: &Ruleset, file: &CaseFile, case: &Case) -> Outcome {
         }
     };
     for (key, hint) in &patient.unknown_keys {
-        let hint = hint
-            .as_ref()
-            .map(|h| format!(" (did you mean '{h}'?)"))
-            .unwrap_or_default();
+        let hint = crate::suggest::hint(hint.as_deref());
         problems.push(format!(
             "answers: '{key}' is not a question of this ruleset{hint}"
         ));
@@ -201,9 +198,8 @@ pub fn run(ruleset: &Ruleset, file: &CaseFile, case: &Case) -> Outcome {
     }
     for id in &case.fired {
         if !ruleset.rules.iter().any(|r| &r.id == id) {
-            let hint = crate::suggest::closest(id, ruleset.rules.iter().map(|r| r.id.as_str()))
-                .map(|s| format!(" (did you mean '{s}'?)"))
-                .unwrap_or_default();
+            let hint =
+                crate::suggest::did_you_mean(id, ruleset.rules.iter().map(|r| r.id.as_str()));
             problems.push(format!("fired: '{id}' is not a rule of this ruleset{hint}"));
         }
     }

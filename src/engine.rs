@@ -8,8 +8,9 @@
 use std::fmt;
 
 use crate::answers::{Answers, Seen, Value};
-use crate::expr::{Recorder, Trace, Truth, Watch};
+use crate::expr::{Fields, Recorder, Trace, Truth, Watch};
 use crate::ruleset::{Piece, Ruleset, Severity, Slot};
+
 /// The screening outcome, in precedence order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -94,6 +95,34 @@ pub struct Verdict {
     pub skipped: Vec<Slot>,
     /// Answers to skipped questions, in ruleset order.
     pub ignored: Vec<Ignored>,
+    /// Whether each question applies to this patient, by slot: what skip logic decided, kept
+    /// here so that `evaluate_into` reuses the buffer from patient to patient.
+    applies: Vec<Applies>,
+    spare: Spare,
+}
+
+/// Entries of earlier patients' verdicts that this one does not show, kept so that
+/// `evaluate_into` reuses their buffers instead of freeing them and allocating afresh. Not
+/// part of the verdict's value: any two are equal. Against truncating: `evaluate_into`
+/// 5,840 -> 4,729 instructions per row for batch --format ndjson (whole run 39,074 ->
+/// 37,949), 3,300 -> 3,285 for csv (ruleset 2.0.0, 20k rows, one thread, callgrind).
+#[derive(Clone, Default)]
+struct Spare {
+    reasons: Vec<Reason>,
+    missing: Vec<Missing>,
+    ignored: Vec<Ignored>,
+}
+
+impl PartialEq for Spare {
+    fn eq(&self, _: &Spare) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for Spare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Spare").finish_non_exhaustive()
+    }
 }
 
 impl Verdict {
@@ -107,6 +136,8 @@ impl Verdict {
             missing: Vec::new(),
             skipped: Vec::new(),
             ignored: Vec::new(),
+            applies: Vec::new(),
+            spare: Spare::default(),
         }
     }
 
@@ -151,94 +182,151 @@ pub struct Explanation<'a> {
     pub seen: Vec<Seen<&'a Value>>,
 }
 
+/// Whether a question applies to this patient, once skip logic has run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Applies {
+    /// It has no `ask_if`, or its `ask_if` is true: its answer, if any, is read.
+    Yes,
+    /// Its `ask_if` is false: skipped.
+    No,
+    /// Its `ask_if` is unknown: its answer, if any, is held back (read as unanswered).
+    NotKnown,
+}
+
+/// One patient's answers with skip logic applied, read in place by the conditions: what
+/// `seen` copies out, without the copy.
+#[derive(Clone, Copy)]
+struct Patient<'a, 'p> {
+    answers: &'a Answers,
+    applies: &'p [Applies],
+}
+
+impl<'a> Fields<'a> for Patient<'a, '_> {
+    #[inline]
+    fn seen(&self, slot: Slot) -> Seen<&'a Value> {
+        match self.applies.get(slot) {
+            Some(Applies::Yes) => self
+                .answers
+                .get(slot)
+                .map_or(Seen::Unanswered, Seen::Answered),
+            Some(Applies::No) => Seen::Skipped,
+            _ => Seen::Unanswered,
+        }
+    }
+
+    #[inline(always)]
+    fn seen_always_asked(&self, slot: Slot) -> Seen<&'a Value> {
+        self.answers
+            .get(slot)
+            .map_or(Seen::Unanswered, Seen::Answered)
+    }
+}
+
+impl<'a> Patient<'a, '_> {
+    /// Every question's `Seen`, by slot.
+    fn all_seen(&self) -> Vec<Seen<&'a Value>> {
+        (0..self.applies.len())
+            .map(|slot| self.seen(slot))
+            .collect()
+    }
+}
+
 /// What each question is for this patient once skip logic has run, indexed by slot.
 ///
 /// A question whose `ask_if` is unknown (it reads an unanswered question) is itself unknown,
 /// even if answered: whether its answer applies is not yet known. This keeps the logic
 /// monotone — answering a question can only settle unknowns, never overturn a decided rule.
-pub fn seen<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> Vec<Seen<&'a Value>> {
-    skip_logic(ruleset, answers, &mut |_, _: ()| {})
+pub fn seen<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Seen<&'a Value>> {
+    let mut applies = Vec::new();
+    skip_logic(ruleset, answers, &mut applies, &mut |_, _: ()| {});
+    Patient {
+        answers,
+        applies: &applies,
+    }
+    .all_seen()
 }
 
-/// `seen`, telling `keep` each `ask_if`'s watcher after it is walked.
+/// Decides whether each question applies, into `applies` (by slot), telling `keep` each
+/// `ask_if`'s watcher after it is walked.
 fn skip_logic<'a, W: Watch<'a> + Default>(
     ruleset: &'a Ruleset,
     answers: &'a Answers,
+    applies: &mut Vec<Applies>,
     keep: &mut impl FnMut(Slot, W),
-) -> Vec<Seen<&'a Value>> {
-    let mut seen: Vec<Seen<&Value>> = (0..ruleset.questions.len())
-        .map(|slot| answers.get(slot).map_or(Seen::Unanswered, Seen::Answered))
-        .collect();
+) {
+    applies.clear();
+    applies.resize(ruleset.questions.len(), Applies::Yes);
     // `guarded` lists the questions with an `ask_if` in ask order, so each sees the questions
     // it reads already settled.
     for &slot in ruleset.guarded() {
         if let Some(cond) = &ruleset.questions[slot].ask_if {
             let mut watch = W::default();
-            match cond.walk(&seen, &mut watch) {
-                Truth::False => seen[slot] = Seen::Skipped,
-                Truth::Unknown => seen[slot] = Seen::Unanswered,
-                Truth::True => {}
-            }
+            let patient = Patient { answers, applies };
+            let truth = cond.walk(&patient, &mut watch);
+            applies[slot] = match truth {
+                Truth::False => Applies::No,
+                Truth::Unknown => Applies::NotKnown,
+                Truth::True => Applies::Yes,
+            };
             keep(slot, watch);
         }
     }
-    seen
 }
 
 /// Decides one patient.
 pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
     let mut verdict = Verdict::blank();
-    evaluate_into(ruleset, answers, &mut verdict, Messages::Fill);
+    evaluate_into(ruleset, answers, &mut verdict, Detail::Full);
     verdict
 }
 
-/// Whether `evaluate_into` fills in the reasons' messages.
+/// How much of the verdict's wording `evaluate_into` writes out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Messages {
-    /// Every fired rule's message, with the answers filled in (as `evaluate` does).
-    Fill,
-    /// Every `Reason::message` left empty, for output that never shows them (batch CSV and
-    /// table): filling them was 5.6% of batch's instructions (callgrind, 20k rows, one
-    /// thread, `--format csv`).
-    Leave,
+pub enum Detail {
+    /// Everything, exactly as `evaluate`.
+    Full,
+    /// Each reason's `message` and `answers` and each ignored answer's `because` left empty,
+    /// for output that shows rule and question ids only (batch CSV and table, impact):
+    /// everything else exactly as `evaluate`. Filling the messages alone was 5.6% of batch's
+    /// instructions (callgrind, 20k rows, one thread, `--format csv`).
+    IdsOnly,
 }
 
 /// `evaluate`, into a verdict the caller keeps from patient to patient: the verdict is
 /// overwritten, and its vectors and strings are reused rather than allocated afresh. With
-/// `Messages::Fill` the result equals `evaluate`'s exactly.
-pub fn evaluate_into(
-    ruleset: &Ruleset,
-    answers: &Answers,
-    verdict: &mut Verdict,
-    messages: Messages,
-) {
-    let seen = seen(ruleset, answers);
-    decide(
-        ruleset,
+/// `Detail::Full` the result equals `evaluate`'s exactly.
+pub fn evaluate_into(ruleset: &Ruleset, answers: &Answers, verdict: &mut Verdict, detail: Detail) {
+    let mut applies = std::mem::take(&mut verdict.applies);
+    skip_logic(ruleset, answers, &mut applies, &mut |_, _: ()| {});
+    let patient = Patient {
         answers,
-        &seen,
-        &mut |_, _: (), _| {},
-        verdict,
-        messages,
-    );
+        applies: &applies,
+    };
+    decide(ruleset, &patient, &mut |_, _: (), _| {}, verdict, detail);
+    verdict.applies = applies;
 }
 
 /// Decides one patient exactly as `evaluate` does, keeping the trace of every rule and
 /// `ask_if` (for `--explain` and failing rule cases).
 pub fn explain<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> (Verdict, Explanation<'a>) {
     let mut ask_if = Vec::new();
-    let seen = skip_logic(ruleset, answers, &mut |slot, recorder: Recorder<'a>| {
+    let mut keep_ask_if = |slot, recorder: Recorder<'a>| {
         if let Some(trace) = recorder.finish() {
             ask_if.push(AskIfTrace { slot, trace });
         }
-    });
+    };
+    let mut applies = Vec::new();
+    skip_logic(ruleset, answers, &mut applies, &mut keep_ask_if);
     ask_if.sort_by_key(|a| a.slot);
+    let patient = Patient {
+        answers,
+        applies: &applies,
+    };
     let mut rules = Vec::new();
     let mut verdict = Verdict::blank();
     decide(
         ruleset,
-        answers,
-        &seen,
+        &patient,
         &mut |rule, recorder: Recorder<'a>, _| {
             if let Some(trace) = recorder.finish() {
                 rules.push(RuleTrace {
@@ -249,7 +337,7 @@ pub fn explain<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> (Verdict, Expl
             }
         },
         &mut verdict,
-        Messages::Fill,
+        Detail::Full,
     );
     for rt in &mut rules {
         if rt.trace.truth == Truth::Unknown {
@@ -257,12 +345,16 @@ pub fn explain<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> (Verdict, Expl
                 Some(m) => m.questions.clone(),
                 None => {
                     let mut needs = Vec::new();
-                    ruleset.rules[rt.rule].when.undecided_by(&seen, &mut needs);
+                    ruleset.rules[rt.rule]
+                        .when
+                        .undecided_by(&patient, &mut needs);
                     needs
                 }
             };
         }
     }
+    let seen = patient.all_seen();
+    verdict.applies = applies;
     (
         verdict,
         Explanation {
@@ -273,59 +365,58 @@ pub fn explain<'a>(ruleset: &'a Ruleset, answers: &'a Answers) -> (Verdict, Expl
     )
 }
 
-/// The one decision: every rule walked once over `seen`, each rule's watcher handed to `keep`;
-/// the verdict is written over `verdict`, reusing its buffers.
+/// The one decision: every rule walked once over the patient, each rule's watcher handed to
+/// `keep`; the verdict is written over `verdict`, reusing its buffers.
 fn decide<'a, W: Watch<'a> + Default>(
     ruleset: &'a Ruleset,
-    answers: &Answers,
-    seen: &[Seen<&'a Value>],
+    patient: &Patient<'a, '_>,
     keep: &mut impl FnMut(usize, W, Truth),
     verdict: &mut Verdict,
-    messages: Messages,
+    detail: Detail,
 ) {
-    let (mut reasons, mut missing) = (0, 0);
+    let spare = &mut verdict.spare;
+    spare.reasons.append(&mut verdict.reasons);
+    spare.missing.append(&mut verdict.missing);
     for (index, rule) in ruleset.rules.iter().enumerate() {
         let mut watch = W::default();
-        let truth = rule.when.walk(seen, &mut watch);
+        let truth = rule.when.walk(patient, &mut watch);
         keep(index, watch, truth);
         match truth {
             Truth::True => {
-                let reason = reuse(&mut verdict.reasons, reasons, || Reason {
+                let reason = reuse(&mut verdict.reasons, &mut spare.reasons, || Reason {
                     rule: index,
                     severity: rule.severity,
                     urgent: rule.urgent,
                     message: String::new(),
                     answers: Vec::new(),
                 });
-                reasons += 1;
                 reason.rule = index;
                 reason.severity = rule.severity;
                 reason.urgent = rule.urgent;
                 reason.message.clear();
-                if messages == Messages::Fill {
-                    fill(&mut reason.message, ruleset, &rule.message, seen);
-                }
                 reason.answers.clear();
-                reason
-                    .answers
-                    .extend(rule.reads.iter().map(|&slot| (slot, seen[slot].cloned())));
+                if detail == Detail::Full {
+                    fill(&mut reason.message, ruleset, &rule.message, patient);
+                    reason.answers.extend(
+                        rule.reads
+                            .iter()
+                            .map(|&slot| (slot, patient.seen(slot).cloned())),
+                    );
+                }
             }
             Truth::Unknown if rule.severity != Severity::Note => {
-                let entry = reuse(&mut verdict.missing, missing, || Missing {
+                let entry = reuse(&mut verdict.missing, &mut spare.missing, || Missing {
                     rule: index,
                     questions: Vec::new(),
                 });
-                missing += 1;
                 entry.rule = index;
                 entry.questions.clear();
-                rule.when.undecided_by(seen, &mut entry.questions);
-                add_unknown_ask_if(ruleset, answers, seen, &mut entry.questions);
+                rule.when.undecided_by(patient, &mut entry.questions);
+                add_unknown_ask_if(ruleset, patient, &mut entry.questions);
             }
             _ => {}
         }
     }
-    verdict.reasons.truncate(reasons);
-    verdict.missing.truncate(missing);
     // Exclude, then review, then note; a stable sort keeps ruleset order within each (and
     // sorts a handful of reasons without allocating).
     verdict.reasons.sort_by_key(|r| r.severity);
@@ -347,18 +438,25 @@ fn decide<'a, W: Watch<'a> + Default>(
             .guarded()
             .iter()
             .copied()
-            .filter(|&s| seen[s].is_skipped()),
+            .filter(|&s| patient.applies[s] == Applies::No),
     );
     verdict.skipped.sort_unstable();
-    verdict.ignored = ignored(ruleset, answers, &verdict.skipped, seen);
+    spare.ignored.append(&mut verdict.ignored);
+    ignored(
+        ruleset,
+        patient,
+        &verdict.skipped,
+        (&mut verdict.ignored, &mut spare.ignored),
+        detail,
+    );
 }
 
-/// Entry `i` of `items` (which holds at least `i`), added with `new` if there is none yet.
-fn reuse<T>(items: &mut Vec<T>, i: usize, new: impl FnOnce() -> T) -> &mut T {
-    if i == items.len() {
-        items.push(new());
-    }
-    &mut items[i]
+/// A new last entry of `items`: a spare one (to be overwritten), or else `new()`.
+fn reuse<'v, T>(items: &'v mut Vec<T>, spare: &mut Vec<T>, new: impl FnOnce() -> T) -> &'v mut T {
+    let entry = spare.pop().unwrap_or_else(new);
+    items.push(entry);
+    let last = items.len() - 1;
+    &mut items[last]
 }
 
 /// No urgent rule fired, yet an urgent rule is undecided.
@@ -366,77 +464,82 @@ fn urgent_undecided(ruleset: &Ruleset, urgent: bool, missing: &[Missing]) -> boo
     !urgent && missing.iter().any(|m| ruleset.rules[m.rule].urgent)
 }
 
-/// The answers given to skipped questions, each with why its question does not apply.
+/// The answers given to skipped questions, each with why its question does not apply, into
+/// `out` (empty), reusing `spare` entries.
 fn ignored(
     ruleset: &Ruleset,
-    answers: &Answers,
+    patient: &Patient<'_, '_>,
     skipped: &[Slot],
-    seen: &[Seen<&Value>],
-) -> Vec<Ignored> {
-    use std::fmt::Write as _;
-    let mut out = Vec::new();
+    (out, spare): (&mut Vec<Ignored>, &mut Vec<Ignored>),
+    detail: Detail,
+) {
     for &slot in skipped {
-        let (Some(value), Some(cond)) = (answers.get(slot), &ruleset.questions[slot].ask_if) else {
+        // A skipped question has an `ask_if` (it is what skipped it).
+        let Some(value) = patient.answers.get(slot) else {
             continue;
         };
-        let mut reads = Vec::new();
-        cond.reads(&mut reads);
-        let mut because = String::new();
-        for (i, &read) in reads.iter().enumerate() {
-            if i > 0 {
-                because.push_str(", ");
-            }
-            let id = &ruleset.questions[read].id;
-            let _ = match seen[read] {
-                Seen::Answered(v) => {
-                    write!(because, "{id} is {}", v.display(&ruleset.questions[read]))
-                }
-                Seen::Unanswered => write!(because, "{id} is unanswered"),
-                Seen::Skipped => write!(because, "{id} does not apply"),
-            };
-        }
-        let _ = write!(
-            because,
-            "; asked only if {}",
-            ruleset.questions[slot].ask_if_text.as_deref().unwrap_or("")
-        );
-        out.push(Ignored {
+        let entry = reuse(out, spare, || Ignored {
             question: slot,
             value: value.clone(),
-            because,
+            because: String::new(),
         });
+        entry.question = slot;
+        entry.value.clone_from(value);
+        entry.because.clear();
+        if detail == Detail::Full {
+            because(&mut entry.because, ruleset, slot, patient);
+        }
     }
-    out
+}
+
+/// Why a skipped question does not apply, appended to `out`: what its `ask_if` read, then
+/// the `ask_if` itself (`pregnancy_status is not_applicable; asked only if ...`).
+fn because(out: &mut String, ruleset: &Ruleset, slot: Slot, patient: &Patient<'_, '_>) {
+    for (i, &read) in ruleset.ask_if_reads(slot).iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let question = &ruleset.questions[read];
+        out.push_str(&question.id);
+        match patient.seen(read) {
+            Seen::Answered(v) => {
+                out.push_str(" is ");
+                push_answer(out, v, question);
+            }
+            Seen::Unanswered => out.push_str(" is unanswered"),
+            Seen::Skipped => out.push_str(" does not apply"),
+        }
+    }
+    out.push_str("; asked only if ");
+    out.push_str(ruleset.questions[slot].ask_if_text.as_deref().unwrap_or(""));
+}
+
+/// An answer as written (`Value::display`), appended to `out`.
+fn push_answer(out: &mut String, value: &Value, question: &crate::ruleset::Question) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{}", value.display(question));
 }
 
 /// A question whose own `ask_if` is unknown is settled by answering what that `ask_if` reads:
 /// name those questions too, and drop the question itself when it already has an answer.
-fn add_unknown_ask_if(
-    ruleset: &Ruleset,
-    answers: &Answers,
-    seen: &[Seen<&Value>],
-    questions: &mut Vec<Slot>,
-) {
+fn add_unknown_ask_if(ruleset: &Ruleset, patient: &Patient<'_, '_>, questions: &mut Vec<Slot>) {
     let mut i = 0;
     while i < questions.len() {
         if let Some(cond) = &ruleset.questions[questions[i]].ask_if {
-            cond.undecided_by(seen, questions);
+            cond.undecided_by(patient, questions);
         }
         i += 1;
     }
-    questions.retain(|&slot| answers.get(slot).is_none());
+    questions.retain(|&slot| patient.answers.get(slot).is_none());
 }
 
 /// A rule's message with the answers filled in, appended to `out`.
-fn fill(out: &mut String, ruleset: &Ruleset, pieces: &[Piece], seen: &[Seen<&Value>]) {
-    use std::fmt::Write as _;
+fn fill(out: &mut String, ruleset: &Ruleset, pieces: &[Piece], patient: &Patient<'_, '_>) {
     for piece in pieces {
         match piece {
             Piece::Text(t) => out.push_str(t),
-            Piece::Answer(slot) => match seen[*slot] {
-                Seen::Answered(v) => {
-                    let _ = write!(out, "{}", v.display(&ruleset.questions[*slot]));
-                }
+            Piece::Answer(slot) => match patient.seen(*slot) {
+                Seen::Answered(v) => push_answer(out, v, &ruleset.questions[*slot]),
                 Seen::Unanswered => out.push_str("(unanswered)"),
                 Seen::Skipped => out.push_str("(not applicable)"),
             },
@@ -586,8 +689,13 @@ rules:
     mod reference {
         use super::super::*;
 
-        fn fields<'a>(ruleset: &Ruleset, answers: &'a Answers) -> Vec<Seen<&'a Value>> {
+        /// What each question is, and whether it applies, by slot.
+        pub fn fields<'a>(
+            ruleset: &Ruleset,
+            answers: &'a Answers,
+        ) -> (Vec<Seen<&'a Value>>, Vec<Applies>) {
             let mut fields = vec![Seen::<&Value>::Unanswered; ruleset.questions.len()];
+            let mut applies = vec![Applies::Yes; ruleset.questions.len()];
             for &slot in &ruleset.ask_order {
                 let asked = match &ruleset.questions[slot].ask_if {
                     Some(cond) => cond.eval(&fields),
@@ -598,8 +706,57 @@ rules:
                     (Truth::True, Some(value)) => Seen::Answered(value),
                     _ => Seen::Unanswered,
                 };
+                applies[slot] = match asked {
+                    Truth::False => Applies::No,
+                    Truth::Unknown => Applies::NotKnown,
+                    Truth::True => Applies::Yes,
+                };
             }
-            fields
+            (fields, applies)
+        }
+
+        fn ignored(
+            ruleset: &Ruleset,
+            answers: &Answers,
+            skipped: &[Slot],
+            seen: &[Seen<&Value>],
+        ) -> Vec<Ignored> {
+            use std::fmt::Write as _;
+            let mut out = Vec::new();
+            for &slot in skipped {
+                let (Some(value), Some(cond)) =
+                    (answers.get(slot), &ruleset.questions[slot].ask_if)
+                else {
+                    continue;
+                };
+                let mut reads = Vec::new();
+                cond.reads(&mut reads);
+                let mut because = String::new();
+                for (i, &read) in reads.iter().enumerate() {
+                    if i > 0 {
+                        because.push_str(", ");
+                    }
+                    let id = &ruleset.questions[read].id;
+                    let _ = match seen[read] {
+                        Seen::Answered(v) => {
+                            write!(because, "{id} is {}", v.display(&ruleset.questions[read]))
+                        }
+                        Seen::Unanswered => write!(because, "{id} is unanswered"),
+                        Seen::Skipped => write!(because, "{id} does not apply"),
+                    };
+                }
+                let _ = write!(
+                    because,
+                    "; asked only if {}",
+                    ruleset.questions[slot].ask_if_text.as_deref().unwrap_or("")
+                );
+                out.push(Ignored {
+                    question: slot,
+                    value: value.clone(),
+                    because,
+                });
+            }
+            out
         }
 
         fn add_unknown_ask_if(
@@ -638,7 +795,7 @@ rules:
         }
 
         pub fn evaluate(ruleset: &Ruleset, answers: &Answers) -> Verdict {
-            let fields = fields(ruleset, answers);
+            let (fields, applies) = fields(ruleset, answers);
             let mut reasons = Vec::new();
             let mut missing = Vec::new();
             for (index, rule) in ruleset.rules.iter().enumerate() {
@@ -656,7 +813,7 @@ rules:
                     }),
                     Truth::Unknown if rule.severity != Severity::Note => {
                         let mut questions = Vec::new();
-                        rule.when.undecided_by(&fields, &mut questions);
+                        rule.when.undecided_by(&fields[..], &mut questions);
                         add_unknown_ask_if(ruleset, answers, &fields, &mut questions);
                         missing.push(Missing {
                             rule: index,
@@ -685,7 +842,7 @@ rules:
                 && missing
                     .iter()
                     .any(|m: &Missing| ruleset.rules[m.rule].urgent);
-            let ignored = super::super::ignored(ruleset, answers, &skipped, &fields);
+            let ignored = ignored(ruleset, answers, &skipped, &fields);
             Verdict {
                 status,
                 urgent,
@@ -694,6 +851,8 @@ rules:
                 missing,
                 skipped,
                 ignored,
+                applies,
+                spare: Spare::default(),
             }
         }
     }
@@ -720,7 +879,7 @@ rules:
             seed ^= seed << 17;
             seed % n
         };
-        let (mut reused, mut unfilled) = (Verdict::blank(), Verdict::blank());
+        let (mut reused, mut ids_only) = (Verdict::blank(), Verdict::blank());
         for _ in 0..20_000 {
             let mut answers = Answers::new(rs);
             // Mostly the harmless answer, sometimes the risky one, sometimes none.
@@ -745,14 +904,23 @@ rules:
             }
             let expected = reference::evaluate(rs, &answers);
             assert_eq!(evaluate(rs, &answers), expected);
-            assert_eq!(explain(rs, &answers).0, expected);
+            let (verdict, explanation) = explain(rs, &answers);
+            assert_eq!(verdict, expected);
+            let (fields, _) = reference::fields(rs, &answers);
+            assert_eq!(explanation.seen, fields);
+            assert_eq!(seen(rs, &answers), fields);
             // Into a verdict reused from the patients before: the same, buffers and all.
-            evaluate_into(rs, &answers, &mut reused, Messages::Fill);
+            evaluate_into(rs, &answers, &mut reused, Detail::Full);
             assert_eq!(reused, expected);
-            evaluate_into(rs, &answers, &mut unfilled, Messages::Leave);
+            // Ids only: the same, with the wording left out.
+            evaluate_into(rs, &answers, &mut ids_only, Detail::IdsOnly);
             let mut without = expected.clone();
-            without.reasons.iter_mut().for_each(|r| r.message.clear());
-            assert_eq!(unfilled, without);
+            without.reasons.iter_mut().for_each(|r| {
+                r.message.clear();
+                r.answers.clear();
+            });
+            without.ignored.iter_mut().for_each(|i| i.because.clear());
+            assert_eq!(ids_only, without);
         }
     }
 }

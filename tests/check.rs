@@ -114,7 +114,7 @@ fn invalid_values_become_errors_and_unknown_keys_are_named() {
     assert_eq!(run.code, 0);
     assert_eq!(
         run.stderr,
-        "ketascreen: warning: ignoring 'systolic_bpp': no such question in ruleset 'ketamine-default'; did you mean 'systolic_bp'?\n"
+        "ketascreen: warning: ignoring 'systolic_bpp': no such question in ruleset 'ketamine-default' (did you mean 'systolic_bp'?)\n"
     );
     assert_eq!(
         doc["errors"],

@@ -138,9 +138,22 @@ fn version_key(v: &str) -> (u64, u64, u64) {
 #[test]
 fn rust_version_and_the_readme_minimum_match_the_newest_locked_dependency() {
     // Regression: the README said 1.85 while the locked proptest needs 1.88 for `cargo test`.
+    // Offline, cargo can only describe the packages it has downloaded: on a fresh machine,
+    // after `cargo test` built for this host, those are the host's (not, say, Windows-only
+    // crates), so the metadata is asked for this host's packages.
     let root = crate::support::root();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let version = std::process::Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    let host = String::from_utf8_lossy(&version.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host");
     let out = std::process::Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline", "--locked"])
+        .args(["--filter-platform", &host])
         .current_dir(&root)
         .output()
         .expect("cargo metadata runs");

@@ -183,10 +183,7 @@ fn check(rules: Option<&Path>, args: CheckArgs, term: Terminal) -> Result<ExitCo
         );
     }
     for (key, hint) in patient.unknown_keys.iter().filter(|_| profile.is_none()) {
-        let hint = hint
-            .as_ref()
-            .map(|h| format!("; did you mean '{h}'?"))
-            .unwrap_or_default();
+        let hint = crate::suggest::hint(hint.as_deref());
         eprintln!(
             "ketascreen: warning: ignoring {}: no such question in ruleset '{}'{hint}",
             output::escape::quoted(key),

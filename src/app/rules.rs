@@ -15,7 +15,7 @@ use crate::cli::{
     DiffFormat, ExportFormat, ImpactFormat, LintFormat, RulesCasesArgs, RulesCommand,
     RulesImpactArgs, RulesTestArgs, ShowFormat, TemplateFormat,
 };
-use crate::engine::{evaluate, evaluate_into, Messages};
+use crate::engine::{evaluate, evaluate_into, Detail};
 use crate::front::{lint_ruleset, load_ruleset, Destination, Terminal, UsageError};
 use crate::ruleset::{self, LoadError, Ruleset};
 
@@ -284,9 +284,9 @@ fn impact_command(args: RulesImpactArgs) -> Result<ExitCode> {
             crate::batch::command::warn_about_header(new_rs, new_columns, false)
         },
         |row, o, n| {
-            // Impact shows no messages: leave them out, and reuse the two verdicts.
-            evaluate_into(&old, o.answers, &mut vo, Messages::Leave);
-            evaluate_into(&new, n.answers, &mut vn, Messages::Leave);
+            // Impact shows no messages: leave the wording out, and reuse the two verdicts.
+            evaluate_into(&old, o.answers, &mut vo, Detail::IdsOnly);
+            evaluate_into(&new, n.answers, &mut vn, Detail::IdsOnly);
             let change = tally.add(row, n.id, (&vo, o.errors), (&vn, n.errors));
             if let (Some(c), Some(later)) = (change, later.as_mut()) {
                 if c.less_cautious {

@@ -64,10 +64,7 @@ impl Mapping {
                         arg: arg.clone(),
                         question: q.to_string(),
                         ruleset: ruleset.id.clone(),
-                        hint: ruleset
-                            .suggest_question(q)
-                            .map(|s| format!(" (did you mean '{s}'?)"))
-                            .unwrap_or_default(),
+                        hint: crate::suggest::hint(ruleset.suggest_question(q)),
                     }
                 })?),
             };

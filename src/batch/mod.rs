@@ -16,14 +16,14 @@ pub mod columns;
 pub mod command;
 pub mod duplicates;
 pub mod json;
-mod memo;
 pub mod pipeline;
 pub mod reader;
+mod recent_cells;
 
 use std::io;
 
 use crate::answers::{Answers, InputError};
-use crate::engine::{evaluate, evaluate_into, Messages, Status, Verdict};
+use crate::engine::{evaluate, evaluate_into, Detail, Status, Verdict};
 use crate::ruleset::Ruleset;
 
 pub use crate::output::stream::{Renderer, Row};
@@ -120,7 +120,7 @@ pub struct Screener<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
     /// One per question column, in column order (none with a profile: it reads them).
-    reads: Vec<memo::Column>,
+    reads: Vec<recent_cells::Column>,
     /// With an intake profile, its plan's reader.
     profile: Option<crate::profile::plan::Reader<'r>>,
     answers: Answers,
@@ -130,9 +130,10 @@ pub struct Screener<'r> {
     /// reusing its buffers): 471.5M -> 428.9M instructions (-9.0%) for 20k rows, `--format
     /// csv`, one thread, callgrind; ndjson 637.0M -> 594.0M (-6.8%).
     verdict: Verdict,
-    /// Whether the format shows the reasons' messages (only JSON does). Leaving them out:
-    /// 428.9M -> 404.9M instructions (-5.6%) for the same 20k rows as CSV.
-    messages: Messages,
+    /// Whether the format shows the verdict's wording — reasons' messages and read answers,
+    /// why answers were ignored — (only JSON does). Leaving the messages out: 428.9M ->
+    /// 404.9M instructions (-5.6%) for the same 20k rows as CSV.
+    detail: Detail,
     renderer: Renderer<'r>,
     /// Read `36,6` as `36.6` in number columns.
     decimal_comma: bool,
@@ -155,7 +156,7 @@ impl<'r> Screener<'r> {
                     .questions
                     .iter()
                     .map(|&(column, slot)| {
-                        memo::Column::new(column, slot, &ruleset.questions[slot])
+                        recent_cells::Column::new(column, slot, &ruleset.questions[slot])
                     })
                     .collect(),
             },
@@ -164,10 +165,10 @@ impl<'r> Screener<'r> {
             errors: Vec::new(),
             id: String::new(),
             verdict: evaluate(ruleset, &Answers::new(ruleset)),
-            messages: if renderer.shows_messages() {
-                Messages::Fill
+            detail: if renderer.shows_messages() {
+                Detail::Full
             } else {
-                Messages::Leave
+                Detail::IdsOnly
             },
             renderer,
             decimal_comma: plan.decimal_comma,
@@ -215,12 +216,7 @@ impl<'r> Screener<'r> {
                     );
                 }
             }
-            evaluate_into(
-                self.ruleset,
-                &self.answers,
-                &mut self.verdict,
-                self.messages,
-            );
+            evaluate_into(self.ruleset, &self.answers, &mut self.verdict, self.detail);
             let verdict = &self.verdict;
             job.summary.count_row(verdict, !self.errors.is_empty());
             self.renderer.record(
@@ -238,7 +234,7 @@ impl<'r> Screener<'r> {
 
 /// The per-row state a screener keeps between rows, borrowed for one row.
 struct RowState<'s> {
-    reads: &'s mut [memo::Column],
+    reads: &'s mut [recent_cells::Column],
     answers: &'s mut Answers,
     errors: &'s mut Vec<InputError>,
     id: &'s mut String,
@@ -300,7 +296,7 @@ fn read_row(
     // answer (`record` holds its first line, for the id).
     if let Some(message) = malformed {
         answers.clear();
-        reads.iter_mut().for_each(memo::Column::forget_last);
+        reads.iter_mut().for_each(recent_cells::Column::forget_last);
         errors.push(InputError {
             question: ROW_ERROR.to_string(),
             form: None,
@@ -312,7 +308,7 @@ fn read_row(
 
     if record.len() != columns.len() {
         answers.clear();
-        reads.iter_mut().for_each(memo::Column::forget_last);
+        reads.iter_mut().for_each(recent_cells::Column::forget_last);
         let line = line();
         errors.push(InputError {
             form: None,
@@ -351,8 +347,8 @@ fn read_row(
         if let Err(problem) = read_result {
             let cell = &buf[range];
             let message = match problem {
-                memo::CellProblem::Invalid(e) => e.message,
-                memo::CellProblem::NotUtf8 => {
+                recent_cells::CellProblem::Invalid(e) => e.message,
+                recent_cells::CellProblem::NotUtf8 => {
                     "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
                         .to_string()
                 }
@@ -373,7 +369,7 @@ fn read_row(
 pub struct RowReader<'r> {
     ruleset: &'r Ruleset,
     columns: &'r Columns,
-    reads: Vec<memo::Column>,
+    reads: Vec<recent_cells::Column>,
     answers: Answers,
     errors: Vec<InputError>,
     id: String,
@@ -400,7 +396,9 @@ impl<'r> RowReader<'r> {
             reads: columns
                 .questions
                 .iter()
-                .map(|&(column, slot)| memo::Column::new(column, slot, &ruleset.questions[slot]))
+                .map(|&(column, slot)| {
+                    recent_cells::Column::new(column, slot, &ruleset.questions[slot])
+                })
                 .collect(),
             answers: Answers::new(ruleset),
             errors: Vec::new(),

@@ -44,10 +44,7 @@ impl Compiler<'_> {
                 let slot = self.question(name)?;
                 let q = &self.questions[slot];
                 if q.kind == Kind::YesNo {
-                    Some(Cond::Test {
-                        slot,
-                        test: Test::Cmp(CmpOp::Eq, Lit::YesNo(true)),
-                    })
+                    Some(Cond::test(slot, Test::Cmp(CmpOp::Eq, Lit::YesNo(true))))
                 } else {
                     let example = match q.kind {
                         Kind::Choice(ref options) => {
@@ -99,10 +96,7 @@ impl Compiler<'_> {
                     }
                     _ => {
                         let lit = self.literal(slot, rhs)?;
-                        Some(Cond::Test {
-                            slot,
-                            test: Test::Cmp(*op, lit),
-                        })
+                        Some(Cond::test(slot, Test::Cmp(*op, lit)))
                     }
                 }
             }
@@ -114,13 +108,13 @@ impl Compiler<'_> {
                 let slot = self.question(lhs)?;
                 let lits: Vec<Option<Lit>> = items.iter().map(|a| self.literal(slot, a)).collect();
                 let lits: Option<Vec<Lit>> = lits.into_iter().collect();
-                Some(Cond::Test {
+                Some(Cond::test(
                     slot,
-                    test: Test::In {
+                    Test::In {
                         negated: *negated,
                         lits: lits?,
                     },
-                })
+                ))
             }
         }
     }
@@ -148,7 +142,7 @@ impl Compiler<'_> {
             Some(slot) => Some(slot),
             None => {
                 let hint = closest(&name.text, self.questions.iter().map(|q| q.id.as_str()))
-                    .map(|s| format!(" (did you mean '{s}'?)"));
+                    .map(|s| crate::suggest::hint(Some(s)));
                 self.error(name.span, format!("unknown question '{}'", name.text), hint);
                 None
             }
@@ -208,7 +202,7 @@ impl Compiler<'_> {
                     None => {
                         let ids = || options.iter().map(|o| o.id.as_str());
                         let hint = match closest(&w.text, ids()) {
-                            Some(s) => format!(" (did you mean '{s}'?)"),
+                            Some(s) => crate::suggest::hint(Some(s)),
                             None => format!(" (options: {})", ids().collect::<Vec<_>>().join(", ")),
                         };
                         self.error(
@@ -301,27 +295,21 @@ mod tests {
         };
         assert_eq!(
             items[0],
-            Cond::Test {
-                slot: 0,
-                test: Test::Cmp(CmpOp::Ge, Lit::Number(180.0))
-            }
+            Cond::test(0, Test::Cmp(CmpOp::Ge, Lit::Number(180.0)))
         );
         assert_eq!(
             items[1],
-            Cond::Test {
-                slot: 1,
-                test: Test::Cmp(CmpOp::Eq, Lit::YesNo(true))
-            }
+            Cond::test(1, Test::Cmp(CmpOp::Eq, Lit::YesNo(true)))
         );
         assert_eq!(
             items[2],
-            Cond::Test {
-                slot: 2,
-                test: Test::In {
+            Cond::test(
+                2,
+                Test::In {
                     negated: false,
                     lits: vec![Lit::Choice(1)]
                 }
-            }
+            )
         );
     }
 

@@ -10,7 +10,7 @@ mod parse;
 pub mod trace;
 
 pub use compile::compile;
-pub use eval::{Truth, Watch};
+pub use eval::{Check, Fields, Truth, Watch};
 pub use parse::{parse, Ast, Atom, CmpOp, ExprError, Span, MAX_DEPTH};
 pub use trace::{trace, Recorder, Step, Trace};
 
@@ -38,5 +38,22 @@ pub enum Cond {
     Any(Vec<Cond>),
     All(Vec<Cond>),
     Not(Box<Cond>),
-    Test { slot: Slot, test: Test },
+    /// One comparison: `test` as written, `check` the same test made ready to run
+    /// (`Cond::test` makes both).
+    Test {
+        slot: Slot,
+        test: Test,
+        check: Check,
+    },
+}
+
+impl Cond {
+    /// The comparison `test` of the question in `slot`.
+    pub fn test(slot: Slot, test: Test) -> Cond {
+        Cond::Test {
+            slot,
+            check: Check::of(&test),
+            test,
+        }
+    }
 }

@@ -150,29 +150,23 @@ mod tests {
     use crate::expr::CmpOp;
 
     fn gt(slot: Slot, n: f64) -> Cond {
-        Cond::Test {
-            slot,
-            test: Test::Cmp(CmpOp::Gt, Lit::Number(n)),
-        }
+        Cond::test(slot, Test::Cmp(CmpOp::Gt, Lit::Number(n)))
     }
 
     #[test]
     fn agrees_with_eval_on_every_combination_of_fields() {
         // (q0 > 140 or q1 > 90) and not (q0 >= 180 or q1 >= 110), plus a negated `in`.
-        let ge = |slot, n| Cond::Test {
-            slot,
-            test: Test::Cmp(CmpOp::Ge, Lit::Number(n)),
-        };
+        let ge = |slot, n| Cond::test(slot, Test::Cmp(CmpOp::Ge, Lit::Number(n)));
         let cond = Cond::All(vec![
             Cond::Any(vec![gt(0, 140.0), gt(1, 90.0)]),
             Cond::Not(Box::new(Cond::Any(vec![ge(0, 180.0), ge(1, 110.0)]))),
-            Cond::Test {
-                slot: 2,
-                test: Test::In {
+            Cond::test(
+                2,
+                Test::In {
                     negated: true,
                     lits: vec![Lit::YesNo(true)],
                 },
-            },
+            ),
         ]);
         let values = [
             Value::Integer(120),

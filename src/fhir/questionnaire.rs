@@ -351,7 +351,7 @@ fn enable_when(ruleset: &Ruleset, cond: &Cond) -> Option<(Vec<EnableWhen>, &'sta
 fn clauses(ruleset: &Ruleset, cond: &Cond, negate: bool) -> Option<(Vec<EnableWhen>, Behavior)> {
     match cond {
         Cond::Not(inner) => clauses(ruleset, inner, !negate),
-        Cond::Test { slot, test } => {
+        Cond::Test { slot, test, .. } => {
             let question = &ruleset.questions[*slot];
             match test {
                 Test::Cmp(op, lit) => {
@@ -452,7 +452,7 @@ fn fhirpath(ruleset: &Ruleset, cond: &Cond) -> String {
         Cond::Any(children) => join(ruleset, children, " or "),
         Cond::All(children) => join(ruleset, children, " and "),
         Cond::Not(inner) => format!("({}).not()", fhirpath(ruleset, inner)),
-        Cond::Test { slot, test } => {
+        Cond::Test { slot, test, .. } => {
             let question = &ruleset.questions[*slot];
             let value = answer_path(question);
             match test {

@@ -65,10 +65,7 @@ pub fn from_json<'r>(ruleset: &'r Ruleset, doc: &Json) -> Result<Loaded<'r>, Doc
         ));
     }
     for (key, hint) in &patient.unknown_keys {
-        let hint = hint
-            .as_ref()
-            .map(|h| format!(" (did you mean '{h}'?)"))
-            .unwrap_or_default();
+        let hint = crate::suggest::hint(hint.as_deref());
         warnings.push(format!(
             "ignoring {}: no such question in ruleset '{}'{hint}",
             escape::quoted(key),

@@ -1,6 +1,7 @@
 //! Rendering verdicts — a terminal table, JSON (schema `ketascreen.verdict/v1`), NDJSON and
 //! CSV. Renderers only present: every decision was already made by the engine.
 
+pub mod compact_json;
 pub mod csv;
 pub mod escape;
 pub mod explain;

@@ -38,14 +38,17 @@ pub struct Renderer<'r> {
 }
 
 enum Kind {
-    Ndjson,
-    Json,
+    /// NDJSON and the JSON array, with the parts of records remembered from earlier rows.
+    Ndjson(RefCell<json::Remembered>),
+    Json(RefCell<json::Remembered>),
     /// Records are written through the csv crate into a shared buffer, then moved to `out`;
     /// with a byte-order mark first when `bom` (for Excel).
     Csv {
         writer: Box<csv::Writer<Shared>>,
         buffer: Shared,
         bom: bool,
+        /// The `ruleset` cell, the same in every record: made once.
+        ruleset: String,
     },
     Table {
         color: bool,
@@ -59,8 +62,8 @@ impl<'r> Renderer<'r> {
     /// `csv` says (separator, byte-order mark).
     pub fn new(ruleset: &'r Ruleset, format: Format, color: bool, csv: CsvStyle) -> Self {
         let kind = match format {
-            Format::Ndjson => Kind::Ndjson,
-            Format::Json => Kind::Json,
+            Format::Ndjson => Kind::Ndjson(RefCell::new(json::Remembered::new(ruleset))),
+            Format::Json => Kind::Json(RefCell::new(json::Remembered::new(ruleset))),
             Format::Csv => {
                 let buffer = Shared::default();
                 let writer = csv::WriterBuilder::new()
@@ -70,6 +73,8 @@ impl<'r> Renderer<'r> {
                     writer: Box::new(writer),
                     buffer,
                     bom: csv.bom,
+                    ruleset: formula_safe(&format!("{}@{}", ruleset.id, ruleset.version))
+                        .into_owned(),
                 }
             }
             Format::Table => Kind::Table {
@@ -89,18 +94,19 @@ impl<'r> Renderer<'r> {
     /// Whether records show the reasons' messages (JSON does; CSV and the table name the
     /// rules only), so that the screener can leave them unfilled.
     pub fn shows_messages(&self) -> bool {
-        matches!(self.kind, Kind::Ndjson | Kind::Json)
+        matches!(self.kind, Kind::Ndjson(_) | Kind::Json(_))
     }
 
     /// What comes before the first record: a CSV or table header, a JSON array's `[`.
     pub fn head(&mut self, out: &mut Vec<u8>) {
         match &mut self.kind {
-            Kind::Ndjson => {}
-            Kind::Json => out.push(b'['),
+            Kind::Ndjson(_) => {}
+            Kind::Json(_) => out.push(b'['),
             Kind::Csv {
                 writer,
                 buffer,
                 bom,
+                ..
             } => {
                 if *bom {
                     out.extend_from_slice(crate::output::csv::BOM);
@@ -125,7 +131,7 @@ impl<'r> Renderer<'r> {
 
     /// What comes after the last record, given how many records there were.
     pub fn tail(&mut self, out: &mut Vec<u8>, records: u64) {
-        if let Kind::Json = self.kind {
+        if let Kind::Json(_) = self.kind {
             out.extend_from_slice(if records == 0 { b"]\n" } else { b"\n]\n" });
         }
     }
@@ -141,7 +147,7 @@ impl<'r> Renderer<'r> {
     pub fn record(&mut self, out: &mut Vec<u8>, row: &Row<'_>) {
         let ruleset = self.ruleset;
         let profile = self.profile;
-        let json = |out: &mut Vec<u8>| {
+        let json = |out: &mut Vec<u8>, remembered: &RefCell<json::Remembered>| {
             json::write_compact(
                 out,
                 ruleset,
@@ -150,19 +156,25 @@ impl<'r> Renderer<'r> {
                 row.verdict,
                 row.errors,
                 profile,
+                remembered,
             )
         };
         match &mut self.kind {
-            Kind::Ndjson => {
-                json(out);
+            Kind::Ndjson(remembered) => {
+                json(out, remembered);
                 out.push(b'\n');
             }
-            Kind::Json => {
+            Kind::Json(remembered) => {
                 out.extend_from_slice(if row.number == 1 { b"\n" } else { b",\n" });
-                json(out);
+                json(out, remembered);
             }
-            Kind::Csv { writer, buffer, .. } => {
-                csv_record(writer, ruleset, row, &mut self.cells);
+            Kind::Csv {
+                writer,
+                buffer,
+                ruleset: ruleset_cell,
+                ..
+            } => {
+                csv_record(writer, ruleset, ruleset_cell, row, &mut self.cells);
                 drain(writer, buffer, out);
             }
             Kind::Table {
@@ -182,14 +194,13 @@ impl<'r> Renderer<'r> {
 fn csv_record(
     writer: &mut csv::Writer<Shared>,
     ruleset: &Ruleset,
+    ruleset_cell: &str,
     row: &Row<'_>,
     (cell, slots): &mut (Vec<u8>, Vec<Slot>),
 ) {
     use std::io::Write as _;
     let verdict = row.verdict;
-    cell.clear();
-    let _ = write!(cell, "{}", row.number);
-    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(itoa::Buffer::new().format(row.number));
     write_safe(writer, row.id.unwrap_or_default().as_bytes());
     let _ = writer.write_field(verdict.status.as_str());
     let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
@@ -210,9 +221,7 @@ fn csv_record(
         let _ = write!(cell, "{}: {}", e.subject(), e.message);
     }
     write_safe(writer, cell);
-    cell.clear();
-    let _ = write!(cell, "{}@{}", ruleset.id, ruleset.version);
-    write_safe(writer, cell);
+    let _ = writer.write_field(ruleset_cell);
     let _ = writer.write_field(if verdict.urgent_undecided {
         "true"
     } else {
@@ -239,9 +248,7 @@ fn csv_record(
         );
         let _ = writer.write_field(&cell);
     }
-    cell.clear();
-    let _ = write!(cell, "{}", row.errors.len());
-    let _ = writer.write_field(&cell);
+    let _ = writer.write_field(itoa::Buffer::new().format(row.errors.len()));
     let _ = writer.write_record(None::<&[u8]>);
 }
 
@@ -530,6 +537,53 @@ mod tests {
         assert!(array.ends_with("}\n]\n"));
         assert_eq!(write_all(&rs, Format::Json, &[]), "[]\n");
         assert_eq!(write_all(&rs, Format::Ndjson, &[]), "");
+    }
+
+    // The batch's JSON (compact_json, with parts remembered from earlier rows) is byte for
+    // byte what serde_json writes for the same record (`check`'s writer), whether a reason is
+    // remembered, new, or its rule's earlier reason with another message.
+    #[test]
+    fn ndjson_records_are_serde_json_bytes() {
+        let rs = builtin().expect("loads");
+        let base = records(&rs);
+        let mut changed = base[0].clone();
+        changed.verdict.reasons[0].message = "a \"quoted\"\nmessage\u{1}".into();
+        changed.id = Some("tab\there".into());
+        let mut all: Vec<Record> = base.iter().chain(&base).cloned().collect();
+        all.push(changed);
+        all.extend(base.iter().rev().cloned());
+        for (i, r) in all.iter_mut().enumerate() {
+            r.row = Some(i as u64 + 1);
+        }
+        let profile = crate::output::ProfileId {
+            id: "clinic \"A\"".into(),
+            sha256: "ab".repeat(32),
+        };
+        for with_profile in [false, true] {
+            let mut renderer = Renderer::new(&rs, Format::Ndjson, false, CsvStyle::PLAIN)
+                .with_profile(with_profile.then_some(&profile));
+            let (mut ours, mut expected) = (Vec::new(), Vec::new());
+            for r in &all {
+                renderer.record(
+                    &mut ours,
+                    &Row {
+                        number: r.row.unwrap_or(0),
+                        id: r.id.as_deref(),
+                        verdict: &r.verdict,
+                        errors: &r.errors,
+                    },
+                );
+                let r = Record {
+                    profile: with_profile.then(|| profile.clone()),
+                    ..r.clone()
+                };
+                json::write(&mut expected, &rs, &r, false).expect("into memory");
+            }
+            assert_eq!(
+                String::from_utf8(ours).expect("UTF-8"),
+                String::from_utf8(expected).expect("UTF-8")
+            );
+        }
     }
 
     #[test]

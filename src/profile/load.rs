@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::{ColumnSpec, Encoding, Form, Input, Profile, Rows, Source};
 use crate::answers::{self, Value};
 use crate::ruleset::{serde_message, Diagnostic, Kind, Level, Locations, Pos, Ruleset};
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 /// Why a profile could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -283,9 +283,7 @@ impl Loader<'_> {
                 Some(enc) => input.encoding = enc,
                 None => {
                     let names = Encoding::NAMES.map(|(k, _)| k);
-                    let hint = closest(e, names)
-                        .map(|s| format!(" (did you mean '{s}'?)"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(e, names);
                     self.at(
                         "input.encoding",
                         format!(
@@ -393,10 +391,7 @@ impl Loader<'_> {
             };
             let path = format!("columns.{key}");
             let Some(slot) = ruleset.resolve_name(&key) else {
-                let hint = ruleset
-                    .suggest_question(&key)
-                    .map(|s| format!(" (did you mean '{s}'?)"))
-                    .unwrap_or_default();
+                let hint = crate::suggest::hint(ruleset.suggest_question(&key));
                 self.at_key(
                     &path,
                     format!("no question '{key}' in ruleset '{}'{hint}", ruleset.id),
@@ -509,9 +504,7 @@ impl Loader<'_> {
                 Some(f) => match forms.iter().position(|x| x.name == *f) {
                     Some(i) => Some(i),
                     None => {
-                        let hint = closest(f, forms.iter().map(|x| x.name.as_str()))
-                            .map(|s| format!(" (did you mean '{s}'?)"))
-                            .unwrap_or_default();
+                        let hint = did_you_mean(f, forms.iter().map(|x| x.name.as_str()));
                         let declared = if forms.is_empty() {
                             " (no forms are declared under 'forms:')".to_string()
                         } else {
@@ -617,9 +610,7 @@ impl Loader<'_> {
                         Err(e) => {
                             let hint = match &question.kind {
                                 Kind::Choice(options) => {
-                                    closest(&text, options.iter().map(|o| o.id.as_str()))
-                                        .map(|s| format!(" (did you mean '{s}'?)"))
-                                        .unwrap_or_default()
+                                    did_you_mean(&text, options.iter().map(|o| o.id.as_str()))
                                 }
                                 _ => String::new(),
                             };

@@ -13,7 +13,7 @@ use std::fmt;
 use super::{Profile, Source};
 use crate::answers::{self, Answers, InputError, Value};
 use crate::ruleset::{Diagnostic, Kind, Level, Locations, Ruleset, Slot};
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 /// Column names that carry the patient identifier when the profile names none.
 const ID_COLUMNS: [&str; 2] = ["id", "patient_id"];
@@ -161,9 +161,7 @@ impl Plan {
                     Some(i)
                 }
                 None => {
-                    let hint = closest(name, names.iter().map(String::as_str))
-                        .map(|s| format!(" (did you mean '{s}'?)"))
-                        .unwrap_or_default();
+                    let hint = did_you_mean(name, names.iter().map(String::as_str));
                     problems.push((
                         path,
                         false,

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::locate::Pos;
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 /// How serious a finding is: errors stop the ruleset from loading, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -97,9 +97,7 @@ pub fn serde_message(e: &serde_yaml::Error) -> (String, Option<Pos>) {
     {
         if let Some((bad, expected)) = rest.split_once('`') {
             let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-            if let Some(s) = closest(bad, names.iter().copied()) {
-                message.push_str(&format!(" (did you mean '{s}'?)"));
-            }
+            message.push_str(&did_you_mean(bad, names.iter().copied()));
         }
     }
     let pos = e.location().map(|l| Pos {

@@ -13,7 +13,7 @@ use super::locate::{Locations, Pos};
 use super::model::{ChoiceOption, Kind, Piece, Question, Rule, Ruleset, Slot};
 use super::raw::{RawFile, RawKind, RawQuestion, RawRule};
 use crate::expr::{self, Cond, ExprError};
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 /// The default ruleset, compiled into the binary.
 pub const BUILTIN_TEXT: &str = include_str!("../../rules/ketamine.yaml");
@@ -486,9 +486,7 @@ impl Loader<'_> {
         let path = format!("rules[{i}]");
         let context = format!("rule '{}'", r.id);
         if !sources.iter().any(|(k, _)| *k == r.source) {
-            let hint = closest(&r.source, sources.iter().map(|(k, _)| k.as_str()))
-                .map(|s| format!(" (did you mean '{s}'?)"))
-                .unwrap_or_default();
+            let hint = did_you_mean(&r.source, sources.iter().map(|(k, _)| k.as_str()));
             let pos = self.loc().value(&format!("{path}.source"));
             self.push(
                 pos,
@@ -552,9 +550,8 @@ impl Loader<'_> {
                         }
                         None => {
                             ok = false;
-                            let hint = closest(trimmed, questions.iter().map(|q| q.id.as_str()))
-                                .map(|s| format!(" (did you mean '{s}'?)"))
-                                .unwrap_or_default();
+                            let hint =
+                                did_you_mean(trimmed, questions.iter().map(|q| q.id.as_str()));
                             let pos = self.loc().inside(path, text, at + 1);
                             self.push(pos, name.chars().count().max(1), format!("unknown question '{trimmed}' in the message of {context}{hint}"));
                         }

@@ -152,6 +152,9 @@ pub struct Ruleset {
     names: HashMap<String, Slot>,
     /// The questions that have an `ask_if`, in `ask_order` (for the engine, computed once).
     guarded: Vec<Slot>,
+    /// By slot, the questions its `ask_if` reads, in order of first appearance (for the
+    /// engine's reasons why an answer is ignored, computed once).
+    ask_if_reads: Vec<Vec<Slot>>,
 }
 
 impl Ruleset {
@@ -176,10 +179,32 @@ impl Ruleset {
         for (slot, q) in questions.iter().enumerate() {
             names.insert(q.id.to_ascii_lowercase(), slot);
         }
+        // Comparisons of questions that are never skipped read their answers directly.
+        let has_ask_if: Vec<bool> = questions.iter().map(|q| q.ask_if.is_some()).collect();
+        let has_ask_if = |slot: Slot| has_ask_if.get(slot).copied().unwrap_or(true);
+        let mut questions = questions;
+        let mut rules = rules;
+        for cond in questions
+            .iter_mut()
+            .filter_map(|q| q.ask_if.as_mut())
+            .chain(rules.iter_mut().map(|r| &mut r.when))
+        {
+            cond.mark_always_asked(&has_ask_if);
+        }
         let guarded = ask_order
             .iter()
             .copied()
             .filter(|&slot| questions[slot].ask_if.is_some())
+            .collect();
+        let ask_if_reads = questions
+            .iter()
+            .map(|q| {
+                let mut reads = Vec::new();
+                if let Some(cond) = &q.ask_if {
+                    cond.reads(&mut reads);
+                }
+                reads
+            })
             .collect();
         Ruleset {
             id,
@@ -193,12 +218,19 @@ impl Ruleset {
             origin,
             names,
             guarded,
+            ask_if_reads,
         }
     }
 
     /// The questions that have an `ask_if`, in `ask_order`: the only ones that can be skipped.
     pub fn guarded(&self) -> &[Slot] {
         &self.guarded
+    }
+
+    /// The questions the `ask_if` of the question in `slot` reads, in order of first
+    /// appearance (none without one).
+    pub fn ask_if_reads(&self, slot: Slot) -> &[Slot] {
+        self.ask_if_reads.get(slot).map_or(&[], Vec::as_slice)
     }
 
     /// The question with exactly this id.

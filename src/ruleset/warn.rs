@@ -121,14 +121,14 @@ fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, negated: bool, out: &mut Vec<
             }
         }
         (Ast::Not(a), Cond::Not(c)) => walk(a, c, text, !negated, out),
-        (Ast::Bare(name), Cond::Test { slot, test }) => out.push(Leaf {
+        (Ast::Bare(name), Cond::Test { slot, test, .. }) => out.push(Leaf {
             span: name.span,
             name: name.span,
             slot: *slot,
             test,
             negated,
         }),
-        (Ast::Cmp { lhs, rhs, .. }, Cond::Test { slot, test }) => out.push(Leaf {
+        (Ast::Cmp { lhs, rhs, .. }, Cond::Test { slot, test, .. }) => out.push(Leaf {
             span: Span {
                 start: lhs.span.start,
                 end: rhs.span().end,
@@ -138,7 +138,7 @@ fn walk<'a>(ast: &Ast, cond: &'a Cond, text: &str, negated: bool, out: &mut Vec<
             test,
             negated,
         }),
-        (Ast::In { lhs, items, .. }, Cond::Test { slot, test }) => {
+        (Ast::In { lhs, items, .. }, Cond::Test { slot, test, .. }) => {
             let last = items.last().map(|a| a.span().end).unwrap_or(lhs.span.end);
             let end = text
                 .get(last..)
@@ -547,7 +547,7 @@ fn literals_for(cond: &Cond, slot: Slot, out: &mut Vec<f64>) {
             items.iter().for_each(|c| literals_for(c, slot, out))
         }
         Cond::Not(inner) => literals_for(inner, slot, out),
-        Cond::Test { slot: s, test } if *s == slot => {
+        Cond::Test { slot: s, test, .. } if *s == slot => {
             let lits: &[Lit] = match test {
                 Test::Cmp(_, lit) => std::slice::from_ref(lit),
                 Test::In { lits, .. } => lits,

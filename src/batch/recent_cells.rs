@@ -269,7 +269,7 @@ mod tests {
             b"major_depressive_disorder",
         ];
         for (slot, q) in rs.questions.iter().enumerate() {
-            let mut memo = Column::new(0, slot, q);
+            let mut column = Column::new(0, slot, q);
             let mut answers = Answers::new(&rs);
             // Several rounds in a changing order, each cell twice in a row, so that entries
             // are replaced and hit and the last cell is reused.
@@ -280,7 +280,7 @@ mod tests {
                     let mut buf = cell.to_vec();
                     buf.extend_from_slice(b",yes,no,1234567890");
                     for _ in 0..2 {
-                        let got = memo.read_into(q, &buf, 0, cell.len(), &mut answers);
+                        let got = column.read_into(q, &buf, 0, cell.len(), &mut answers);
                         let expected = std::str::from_utf8(cell)
                             .map_err(|_| CellProblem::NotUtf8)
                             .and_then(|t| parse_text(q, t).map_err(CellProblem::Invalid));
