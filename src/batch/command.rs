@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::columns::{self, HeaderError, Mapping};
+use super::duplicates::Scan;
 use super::reader::RowReader;
 use super::{screen, BatchError, Duplicates, Feeder, Plan, Summary};
 use crate::engine::Status;
@@ -558,13 +559,23 @@ pub fn run(rules: Option<&Path>, args: Options, term: Terminal) -> Result<ExitCo
     let patients = profile_plan
         .as_ref()
         .and_then(|p| p.rows_column())
-        .map(|column| (column, &is_patient as &dyn Fn(&[u8]) -> bool));
+        .map(|column| (column, &is_patient as &(dyn Fn(&[u8]) -> bool + Sync)));
     let (mut duplicates, prescanned) = match (&input, columns.id) {
         (_, None) => (Duplicates::off(), None),
         (Input::File { path, .. }, Some(id_column)) if regular => {
-            let (d, rows) =
-                Duplicates::prescan(|| opened.reopen(path), delimiter, id_column, patients)
-                    .with_context(|| format!("cannot read {name}"))?;
+            let scan = Scan {
+                delimiter,
+                id_column,
+                patients,
+            };
+            let again = opened.again();
+            let (d, rows) = Duplicates::prescan(
+                |at| again.reopen(path, at),
+                again.verbatim_len(path),
+                threads(),
+                scan,
+            )
+            .with_context(|| format!("cannot read {name}"))?;
             (d, Some(rows))
         }
         _ => (Duplicates::online(), None),

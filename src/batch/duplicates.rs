@@ -21,8 +21,12 @@
 //! cells between the delimiters). That is a split valid only for quote-free text, checked by
 //! the memchr that finds the line's end — not a second CSV state machine: a line with a quote
 //! is read by the csv crate, and from a quote that runs on past its line the `RowReader`
-//! itself reads the rest. A property test holds the two to the same rows on generated text.
+//! itself reads on, until the lines can take over again at the end of a clean row. A large
+//! file is read in two halves at once, the second from a line break near the middle, kept only
+//! if a record of the first half ends exactly there. Property tests hold the lines, and the
+//! halves cut anywhere, to the `RowReader`'s rows on generated text.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::io::{self, Read};
 
@@ -120,36 +124,66 @@ impl Duplicates {
     }
 
     /// Reads column `id_column` of every row of a CSV file, as the batch reads it (see
-    /// `each_id`), and keeps the rows of the ids that occur more than once. `open` opens the
-    /// file from its start (it is called a second time only when some id repeats). Returns
-    /// them with the number of rows that are patients.
-    pub fn prescan<R: Read>(
-        open: impl Fn() -> io::Result<R>,
-        delimiter: u8,
-        id_column: usize,
-        patients: Patients<'_>,
+    /// `Scan::each_id`), and keeps the rows of the ids that occur more than once. `open(at)`
+    /// opens the file's text at byte `at`: 0, or anywhere when `len` gives the text's length
+    /// (a file read as it is), and then, with `threads` > 1, a large file is read in two
+    /// halves at once (`Scan::in_parts`). The file is read a second time only when some id
+    /// repeats. Returns them with the number of rows that are patients.
+    pub fn prescan<R: Read + Send>(
+        open: impl Fn(u64) -> io::Result<R> + Sync,
+        len: Option<u64>,
+        threads: usize,
+        scan: Scan<'_>,
     ) -> io::Result<(Self, u64)> {
-        let mut hashes: Vec<u64> = Vec::new();
-        let rows = each_id(open()?, delimiter, id_column, patients, |_, id| {
-            if !id.trim_ascii().is_empty() {
-                hashes.push(id_hash(id));
-            }
-        })?;
-        hashes.sort_unstable();
-        let mut groups: HashMap<u64, Vec<u64>> = hashes
-            .chunk_by(|a, b| a == b)
-            .filter(|run| run.len() > 1)
-            .map(|run| (run[0], Vec::new()))
-            .collect();
-        drop(hashes);
-        if !groups.is_empty() {
-            each_id(open()?, delimiter, id_column, patients, |row, id| {
-                if let Some(rows) = groups.get_mut(&id_hash(id)) {
-                    rows.push(row);
+        let text = Text {
+            open: &open,
+            anywhere: len.is_some(),
+        };
+        let split = match len {
+            Some(len) if threads > 1 && len >= SPLIT_FROM => scan.split_point(text, len / 2)?,
+            _ => None,
+        };
+        let (parts, kept) = scan.in_parts(
+            text,
+            split,
+            |hashes: &mut Vec<u64>, _, id| {
+                if !id.trim_ascii().is_empty() {
+                    hashes.push(id_hash(id));
                 }
-            })?;
+            },
+            |hashes| hashes.sort_unstable(),
+        )?;
+        let (first, second) = match parts.as_slice() {
+            [(_, first)] => (first.as_slice(), &[][..]),
+            [(_, first), (_, second)] => (first.as_slice(), second.as_slice()),
+            _ => (&[][..], &[][..]),
+        };
+        let mut groups: HashMap<u64, Vec<u64>> = repeated(first, second)
+            .into_iter()
+            .map(|hash| (hash, Vec::new()))
+            .collect();
+        drop(parts);
+        if !groups.is_empty() {
+            let (parts, _) = scan.in_parts(
+                text,
+                split,
+                |rows: &mut Vec<(u64, u64)>, row, id| {
+                    let hash = id_hash(id);
+                    if groups.contains_key(&hash) {
+                        rows.push((hash, row));
+                    }
+                },
+                |_| {},
+            )?;
+            for (rows_before, rows) in parts {
+                for (hash, row) in rows {
+                    if let Some(group) = groups.get_mut(&hash) {
+                        group.push(rows_before + row);
+                    }
+                }
+            }
         }
-        Ok((Duplicates(Mode::Known(groups)), rows))
+        Ok((Duplicates(Mode::Known(groups)), kept))
     }
 
     /// The repeated ids among (hash, row) pairs.
@@ -211,60 +245,290 @@ impl Duplicates {
 
 /// Which rows are patients, for the pre-scan: a profile's `input.rows` column and the test of
 /// its cell (`None`: every row).
-pub type Patients<'a> = Option<(usize, &'a dyn Fn(&[u8]) -> bool)>;
+pub type Patients<'a> = Option<(usize, &'a (dyn Fn(&[u8]) -> bool + Sync))>;
 
-/// Calls `f` with the number and the id cell of every patient's row (after the header) of a
-/// CSV document, exactly as the batch's `RowReader` reads them; returns how many there were.
-/// Rows that `patients` leaves out keep their numbers but are not counted.
-///
-/// Rows are found at memchr speed where they are plain lines (`Lines`), and read with the
-/// `RowReader` from the first record that might not be one. Measured on the benchmark file
-/// (bench/batch.sh, ruleset 1.0.0, 20,000 rows, callgrind): the pre-scan costs XXX
-/// instructions per row this way, against 4,922 with the `RowReader` throughout; it runs
-/// before screening starts, so on 2 CPUs its whole time is wall time.
-fn each_id<R: Read>(
-    input: R,
-    delimiter: u8,
-    id_column: usize,
-    patients: Patients<'_>,
-    f: impl FnMut(u64, &[u8]),
-) -> io::Result<u64> {
-    let mut tally = Tally {
-        rows: 0,
-        kept: 0,
-        id_column,
-        patients,
-        f,
-    };
-    let mut lines = Lines::new(input, delimiter);
-    let width = match lines.next()? {
-        Line::End => return Ok(0),
-        Line::Plain(header) => Some(memchr::memchr_iter(delimiter, header).count() + 1),
-        Line::Quoted(header) => Some(header.len()),
-        Line::Stop => None,
-    };
-    if width.is_some() {
+/// Texts shorter than this are pre-scanned on one thread.
+const SPLIT_FROM: u64 = 8 << 20;
+
+/// What the pre-scan reads of each row.
+#[derive(Clone, Copy)]
+pub struct Scan<'p> {
+    pub delimiter: u8,
+    pub id_column: usize,
+    pub patients: Patients<'p>,
+}
+
+/// Where a scan starts: at the text's start (its header first), or at byte `at`, where a
+/// record after the header ended (the header had `width` cells).
+#[derive(Clone, Copy)]
+enum Start {
+    Header,
+    After { at: u64, width: usize },
+}
+
+/// Where a text may be cut in two for two threads: `at`, past the first byte of the first line
+/// break from the middle on (where a record ends, if that break is not inside quotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    at: u64,
+    width: usize,
+}
+
+/// What a scan counted: rows (their numbers) and patients among them, and whether it stopped
+/// where it was asked to, a record having ended exactly there.
+struct Scanned {
+    rows: u64,
+    kept: u64,
+    stopped: bool,
+}
+
+impl Scan<'_> {
+    /// Where to cut the text of `open` in two, near byte `middle` (`None`: it cannot be).
+    fn split_point<R: Read>(&self, text: Text<'_, R>, middle: u64) -> io::Result<Option<Split>> {
+        let open = text.open;
+        let mut lines = Lines::new(open(0)?, self.delimiter, false);
+        let width = match lines.next()? {
+            Line::Plain(header) => memchr::memchr_iter(self.delimiter, header).count() + 1,
+            Line::Quoted(header) => header.len(),
+            Line::End | Line::Stop => return Ok(None),
+        };
+        if middle <= lines.offset() {
+            return Ok(None);
+        }
+        // From the byte before the middle: a `\n` there may follow a `\r`.
+        let mut input = open(middle - 1)?.take(1 << 16);
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes)?;
+        let Some(at) = bytes
+            .get(1..)
+            .and_then(|after| memchr::memchr2(b'\n', b'\r', after))
+            .map(|i| i + 1)
+        else {
+            return Ok(None);
+        };
+        // The csv crate ends a record past the first byte of its line break.
+        let past = if bytes[at] == b'\n' && bytes[at - 1] == b'\r' {
+            at
+        } else {
+            at + 1
+        };
+        Ok(Some(Split {
+            at: middle - 1 + past as u64,
+            width,
+        }))
+    }
+
+    /// Runs `add` over every patient's row number and id, with a `T` of its own for each part
+    /// of the text read, which `finish` completes; returns the parts, in order, each with the
+    /// number of rows before it, and the number of patients. With `split`, the halves before
+    /// and after it are read at once, on two threads; the second half's part counts only if
+    /// a record of the first ended exactly at the split (else the first went on to the end).
+    fn in_parts<R: Read + Send, T: Default + Send>(
+        &self,
+        text: Text<'_, R>,
+        split: Option<Split>,
+        add: impl Fn(&mut T, u64, &[u8]) + Sync,
+        finish: impl Fn(&mut T) + Sync,
+    ) -> io::Result<(Vec<(u64, T)>, u64)> {
+        let part = |start: Start, stop_at: Option<u64>| {
+            let mut found = T::default();
+            let scanned = self.each_id(text, start, stop_at, |row, id| add(&mut found, row, id))?;
+            finish(&mut found);
+            io::Result::Ok((scanned, found))
+        };
+        let Some(split) = split else {
+            let (scanned, found) = part(Start::Header, None)?;
+            return Ok((vec![(0, found)], scanned.kept));
+        };
+        std::thread::scope(|scope| {
+            let start = Start::After {
+                at: split.at,
+                width: split.width,
+            };
+            // No thread to be had: one reads it all.
+            let part = &part;
+            let second = std::thread::Builder::new().spawn_scoped(scope, move || part(start, None));
+            let Ok(second) = second else {
+                let (scanned, found) = part(Start::Header, None)?;
+                return Ok((vec![(0, found)], scanned.kept));
+            };
+            let first = part(Start::Header, Some(split.at));
+            let second = second.join();
+            let (first, found) = first?;
+            if !first.stopped {
+                return Ok((vec![(0, found)], first.kept));
+            }
+            let (second, found_after) = match second {
+                Ok(second) => second?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            Ok((
+                vec![(0, found), (first.rows, found_after)],
+                first.kept + second.kept,
+            ))
+        })
+    }
+
+    /// Calls `f` with the number and the id cell of every patient's row of a CSV text, exactly
+    /// as the batch's `RowReader` reads them; returns how many rows and patients there were.
+    /// Rows that `patients` leaves out keep their numbers but are not counted. With `stop_at`,
+    /// stops where a record ends exactly at that byte, if one does.
+    ///
+    /// Rows are found at memchr speed where they are plain lines (`Lines`), and read with the
+    /// `RowReader` from the first record that might not be one; where the text can be opened
+    /// anywhere, the lines take over again at the end of a clean row, once the reader has read
+    /// a stint of rows (a new csv reader costs about 60 rows' reading). Measured on the
+    /// benchmark file (bench/batch.sh, ruleset 1.0.0, 20,000 rows, callgrind, one thread): the
+    /// pre-scan costs XXX instructions per row this way, against 4,922 with the `RowReader`
+    /// throughout; it runs before screening starts, so on 2 CPUs its whole time is wall time.
+    fn each_id<R: Read>(
+        &self,
+        text: Text<'_, R>,
+        start: Start,
+        mut stop_at: Option<u64>,
+        f: impl FnMut(u64, &[u8]),
+    ) -> io::Result<Scanned> {
+        let mut tally = Tally {
+            rows: 0,
+            kept: 0,
+            id_column: self.id_column,
+            patients: self.patients,
+            f,
+        };
+        let delimiter = self.delimiter;
+        let (mut at, mut width) = match start {
+            Start::Header => (0, None),
+            Start::After { at, width } => (at, Some(width)),
+        };
+        let mut stint = READER_STINT;
         loop {
-            match lines.next()? {
-                Line::Plain(line) => tally.line(line, delimiter),
-                Line::Quoted(record) if all_empty(record) => {}
-                Line::Quoted(record) => tally.record(record),
-                Line::End => return Ok(tally.kept),
-                Line::Stop => break,
+            let mut lines = Lines::new((text.open)(at)?, delimiter, width.is_some());
+            if width.is_none() {
+                width = match lines.next()? {
+                    Line::End => return Ok(tally.scanned(false)),
+                    Line::Plain(header) => Some(memchr::memchr_iter(delimiter, header).count() + 1),
+                    Line::Quoted(header) => Some(header.len()),
+                    Line::Stop => None,
+                };
+            }
+            let mut lines_read = 0u64;
+            if width.is_some() {
+                loop {
+                    match lines.next()? {
+                        Line::Plain(line) => tally.line(line, delimiter),
+                        Line::Quoted(record) if all_empty(record) => {}
+                        Line::Quoted(record) => tally.record(record),
+                        Line::End => return Ok(tally.scanned(false)),
+                        Line::Stop => break,
+                    }
+                    lines_read += 1;
+                    if stops(at + lines.offset(), &mut stop_at) {
+                        return Ok(tally.scanned(true));
+                    }
+                }
+            }
+            // Read on with the `RowReader` from where the last row ended (after a line break
+            // `resume` puts first when it reads on after a record).
+            let resumed_at = at + lines.offset() - u64::from(width.is_some());
+            let (read, input) = lines.into_rest();
+            let mut record = csv::ByteRecord::new();
+            let mut reader = RowReader::resume(&read, input, delimiter, width);
+            if width.is_none() && reader.read_header(&mut record)? {
+                width = Some(record.len());
+            }
+            // A short run of lines since the last hand-over: the next stint is longer.
+            stint = if lines_read < stint {
+                stint.saturating_mul(2)
+            } else {
+                (stint / 2).max(READER_STINT)
+            };
+            let mut rows_read = 0u64;
+            loop {
+                let Some(row) = reader.read_row(&mut record)? else {
+                    return Ok(tally.scanned(false));
+                };
+                tally.record(&record);
+                rows_read += 1;
+                // A clean row leaves the reader as a fresh one would be at its end.
+                if row.malformed.is_some() {
+                    continue;
+                }
+                let end = resumed_at + reader.position();
+                if stops(end, &mut stop_at) {
+                    return Ok(tally.scanned(true));
+                }
+                if text.anywhere && rows_read >= stint {
+                    at = end;
+                    break;
+                }
             }
         }
     }
-    // The rest, from where the last row read ended, as the batch reads it.
-    let (read, input) = lines.into_rest();
-    let mut record = csv::ByteRecord::new();
-    let mut reader = RowReader::resume(&read, input, delimiter, width);
-    if width.is_none() {
-        reader.read_header(&mut record)?;
+}
+
+/// The text to pre-scan: `open(at)` opens it at byte `at` — only at 0 unless `anywhere`.
+pub struct Text<'a, R> {
+    pub open: &'a (dyn Fn(u64) -> io::Result<R> + Sync),
+    pub anywhere: bool,
+}
+
+impl<R> Clone for Text<'_, R> {
+    fn clone(&self) -> Self {
+        *self
     }
-    while reader.read_row(&mut record)?.is_some() {
-        tally.record(&record);
+}
+
+impl<R> Copy for Text<'_, R> {}
+
+/// Whether a scan asked to stop at byte `stop_at` stops at `at`, the end of a record; once it
+/// is past, it is not asked any more.
+fn stops(at: u64, stop_at: &mut Option<u64>) -> bool {
+    match stop_at.map(|s| at.cmp(&s)) {
+        Some(Ordering::Equal) => true,
+        Some(Ordering::Greater) => {
+            *stop_at = None;
+            false
+        }
+        _ => false,
     }
-    Ok(tally.kept)
+}
+
+/// Rows the `RowReader` reads, at least, before the lines take over again (in the tests, few,
+/// so that hand-overs happen in short texts).
+const READER_STINT: u64 = if cfg!(test) { 1 } else { 256 };
+
+/// The values that occur more than once in two sorted runs taken together.
+fn repeated(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let (mut i, mut j) = (0, 0);
+    let mut found = Vec::new();
+    let mut last = None;
+    let mut seen = 0;
+    loop {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) if x <= y => {
+                i += 1;
+                x
+            }
+            (_, Some(&y)) => {
+                j += 1;
+                y
+            }
+            (Some(&x), None) => {
+                i += 1;
+                x
+            }
+            (None, None) => return found,
+        };
+        if last == Some(next) {
+            seen += 1;
+            if seen == 2 {
+                found.push(next);
+            }
+        } else {
+            last = Some(next);
+            seen = 1;
+        }
+    }
 }
 
 /// Rows counted by the pre-scan, and what is done with each patient's id.
@@ -278,6 +542,14 @@ struct Tally<'p, F> {
 }
 
 impl<F: FnMut(u64, &[u8])> Tally<'_, F> {
+    fn scanned(&self, stopped: bool) -> Scanned {
+        Scanned {
+            rows: self.rows,
+            kept: self.kept,
+            stopped,
+        }
+    }
+
     /// A row that is a plain line: its cells are what lies between the delimiters.
     fn line(&mut self, line: &[u8], delimiter: u8) {
         let id = cell(line, delimiter, self.id_column);
@@ -325,8 +597,8 @@ fn cell(line: &[u8], delimiter: u8, index: usize) -> &[u8] {
     &rest[..memchr::memchr(delimiter, rest).unwrap_or(rest.len())]
 }
 
-/// How much is read at a time.
-const CHUNK: usize = 256 << 10;
+/// How much is read at a time (in the tests, little, so that records cross reads).
+const CHUNK: usize = if cfg!(test) { 64 } else { 256 << 10 };
 
 /// Records of a CSV text found without a CSV parser, as long as each is provably one line.
 /// At a record's start the csv crate skips `\r` and `\n` bytes (blank lines), then reads to
@@ -338,8 +610,10 @@ const CHUNK: usize = 256 << 10;
 /// `Line::Stop` hands over to the `RowReader`, which judges such records (`into_rest`).
 struct Lines<R> {
     input: R,
-    /// `buf[..end]` holds the bytes read and not yet dropped.
+    delimiter: u8,
+    /// `buf[..end]` holds the bytes read and not yet dropped, from byte `dropped` of the text.
     buf: Vec<u8>,
+    dropped: u64,
     end: usize,
     /// Where the next record may start (blank-line bytes are skipped from here).
     pos: usize,
@@ -349,8 +623,13 @@ struct Lines<R> {
     eof: bool,
     /// Whether anything has been read.
     started: bool,
-    /// Lines with quotes are read by the csv crate, into `record`.
-    quoted: LineRecords,
+    /// How far from `pos` the current record was searched for its line break, and whether a
+    /// quote came before that.
+    searched: usize,
+    quote: bool,
+    /// Lines with quotes are read by the csv crate (a reader made when first needed: it costs
+    /// as much as reading a few hundred lines), into `record`.
+    quoted: Option<LineRecords>,
     record: csv::ByteRecord,
 }
 
@@ -366,16 +645,22 @@ enum Line<'a> {
 }
 
 impl<R: Read> Lines<R> {
-    fn new(input: R, delimiter: u8) -> Self {
+    /// Lines of `input`, which starts at the text's start, or (`mid_text`) where a record of
+    /// it ended.
+    fn new(input: R, delimiter: u8, mid_text: bool) -> Self {
         Lines {
             input,
             buf: vec![0; CHUNK],
+            dropped: 0,
             end: 0,
             pos: 0,
             from: 0,
             eof: false,
-            started: false,
-            quoted: LineRecords::new(delimiter),
+            started: mid_text,
+            searched: 0,
+            quote: false,
+            quoted: None,
+            delimiter,
             record: csv::ByteRecord::new(),
         }
     }
@@ -394,13 +679,38 @@ impl<R: Read> Lines<R> {
             self.from += blank - blank % ALLOWANCE;
             let start = self.pos;
             let rest = &self.buf[start..self.end];
-            let len = match memchr::memchr3(b'\n', b'\r', b'"', rest) {
-                Some(at) if rest[at] != b'"' => {
+            // Searched before a read ran out: from where it got to (`searched`, past a quote
+            // if one was found), so that a long line is searched once.
+            let from = self.searched;
+            let found = if self.quote {
+                memchr::memchr2(b'\n', b'\r', &rest[from..])
+            } else {
+                memchr::memchr3(b'\n', b'\r', b'"', &rest[from..])
+            };
+            let len = match found.map(|at| from + at) {
+                Some(at) if rest[at] == b'"' => {
+                    self.quote = true;
+                    self.searched = at + 1;
+                    continue;
+                }
+                Some(at) if !self.quote => {
                     self.pos = start + at + 1;
                     self.from = self.pos;
+                    self.searched = 0;
                     return Ok(Line::Plain(&self.buf[start..start + at]));
                 }
-                None if self.eof => {
+                Some(at) => at,
+                None if !self.eof => {
+                    if self.quote && self.end - self.from > ALLOWANCE {
+                        return Ok(Line::Stop);
+                    }
+                    self.searched = rest.len();
+                    self.refill()?;
+                    continue;
+                }
+                None if self.quote => rest.len(),
+                None => {
+                    self.searched = 0;
                     if rest.is_empty() {
                         return Ok(Line::End);
                     }
@@ -408,24 +718,16 @@ impl<R: Read> Lines<R> {
                     self.from = self.end;
                     return Ok(Line::Plain(&self.buf[start..self.end]));
                 }
-                None => {
-                    self.refill()?;
-                    continue;
-                }
-                Some(quote) => match memchr::memchr2(b'\n', b'\r', &rest[quote..]) {
-                    Some(at) => quote + at,
-                    None if self.eof => rest.len(),
-                    None if self.end - self.from > ALLOWANCE => return Ok(Line::Stop),
-                    None => {
-                        self.refill()?;
-                        continue;
-                    }
-                },
             };
+            self.searched = 0;
+            self.quote = false;
             // The record must end within its allowance, or the `RowReader` may cut it short.
             let fits = start + len + 1 - self.from <= ALLOWANCE;
             let line = &self.buf[start..start + len];
-            if !(fits && self.quoted.read(line, &mut self.record)) {
+            let quoted = self
+                .quoted
+                .get_or_insert_with(|| LineRecords::new(self.delimiter));
+            if !(fits && quoted.read(line, &mut self.record)) {
                 return Ok(Line::Stop);
             }
             self.pos = (start + len + 1).min(self.end);
@@ -434,14 +736,24 @@ impl<R: Read> Lines<R> {
         }
     }
 
-    /// Reads more, keeping what is needed from `from` on.
+    /// Where the last record ended, as a byte of the text from where `input` started.
+    fn offset(&self) -> u64 {
+        self.dropped + self.from as u64
+    }
+
+    /// Reads more, keeping what is needed from `from` on: when the buffer is full, by moving
+    /// that down if it is at most half the buffer, else by making the buffer twice as long.
     fn refill(&mut self) -> io::Result<()> {
-        self.buf.copy_within(self.from..self.end, 0);
-        self.end -= self.from;
-        self.pos -= self.from;
-        self.from = 0;
         if self.end == self.buf.len() {
-            self.buf.resize(self.buf.len() * 2, 0);
+            if self.from >= self.buf.len() / 2 {
+                self.dropped += self.from as u64;
+                self.buf.copy_within(self.from..self.end, 0);
+                self.end -= self.from;
+                self.pos -= self.from;
+                self.from = 0;
+            } else {
+                self.buf.resize(self.buf.len() * 2, 0);
+            }
         }
         let first = !self.started;
         self.started = true;
@@ -564,7 +876,7 @@ mod tests {
     fn prescan_reads_the_id_column_of_every_record() {
         let data = "x,id\n1,A\n2,\"B\nB\"\n3\n4,A\n";
         let (mut d, rows) =
-            Duplicates::prescan(|| Ok(data.as_bytes()), b',', 1, None).expect("reads");
+            Duplicates::prescan(|_| Ok(data.as_bytes()), None, 1, scan(1)).expect("reads");
         assert_eq!(rows, 4);
         assert!(d.check(1, b"A").is_some());
         assert!(d.check(2, b"B\nB").is_none());
@@ -573,7 +885,7 @@ mod tests {
             Some("duplicate id: also on row 1; each row is screened on its own answers")
         );
         let (mut d, _) =
-            Duplicates::prescan(|| Ok(&b"id\nA\nB\n"[..]), b',', 0, None).expect("reads");
+            Duplicates::prescan(|_| Ok(&b"id\nA\nB\n"[..]), None, 1, scan(0)).expect("reads");
         assert_eq!(d.check(1, b"A"), None);
     }
 
@@ -633,33 +945,82 @@ mod tests {
         }
     }
 
-    fn each_id_fast(
-        input: &[u8],
-        step: usize,
-        delimiter: u8,
-        id_column: usize,
-        patients: Patients<'_>,
-    ) -> Seen {
+    fn scan(id_column: usize) -> Scan<'static> {
+        Scan {
+            delimiter: b',',
+            id_column,
+            patients: None,
+        }
+    }
+
+    /// The lines read in pieces of `step` bytes, the text opened anywhere (or from its start
+    /// only).
+    fn each_id_fast(input: &[u8], step: usize, anywhere: bool, scan: Scan<'_>) -> Seen {
         let mut seen = Vec::new();
-        let trickle = Trickle { bytes: input, step };
-        let kept = each_id(trickle, delimiter, id_column, patients, |row, id| {
-            seen.push((row, id.to_vec()));
-        })
-        .map_err(|e| e.to_string())?;
+        let open = |at: u64| {
+            Ok(Trickle {
+                bytes: input.get(at as usize..).unwrap_or_default(),
+                step,
+            })
+        };
+        let text = Text {
+            open: &open,
+            anywhere,
+        };
+        let scanned = scan
+            .each_id(text, Start::Header, None, |row, id| {
+                seen.push((row, id.to_vec()));
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((seen, scanned.kept))
+    }
+
+    /// The same, read in two parts cut near byte `middle`, as two threads read them.
+    fn each_id_in_parts(input: &[u8], middle: u64, scan: Scan<'_>) -> Seen {
+        let open = |at: u64| Ok(input.get(at as usize..).unwrap_or_default());
+        let text = Text {
+            open: &open,
+            anywhere: true,
+        };
+        let split = scan.split_point(text, middle).map_err(|e| e.to_string())?;
+        let (parts, kept) = scan
+            .in_parts(
+                text,
+                split,
+                |seen: &mut Vec<(u64, Vec<u8>)>, row, id| seen.push((row, id.to_vec())),
+                |_| {},
+            )
+            .map_err(|e| e.to_string())?;
+        let seen = parts
+            .into_iter()
+            .flat_map(|(before, seen)| seen.into_iter().map(move |(row, id)| (before + row, id)))
+            .collect();
         Ok((seen, kept))
     }
 
     fn agree(input: &[u8], step: usize, id_column: usize) {
         let is = |cell: &[u8]| cell.trim_ascii() != b"x";
-        for patients in [None, Some((1, &is as &dyn Fn(&[u8]) -> bool))] {
+        for patients in [None, Some((1, &is as &(dyn Fn(&[u8]) -> bool + Sync)))] {
+            let scan = Scan {
+                patients,
+                ..scan(id_column)
+            };
             let want = each_id_by_reader(input, b',', id_column, patients);
-            let got = each_id_fast(input, step, b',', id_column, patients);
-            assert_eq!(
-                got,
-                want,
-                "{:?} read {step} bytes at a time",
-                String::from_utf8_lossy(input)
-            );
+            let text = String::from_utf8_lossy(&input[..input.len().min(400)]);
+            for anywhere in [false, true] {
+                let got = each_id_fast(input, step, anywhere, scan);
+                assert_eq!(got, want, "{text:?} read {step} bytes at a time");
+            }
+            // Cut anywhere (in a long text, at a few places), in two parts read at once.
+            let cuts = if input.len() > 4096 {
+                input.len() / 7
+            } else {
+                step
+            };
+            for middle in (1..input.len() as u64).step_by(cuts) {
+                let got = each_id_in_parts(input, middle, scan);
+                assert_eq!(got, want, "{text:?} cut near {middle}");
+            }
         }
     }
 

@@ -319,7 +319,8 @@ impl<R: Read> RowReader<R> {
             .ok_or_else(|| io::Error::other("the input could not be read on"))
     }
 
-    /// Bytes of the input read so far (for a progress bar).
+    /// Bytes of the input read so far: after a row, where it ended (the duplicate-id pre-scan
+    /// reads on from there; a progress bar shows it).
     pub fn position(&self) -> u64 {
         self.base_byte + self.csv.as_ref().map_or(0, |c| c.position().byte())
     }
@@ -596,10 +597,14 @@ impl<R: Read> RowReader<R> {
         replay.extend_from_slice(&tee.replay[tee.replay_at..]);
         tee.replay = replay;
         tee.replay_at = 0;
-        let skipped = skip_rest_of_line && skip_line(&mut tee).unwrap_or(false);
+        let (skipped, skipped_bytes) = if skip_rest_of_line {
+            skip_line(&mut tee).unwrap_or((false, 0))
+        } else {
+            (false, 0)
+        };
         // Lines and bytes of the new stream count on from the restart point.
         self.base_line = line - 1 + u64::from(skipped);
-        self.base_byte += at;
+        self.base_byte += at + skipped_bytes;
         self.counted_to = 0;
         self.lines_before = 0;
         let Tee {
@@ -662,29 +667,32 @@ fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Skips the input up to and including the next line break (bounded memory); true if one
-/// was found.
-fn skip_line<R: Read>(tee: &mut Tee<R>) -> io::Result<bool> {
-    if let Some(i) = memchr::memchr(b'\n', &tee.replay[tee.replay_at..]) {
+/// Skips the input up to and including the next line break (bounded memory); whether one was
+/// found, and how many bytes were skipped.
+fn skip_line<R: Read>(tee: &mut Tee<R>) -> io::Result<(bool, u64)> {
+    let rest = &tee.replay[tee.replay_at..];
+    if let Some(i) = memchr::memchr(b'\n', rest) {
         tee.replay_at += i + 1;
-        return Ok(true);
+        return Ok((true, i as u64 + 1));
     }
+    let mut skipped = rest.len() as u64;
     tee.replay_at = tee.replay.len();
     if tee.eof {
-        return Ok(false);
+        return Ok((false, skipped));
     }
     let mut buf = [0u8; 8192];
     loop {
         let n = tee.inner.read(&mut buf)?;
         if n == 0 {
             tee.eof = true;
-            return Ok(false);
+            return Ok((false, skipped));
         }
         if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
             tee.replay = buf[i + 1..n].to_vec();
             tee.replay_at = 0;
-            return Ok(true);
+            return Ok((true, skipped + i as u64 + 1));
         }
+        skipped += n as u64;
     }
 }
 

@@ -11,7 +11,7 @@ pub mod cells;
 pub mod sheet;
 pub mod sniff;
 
-use std::io::{self, Cursor, Read};
+use std::io::{self, Cursor, Read, Seek};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -148,16 +148,52 @@ impl Opened {
         matches!(self.shape, Shape::Text { decode: None, .. })
     }
 
-    /// The same text again from the start, reading `path` anew (for a second pass over a
-    /// file, such as the duplicate-id pre-scan).
-    pub fn reopen(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
+    /// How to read the same text again (for a second pass over a file, such as the
+    /// duplicate-id pre-scan, which may run on two threads).
+    pub fn again(&self) -> Again {
+        Again {
+            shape: self.shape.clone(),
+        }
+    }
+}
+
+/// How to read an opened input's text again, from `path` anew.
+#[derive(Debug, Clone)]
+pub struct Again {
+    shape: Shape,
+}
+
+impl Again {
+    /// The same text again from byte `offset` of it, reading `path` anew (for a second pass
+    /// over a file, such as the duplicate-id pre-scan). Only a file read as it is can be read
+    /// from anywhere but its start (`verbatim_len`).
+    pub fn reopen(&self, path: &Path, offset: u64) -> io::Result<Box<dyn Read + Send>> {
         match &self.shape {
+            Shape::Text { bom, decode: None } => {
+                let mut file = std::fs::File::open(path)?;
+                file.seek(io::SeekFrom::Start(*bom as u64 + offset))?;
+                Ok(Box::new(file))
+            }
+            _ if offset > 0 => Err(io::Error::other(
+                "a decoded text or a workbook is read from its start only",
+            )),
             Shape::Sheet(csv) => Ok(Box::new(Cursor::new(Arc::clone(csv)))),
             Shape::Text { bom, decode } => {
                 let mut file = std::fs::File::open(path)?;
                 io::copy(&mut (&mut file).take(*bom as u64), &mut io::sink())?;
                 Ok(decoded(Box::new(file), *decode))
             }
+        }
+    }
+
+    /// For a file read as it is: the length of its text (after a byte-order mark), which
+    /// `reopen` can start anywhere in.
+    pub fn verbatim_len(&self, path: &Path) -> Option<u64> {
+        match &self.shape {
+            Shape::Text { bom, decode: None } => std::fs::metadata(path)
+                .ok()
+                .map(|m| m.len().saturating_sub(*bom as u64)),
+            _ => None,
         }
     }
 }
