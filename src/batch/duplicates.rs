@@ -35,8 +35,8 @@ use super::reader::{all_empty, LineRecords, RowReader, MAX_CELL_RUN};
 /// The hash an id is known by, over its trimmed bytes: each 8-byte word is mixed in with
 /// MurmurHash3's finalizer (a bijection of 64-bit words, so ids of up to 8 bytes and one
 /// length never share a hash). The pre-scan hashes every row's id: this costs about 40
-/// instructions an id where std's SipHash cost 215, of a pre-scan of 756 per row (callgrind,
-/// the benchmark file's 20,000-row slice).
+/// instructions an id where std's SipHash cost 215, of a pre-scan that then cost 756 per row
+/// (callgrind, the benchmark file's 20,000-row slice).
 pub fn id_hash(id: &[u8]) -> u64 {
     let mut rest = id.trim_ascii();
     let mut h = 0x243F_6A88_85A3_08D3u64 ^ (rest.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -169,7 +169,7 @@ impl Duplicates {
                 split,
                 |rows: &mut Vec<(u64, u64)>, row, id| {
                     let hash = id_hash(id);
-                    if groups.contains_key(&hash) {
+                    if !id.trim_ascii().is_empty() && groups.contains_key(&hash) {
                         rows.push((hash, row));
                     }
                 },
@@ -269,7 +269,7 @@ enum Start {
 /// Where a text may be cut in two for two threads: `at`, past the first byte of the first line
 /// break from the middle on (where a record ends, if that break is not inside quotes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Split {
+struct Split {
     at: u64,
     width: usize,
 }
@@ -285,6 +285,9 @@ struct Scanned {
 impl Scan<'_> {
     /// Where to cut the text of `open` in two, near byte `middle` (`None`: it cannot be).
     fn split_point<R: Read>(&self, text: Text<'_, R>, middle: u64) -> io::Result<Option<Split>> {
+        if !text.anywhere {
+            return Ok(None);
+        }
         let open = text.open;
         let mut lines = Lines::new(open(0)?, self.delimiter, false);
         let width = match lines.next()? {
@@ -379,7 +382,7 @@ impl Scan<'_> {
     /// anywhere, the lines take over again at the end of a clean row, once the reader has read
     /// a stint of rows (a new csv reader costs about 60 rows' reading). Measured on the
     /// benchmark file (bench/batch.sh, ruleset 1.0.0, 20,000 rows, callgrind, one thread): the
-    /// pre-scan costs XXX instructions per row this way, against 4,922 with the `RowReader`
+    /// pre-scan costs 626 instructions per row this way, against 4,922 with the `RowReader`
     /// throughout; it runs before screening starts, so on 2 CPUs its whole time is wall time.
     fn each_id<R: Read>(
         &self,
@@ -467,9 +470,9 @@ impl Scan<'_> {
 }
 
 /// The text to pre-scan: `open(at)` opens it at byte `at` — only at 0 unless `anywhere`.
-pub struct Text<'a, R> {
-    pub open: &'a (dyn Fn(u64) -> io::Result<R> + Sync),
-    pub anywhere: bool,
+struct Text<'a, R> {
+    open: &'a (dyn Fn(u64) -> io::Result<R> + Sync),
+    anywhere: bool,
 }
 
 impl<R> Clone for Text<'_, R> {

@@ -18,6 +18,10 @@
 //! `Tee` that keeps what the parser has read since the current record began. Detection reuses
 //! the csv crate itself (a record's raw text parsed again with a sentinel line after it), so
 //! there is no second CSV state machine to disagree with the first.
+//!
+//! The duplicate-id pre-scan (`duplicates`) must see the very rows this reader gives: it reads
+//! lines with quotes through `LineRecords` (the csv crate, one line at a time) and hands the
+//! rest of a text to `RowReader::resume` from the end of any record.
 
 use std::io::{self, Read};
 
