@@ -14,7 +14,7 @@
 //! samples without this module (`parse_text` 52, `from_utf8` 46) against 32 of 321 with it
 //! (`read_slow` 25, `parse_text` 7) — about 11% of the whole run saved.
 
-use crate::answers::{parse_text, Answers, InvalidValue, Value};
+use crate::answers::{parse_digits, parse_text, Answers, InvalidValue, Value};
 use crate::ruleset::{Kind, Question, Slot};
 
 /// Distinct cells remembered per column, short and long each.
@@ -226,6 +226,9 @@ impl Column {
             if let Some(value) = found {
                 return Ok(value.clone());
             }
+        }
+        if let Some(number) = parse_digits(question, cell) {
+            return Ok(Some(number)); // numbers are not remembered among the distinct cells
         }
         let text = std::str::from_utf8(cell).map_err(|_| CellProblem::NotUtf8)?;
         let value = parse_text(question, text).map_err(CellProblem::Invalid)?;
