@@ -49,7 +49,6 @@ enum Kind {
         bom: bool,
         /// The `ruleset` cell, the same in every record: made once.
         ruleset: String,
-        delimiter: u8,
         /// What makes the writer quote a cell, and whether no cell made from the ruleset
         /// ever has it (then only the cells from the input are checked, record by record).
         special: Special,
@@ -84,9 +83,8 @@ impl<'r> Renderer<'r> {
                     bom: csv.bom,
                     ruleset_plain: special.none_in_ruleset_cells(ruleset, &ruleset_cell),
                     ruleset: ruleset_cell,
-                    delimiter: csv.delimiter,
                     special,
-                    cells: CsvCells::default(),
+                    cells: CsvCells::new(csv.delimiter),
                 }
             }
             Format::Table => Kind::Table {
@@ -184,7 +182,6 @@ impl<'r> Renderer<'r> {
                 writer,
                 buffer,
                 ruleset: ruleset_cell,
-                delimiter,
                 special,
                 ruleset_plain,
                 cells,
@@ -194,7 +191,7 @@ impl<'r> Renderer<'r> {
                 let plain = *ruleset_plain
                     && !special.any(cells.get(ID_CELL))
                     && !special.any(cells.get(ERRORS_CELL));
-                csv_write(out, cells, plain, *delimiter, writer, buffer);
+                csv_write(out, cells, plain, writer, buffer);
             }
             Kind::Table {
                 color,
@@ -209,11 +206,13 @@ impl<'r> Renderer<'r> {
 }
 
 /// The cells of one CSV record (`output::csv::fields`, without a String per cell), built in one
-/// reused buffer.
-#[derive(Debug, Default)]
+/// reused buffer, each followed by the delimiter: when no cell needs quoting, the record as
+/// written but for its end.
+#[derive(Debug)]
 struct CsvCells {
+    delimiter: u8,
     bytes: Vec<u8>,
-    /// Where each cell ends in `bytes`.
+    /// Where each cell ends in `bytes` (its delimiter's place).
     ends: Vec<usize>,
 }
 
@@ -222,8 +221,17 @@ const ID_CELL: usize = 1;
 const ERRORS_CELL: usize = 6;
 
 impl CsvCells {
+    fn new(delimiter: u8) -> Self {
+        CsvCells {
+            delimiter,
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
     fn end_cell(&mut self) {
         self.ends.push(self.bytes.len());
+        self.bytes.push(self.delimiter);
     }
 
     fn push(&mut self, cell: &[u8]) {
@@ -255,8 +263,13 @@ impl CsvCells {
     }
 
     fn get(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
         &self.bytes[start..self.ends[i]]
+    }
+
+    /// The cells joined by the delimiter.
+    fn joined(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len().saturating_sub(1)]
     }
 
     fn iter(&self) -> impl Iterator<Item = &[u8]> {
@@ -357,17 +370,11 @@ fn csv_write(
     out: &mut Vec<u8>,
     cells: &CsvCells,
     plain: bool,
-    delimiter: u8,
     writer: &mut csv::Writer<Shared>,
     buffer: &Shared,
 ) {
     if plain {
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                out.push(delimiter);
-            }
-            out.extend_from_slice(cell);
-        }
+        out.extend_from_slice(cells.joined());
         out.push(b'\n');
     } else {
         let _ = writer.write_record(cells.iter());
@@ -691,7 +698,7 @@ mod tests {
             delimiter in proptest::sample::select(vec![b',', b';', b'\t', b'a']),
         ) {
             let special = Special::new(delimiter);
-            let mut built = CsvCells::default();
+            let mut built = CsvCells::new(delimiter);
             for cell in &cells {
                 built.push(cell.as_bytes());
             }
@@ -700,9 +707,9 @@ mod tests {
             let mut writer = csv::WriterBuilder::new()
                 .delimiter(delimiter)
                 .from_writer(buffer.clone());
-            csv_write(&mut by_hand, &built, true, delimiter, &mut writer, &buffer);
+            csv_write(&mut by_hand, &built, true, &mut writer, &buffer);
             let mut by_writer = Vec::new();
-            csv_write(&mut by_writer, &built, false, delimiter, &mut writer, &buffer);
+            csv_write(&mut by_writer, &built, false, &mut writer, &buffer);
             let quoted = cells.iter().any(|c| special.any(c.as_bytes()))
                 // csv::Writer writes a record of one empty cell as `""`.
                 || cells.len() == 1 && cells[0].is_empty();
