@@ -254,3 +254,83 @@ fn in_parallel<R: Read + Send, W: Write>(
         Ok(summary)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{columns, Duplicates, Mapping};
+    use crate::output::csv::CsvStyle;
+    use crate::ruleset::builtin;
+    use std::io;
+
+    /// Input that fails to read after its rows.
+    struct FailsAfter(io::Cursor<Vec<u8>>);
+
+    impl Read for FailsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            match self.0.read(buf)? {
+                0 => Err(io::Error::other("the disk went away")),
+                n => Ok(n),
+            }
+        }
+    }
+
+    /// Screens `rows` patients (ids repeating every 300) read from input that then fails,
+    /// on `threads` threads: the error, and what was written before it.
+    fn screen_failing(rows: usize, threads: usize) -> (BatchError, String) {
+        let ruleset = builtin().expect("loads");
+        let mut input = b"id,age_years\n".to_vec();
+        for i in 0..rows {
+            input.extend_from_slice(format!("P-{},40\n", i % 300).as_bytes());
+        }
+        let mut reader = RowReader::new(FailsAfter(io::Cursor::new(input)), b',');
+        let mut header = csv::ByteRecord::new();
+        reader.read_header(&mut header).expect("a header");
+        let mapping = Mapping::parse(&ruleset, &[], None).expect("no mapping");
+        let columns = columns::resolve_record(&ruleset, &header, &mapping).expect("resolves");
+        let mut duplicates = Duplicates::online();
+        let plan = Plan {
+            ruleset: &ruleset,
+            columns: &columns,
+            format: Format::Csv,
+            color: false,
+            delimiter: b',',
+            threads,
+            decimal_comma: false,
+            csv: CsvStyle::PLAIN,
+            profile: None,
+            profile_id: None,
+        };
+        let mut out = Vec::new();
+        let feeder = Feeder::new(&mut reader, &mut duplicates, columns.id);
+        let error = screen(plan, feeder, &mut out, &|_| {}).expect_err("the read fails");
+        (error, String::from_utf8(out).expect("UTF-8"))
+    }
+
+    #[test]
+    fn a_failed_read_stops_every_thread_count_after_the_same_whole_jobs() {
+        let (error, one) = screen_failing(700, 1);
+        assert!(
+            matches!(error, BatchError::Read { row: 701, .. }),
+            "{error:?}"
+        );
+        let lines: Vec<&str> = one.lines().collect();
+        // The header, then the two whole jobs read before the failure; the third is dropped.
+        assert_eq!(lines.len(), 1 + 2 * JOB_ROWS);
+        assert!(lines[1].starts_with("1,P-0,"), "{}", lines[1]);
+        assert!(lines[512].starts_with("512,P-211,"), "{}", lines[512]);
+        assert!(
+            lines[301].contains(",(id): duplicate id: also on row 1;"),
+            "{}",
+            lines[301]
+        );
+        for threads in [2, 3, 5] {
+            let (error, many) = screen_failing(700, threads);
+            assert!(
+                matches!(error, BatchError::Read { row: 701, .. }),
+                "{error:?}"
+            );
+            assert_eq!(many, one, "{threads} threads");
+        }
+    }
+}
