@@ -49,6 +49,11 @@ enum Kind {
         bom: bool,
         /// The `ruleset` cell, the same in every record: made once.
         ruleset: String,
+        /// What makes the writer quote a cell, and whether no cell made from the ruleset
+        /// ever has it (then only the cells from the input are checked, record by record).
+        special: Special,
+        ruleset_plain: bool,
+        cells: CsvCells,
     },
     Table {
         color: bool,
@@ -69,12 +74,17 @@ impl<'r> Renderer<'r> {
                 let writer = csv::WriterBuilder::new()
                     .delimiter(csv.delimiter)
                     .from_writer(buffer.clone());
+                let ruleset_cell =
+                    formula_safe(&format!("{}@{}", ruleset.id, ruleset.version)).into_owned();
+                let special = Special::new(csv.delimiter);
                 Kind::Csv {
                     writer: Box::new(writer),
                     buffer,
                     bom: csv.bom,
-                    ruleset: formula_safe(&format!("{}@{}", ruleset.id, ruleset.version))
-                        .into_owned(),
+                    ruleset_plain: special.none_in_ruleset_cells(ruleset, &ruleset_cell),
+                    ruleset: ruleset_cell,
+                    special,
+                    cells: CsvCells::new(csv.delimiter),
                 }
             }
             Format::Table => Kind::Table {
@@ -172,10 +182,16 @@ impl<'r> Renderer<'r> {
                 writer,
                 buffer,
                 ruleset: ruleset_cell,
+                special,
+                ruleset_plain,
+                cells,
                 ..
             } => {
-                csv_record(writer, ruleset, ruleset_cell, row, &mut self.cells);
-                drain(writer, buffer, out);
+                csv_cells(cells, ruleset, ruleset_cell, row, &mut self.cells);
+                let plain = *ruleset_plain
+                    && !special.any(cells.get(ID_CELL))
+                    && !special.any(cells.get(ERRORS_CELL));
+                csv_write(out, cells, plain, writer, buffer);
             }
             Kind::Table {
                 color,
@@ -189,88 +205,180 @@ impl<'r> Renderer<'r> {
     }
 }
 
-/// Writes one record of the `output::csv` columns (`output::csv::fields`, without a String
-/// per cell). Writing into memory cannot fail.
-fn csv_record(
-    writer: &mut csv::Writer<Shared>,
+/// The cells of one CSV record (`output::csv::fields`, without a String per cell), built in one
+/// reused buffer, each followed by the delimiter: when no cell needs quoting, the record as
+/// written but for its end.
+#[derive(Debug)]
+struct CsvCells {
+    delimiter: u8,
+    bytes: Vec<u8>,
+    /// Where each cell ends in `bytes` (its delimiter's place).
+    ends: Vec<usize>,
+}
+
+/// Which cells come from the input: they are checked for quoting record by record.
+const ID_CELL: usize = 1;
+const ERRORS_CELL: usize = 6;
+
+impl CsvCells {
+    fn new(delimiter: u8) -> Self {
+        CsvCells {
+            delimiter,
+            bytes: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    fn end_cell(&mut self) {
+        self.ends.push(self.bytes.len());
+        self.bytes.push(self.delimiter);
+    }
+
+    fn push(&mut self, cell: &[u8]) {
+        self.bytes.extend_from_slice(cell);
+        self.end_cell();
+    }
+
+    /// `items` joined with `;`, as one cell.
+    fn push_joined<'a>(&mut self, items: impl Iterator<Item = &'a String>) {
+        for (i, item) in items.enumerate() {
+            if i > 0 {
+                self.bytes.push(b';');
+            }
+            self.bytes.extend_from_slice(item.as_bytes());
+        }
+        self.end_cell();
+    }
+
+    /// A cell from the input, with a leading quote when a spreadsheet would run it as a
+    /// formula (`spreadsheet::formula_safe`, the one rule); most cells need no decoding for
+    /// that.
+    fn push_safe(&mut self, cell: &[u8]) {
+        if may_be_formula(cell.first()) {
+            let safe = formula_safe(&String::from_utf8_lossy(cell)).into_owned();
+            self.push(safe.as_bytes());
+        } else {
+            self.push(cell);
+        }
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// The cells joined by the delimiter.
+    fn joined(&self) -> &[u8] {
+        &self.bytes[..self.bytes.len().saturating_sub(1)]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.ends.len()).map(|i| self.get(i))
+    }
+}
+
+/// Builds one record of the `output::csv` columns into `cells`.
+fn csv_cells(
+    cells: &mut CsvCells,
     ruleset: &Ruleset,
     ruleset_cell: &str,
     row: &Row<'_>,
-    (cell, slots): &mut (Vec<u8>, Vec<Slot>),
+    (errors, slots): &mut (Vec<u8>, Vec<Slot>),
 ) {
     use std::io::Write as _;
     let verdict = row.verdict;
-    let _ = writer.write_field(itoa::Buffer::new().format(row.number));
-    write_safe(writer, row.id.unwrap_or_default().as_bytes());
-    let _ = writer.write_field(verdict.status.as_str());
-    let _ = writer.write_field(if verdict.urgent { "true" } else { "false" });
-    joined(
-        cell,
-        verdict.reasons.iter().map(|r| &ruleset.rules[r.rule].id),
-        b";",
-    );
-    let _ = writer.write_field(&cell);
+    cells.bytes.clear();
+    cells.ends.clear();
+    cells.push(itoa::Buffer::new().format(row.number).as_bytes());
+    cells.push_safe(row.id.unwrap_or_default().as_bytes());
+    cells.push(verdict.status.as_str().as_bytes());
+    cells.push(if verdict.urgent { b"true" } else { b"false" });
+    cells.push_joined(verdict.reasons.iter().map(|r| &ruleset.rules[r.rule].id));
     missing_questions(verdict, slots);
-    joined(cell, slots.iter().map(|&s| &ruleset.questions[s].id), b";");
-    let _ = writer.write_field(&cell);
-    cell.clear();
+    cells.push_joined(slots.iter().map(|&s| &ruleset.questions[s].id));
+    errors.clear();
     for (i, e) in row.errors.iter().enumerate() {
         if i > 0 {
-            cell.extend_from_slice(b"; ");
+            errors.extend_from_slice(b"; ");
         }
-        let _ = write!(cell, "{}: {}", e.subject(), e.message);
+        // Writing into memory cannot fail.
+        let _ = write!(errors, "{}: {}", e.subject(), e.message);
     }
-    write_safe(writer, cell);
-    let _ = writer.write_field(ruleset_cell);
-    let _ = writer.write_field(if verdict.urgent_undecided {
-        "true"
+    cells.push_safe(errors);
+    cells.push(ruleset_cell.as_bytes());
+    cells.push(if verdict.urgent_undecided {
+        b"true"
     } else {
-        "false"
+        b"false"
     });
-    joined(
-        cell,
+    cells.push_joined(
         verdict
             .ignored
             .iter()
             .map(|i| &ruleset.questions[i.question].id),
-        b";",
     );
-    let _ = writer.write_field(&cell);
     for severity in [Severity::Exclude, Severity::Review, Severity::Note] {
-        joined(
-            cell,
+        cells.push_joined(
             verdict
                 .reasons
                 .iter()
                 .filter(|r| r.severity == severity)
                 .map(|r| &ruleset.rules[r.rule].id),
-            b";",
         );
-        let _ = writer.write_field(&cell);
     }
-    let _ = writer.write_field(itoa::Buffer::new().format(row.errors.len()));
-    let _ = writer.write_record(None::<&[u8]>);
+    cells.push(itoa::Buffer::new().format(row.errors.len()).as_bytes());
 }
 
-/// Writes a cell from the input with a leading quote when a spreadsheet would run it as a
-/// formula (`spreadsheet::formula_safe`, the one rule); most cells need no decoding for that.
-fn write_safe<W: io::Write>(writer: &mut csv::Writer<W>, cell: &[u8]) {
-    if may_be_formula(cell.first()) {
-        let safe = formula_safe(&String::from_utf8_lossy(cell)).into_owned();
-        let _ = writer.write_field(safe);
-    } else {
-        let _ = writer.write_field(cell);
-    }
-}
+/// The bytes that make `csv::Writer` (as `Renderer::new` builds it) quote a cell: the
+/// delimiter, the quote, and line breaks.
+#[derive(Debug, Clone)]
+struct Special(Box<[bool; 256]>);
 
-/// `items` joined with `separator`, into `out` (cleared first).
-fn joined<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a String>, separator: &[u8]) {
-    out.clear();
-    for (i, item) in items.enumerate() {
-        if i > 0 {
-            out.extend_from_slice(separator);
+impl Special {
+    fn new(delimiter: u8) -> Self {
+        let mut special = [false; 256];
+        for b in [delimiter, b'"', b'\r', b'\n'] {
+            special[b as usize] = true;
         }
-        out.extend_from_slice(item.as_bytes());
+        Special(Box::new(special))
+    }
+
+    fn any(&self, cell: &[u8]) -> bool {
+        cell.iter().any(|&b| self.0[b as usize])
+    }
+
+    /// Whether every cell made from the ruleset (ids joined with `;`, the ruleset cell, the
+    /// verdict words, `true`/`false`, numbers) is written as it is, for every verdict.
+    fn none_in_ruleset_cells(&self, ruleset: &Ruleset, ruleset_cell: &str) -> bool {
+        let words = Status::ALL.iter().map(|s| s.as_str());
+        let fixed = ["true", "false", "0123456789", ";", ruleset_cell].into_iter();
+        let ids = (ruleset.rules.iter().map(|r| r.id.as_str()))
+            .chain(ruleset.questions.iter().map(|q| q.id.as_str()));
+        !words
+            .chain(fixed)
+            .chain(ids)
+            .any(|t| self.any(t.as_bytes()))
+    }
+}
+
+/// Writes `cells` as one CSV record into `out`: joined by the delimiter, by hand when no cell
+/// needs quoting, else through `writer`.
+///
+/// The hand-joined path is kept because it pays (issue 12's with/without run). Writing into
+/// memory cannot fail.
+fn csv_write(
+    out: &mut Vec<u8>,
+    cells: &CsvCells,
+    plain: bool,
+    writer: &mut csv::Writer<Shared>,
+    buffer: &Shared,
+) {
+    if plain {
+        out.extend_from_slice(cells.joined());
+        out.push(b'\n');
+    } else {
+        let _ = writer.write_record(cells.iter());
+        drain(writer, buffer, out);
     }
 }
 
@@ -481,7 +589,11 @@ mod tests {
     }
 
     fn write_all(rs: &Ruleset, format: Format, records: &[Record]) -> String {
-        let mut renderer = Renderer::new(rs, format, false, CsvStyle::PLAIN);
+        write_styled(rs, format, CsvStyle::PLAIN, records)
+    }
+
+    fn write_styled(rs: &Ruleset, format: Format, style: CsvStyle, records: &[Record]) -> String {
+        let mut renderer = Renderer::new(rs, format, false, style);
         let mut out = Vec::new();
         renderer.head(&mut out);
         for r in records {
@@ -516,6 +628,93 @@ mod tests {
         }
         let expected = String::from_utf8(expected.into_inner().expect("flush")).expect("UTF-8");
         assert_eq!(write_all(&rs, Format::Csv, &records), expected);
+    }
+
+    #[test]
+    fn csv_rows_are_csv_writer_records_in_every_style() {
+        let rs = builtin().expect("loads");
+        let mut records = records(&rs);
+        // Records whose cells need no quoting with commas (the hand-joined path), beside the
+        // ones above that do.
+        for (i, id) in [Some("P-0001"), None, Some("=cmd|x"), Some("+1")]
+            .iter()
+            .enumerate()
+        {
+            let mut plain = records[i].clone();
+            plain.id = id.map(str::to_string);
+            plain.row = Some(10 + i as u64);
+            for e in &mut plain.errors {
+                e.message = "400 is out of range".into();
+            }
+            records.push(plain);
+        }
+        for style in [
+            CsvStyle::PLAIN,
+            CsvStyle::excel(b';'),
+            CsvStyle::excel(b'\t'),
+            CsvStyle::excel(b'e'),
+        ] {
+            let mut expected = csv::WriterBuilder::new()
+                .delimiter(style.delimiter)
+                .from_writer(Vec::new());
+            expected
+                .write_record(crate::output::csv::HEADER)
+                .expect("header");
+            for r in &records {
+                expected
+                    .write_record(crate::output::csv::fields(&rs, r))
+                    .expect("row");
+            }
+            let mut expected = expected.into_inner().expect("flush");
+            if style.bom {
+                expected.splice(0..0, crate::output::csv::BOM.iter().copied());
+            }
+            let expected = String::from_utf8(expected).expect("UTF-8");
+            assert_eq!(
+                write_styled(&rs, Format::Csv, style, &records),
+                expected,
+                "{style:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ruleset_cells_are_plain_unless_the_delimiter_is_in_them() {
+        let rs = builtin().expect("loads");
+        let plain = |d: u8| Special::new(d).none_in_ruleset_cells(&rs, "ketamine-default@2.0.0");
+        assert!(plain(b','));
+        assert!(plain(b'\t'));
+        assert!(!plain(b';'), "lists are joined with ';'");
+        assert!(!plain(b'e'), "a verdict word holds 'e'");
+        assert!(!plain(b'@'), "the ruleset cell holds '@'");
+    }
+
+    proptest::proptest! {
+        /// The hand-joined record is `csv::Writer`'s exactly when `Special` finds nothing to
+        /// quote; otherwise `csv::Writer` writes something else (it quotes).
+        #[test]
+        fn hand_joined_records_are_csv_writer_records(
+            cells in proptest::collection::vec("[a,;\"\t\r\n ']{0,4}", 1..5),
+            delimiter in proptest::sample::select(vec![b',', b';', b'\t', b'a']),
+        ) {
+            let special = Special::new(delimiter);
+            let mut built = CsvCells::new(delimiter);
+            for cell in &cells {
+                built.push(cell.as_bytes());
+            }
+            let mut by_hand = Vec::new();
+            let buffer = Shared::default();
+            let mut writer = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(buffer.clone());
+            csv_write(&mut by_hand, &built, true, &mut writer, &buffer);
+            let mut by_writer = Vec::new();
+            csv_write(&mut by_writer, &built, false, &mut writer, &buffer);
+            let quoted = cells.iter().any(|c| special.any(c.as_bytes()))
+                // csv::Writer writes a record of one empty cell as `""`.
+                || cells.len() == 1 && cells[0].is_empty();
+            proptest::prop_assert_eq!(by_hand == by_writer, !quoted);
+        }
     }
 
     #[test]
