@@ -2,12 +2,10 @@
 //! (`reader::RowReader`: the csv crate, stray quotes and empty rows told apart) into jobs of
 //! `JOB_ROWS` records (and notes repeated ids, which needs the rows in order); screeners
 //! read the cells into answers, decide and render whole jobs; the calling thread writes the
-//! rendered jobs strictly in input order. With one thread this is a plain loop. With more, each
-//! screener gets a thread of its own and the feeder goes round them in a ring, so that job `n`
-//! is read and screened by screener `n % threads`, and the writer collects the jobs in that
-//! turn: ordered output with no reordering buffer. The channels are bounded, so a handful of
-//! jobs are ever in flight and memory stays flat; a failed write or read drops the channels and
-//! every thread ends.
+//! rendered jobs strictly in input order. With one thread this is a plain loop. With more, the
+//! feeder and each screener get a thread of their own, and jobs go to the screeners in turn,
+//! so the writer collects them in turn: ordered output with no reordering buffer. The channels are bounded, so a handful of jobs are ever in flight and memory stays
+//! flat; a failed write or read drops the channels and every thread ends.
 
 use std::io::{Read, Write};
 use std::sync::mpsc;
@@ -61,7 +59,7 @@ fn records<'j>(format: Format, written: &mut bool, job: &'j Job) -> &'j [u8] {
     }
 }
 
-/// Reads rows into jobs: the one CSV reader of a batch, handed from screener to screener.
+/// Reads rows into jobs: the one CSV reader of a batch, on its own thread.
 pub struct Feeder<'a, R> {
     pub reader: &'a mut RowReader<R>,
     pub duplicates: &'a mut Duplicates,
@@ -181,73 +179,63 @@ pub fn screen<R: Read + Send, W: Write>(
 
 type Message = Result<Job, BatchError>;
 
-/// Screens on `plan.threads` threads. There is no reading thread: the feeder (the one reader
-/// of the input) goes round the screeners in a ring. A screener takes it, fills a job, hands it
-/// on to the next and screens its job while the others read and screen theirs; so every row is
-/// parsed on the thread that screens it (its cells are still in that core's cache), and job `n`
-/// is screener `n % threads`'s, which is the order the writer collects them in.
-///
-/// Kept because it pays (issue 12's with/without run, `bench/batch.sh 1000000`, 2 CPUs):
-/// against a reading thread of its own that sent parsed records to the screeners, ...
 fn in_parallel<R: Read + Send, W: Write>(
     plan: Plan<'_>,
-    feeder: Feeder<'_, R>,
+    mut feeder: Feeder<'_, R>,
     out: &mut W,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, BatchError> {
     let threads = plan.threads;
     std::thread::scope(|scope| {
-        // The ring: screener `i` hands the feeder on to screener `i + 1` through `turns[i + 1]`.
-        let (turn_txs, turn_rxs): (Vec<_>, Vec<_>) =
-            (0..threads).map(|_| mpsc::sync_channel(1)).unzip();
-        let _ = turn_txs[0].send(feeder);
+        let (free_tx, free_rx) = mpsc::channel::<Job>();
+        let mut to_screeners = Vec::with_capacity(threads);
         let mut from_screeners = Vec::with_capacity(threads);
-        let mut free_jobs = Vec::with_capacity(threads);
-        for (i, turn_rx) in turn_rxs.into_iter().enumerate() {
-            let next = turn_txs[(i + 1) % threads].clone();
+        for _ in 0..threads {
+            let (job_tx, job_rx) = mpsc::sync_channel::<Message>(IN_FLIGHT);
             let (done_tx, done_rx) = mpsc::sync_channel::<Message>(IN_FLIGHT);
-            let (free_tx, free_rx) = mpsc::channel::<Job>();
             scope.spawn(move || {
                 let mut screener = Screener::new(&plan);
-                // A screener ends when the feeder does not come round again: the one that
-                // found the input finished (or failed) drops it, and the ring unwinds.
-                for mut feeder in turn_rx {
-                    let mut job = free_rx.try_recv().unwrap_or_default();
-                    match feeder.fill(&mut job) {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(e) => {
-                            let _ = done_tx.send(Err(e));
-                            break;
-                        }
-                    }
-                    progress(feeder.position());
-                    if next.send(feeder).is_err() {
-                        break; // the writer has stopped, and the next screener with it
-                    }
-                    screener.screen_job(&mut job);
-                    if done_tx.send(Ok(job)).is_err() {
+                for message in job_rx {
+                    let message = message.map(|mut job| {
+                        screener.screen_job(&mut job);
+                        job
+                    });
+                    if done_tx.send(message).is_err() {
                         break; // the writer has stopped
                     }
                 }
             });
+            to_screeners.push(job_tx);
             from_screeners.push(done_rx);
-            free_jobs.push(free_tx);
         }
-        // Only the screeners hold the ring now, so it unwinds once the input is read.
-        drop(turn_txs);
+        scope.spawn(move || {
+            for turn in 0.. {
+                let mut job = free_rx.try_recv().unwrap_or_default();
+                let message = match feeder.fill(&mut job) {
+                    Ok(true) => Ok(job),
+                    Ok(false) => break,
+                    Err(e) => Err(e),
+                };
+                let failed = message.is_err();
+                if to_screeners[turn % threads].send(message).is_err() || failed {
+                    break;
+                }
+                progress(feeder.position());
+            }
+            // Dropping the senders tells every screener that no more jobs are coming.
+        });
         let mut summary = Summary::default();
         let mut written = false;
         for turn in 0.. {
             match from_screeners[turn % threads].recv() {
-                // That screener is gone without job `turn`: the input is finished.
+                // That screener is gone without job `turn`: the feeder has finished.
                 Err(_) => break,
                 Ok(Err(e)) => return Err(e),
                 Ok(Ok(job)) => {
                     out.write_all(records(plan.format, &mut written, &job))
                         .map_err(BatchError::Write)?;
                     summary.add(&job.summary);
-                    let _ = free_jobs[turn % threads].send(job);
+                    let _ = free_tx.send(job);
                 }
             }
         }
