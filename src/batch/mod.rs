@@ -329,37 +329,59 @@ fn read_row(
         let Some(range) = record.range(read.column) else {
             continue; // cannot happen: the row has every column
         };
-        let question = &ruleset.questions[read.slot];
-        // Only with `--decimal ,`: the usual run pays one test per cell.
-        let read_result = match decimal.as_deref_mut() {
-            Some(point)
-                if matches!(
-                    question.kind,
-                    crate::ruleset::Kind::Integer { .. } | crate::ruleset::Kind::Number { .. }
-                ) && buf[range.clone()].contains(&b',') =>
-            {
-                point.clear();
-                point.extend_from_slice(&crate::input::decimal_point(&buf[range.clone()]));
-                read.read_into(question, point, 0, point.len(), answers)
-            }
-            _ => read.read_into(question, buf, range.start, range.end, answers),
-        };
-        if let Err(problem) = read_result {
-            let cell = &buf[range];
-            let message = match problem {
-                recent_cells::CellProblem::Invalid(e) => e.message,
-                recent_cells::CellProblem::NotUtf8 => {
-                    "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
-                        .to_string()
-                }
-            };
-            errors.push(InputError {
-                form: None,
-                question: question.id.clone(),
-                value: crate::answers::echo(&String::from_utf8_lossy(cell)),
-                message: format!("column '{}': {message}", columns.names[read.column]),
-            });
+        // Most cells are the one above, whose answer is still set: that test alone stays in
+        // the loop, the rest is out of line. Reading the cells (this loop with `read_cell`
+        // and `recent_cells`) took 70.7M instructions for 20k rows of ruleset 1.0.0 with it
+        // all inline, 62.8M so (one thread, `--format csv`, callgrind; whole run -2.4%).
+        if !read.is_last(buf, range.start, range.end) {
+            read_cell(ruleset, columns, read, buf, range, decimal, answers, errors);
         }
+    }
+}
+
+/// Reads the cell `buf[range]` of a well-formed row into the answers (or its error).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn read_cell(
+    ruleset: &Ruleset,
+    columns: &Columns,
+    read: &mut recent_cells::Column,
+    buf: &[u8],
+    range: std::ops::Range<usize>,
+    decimal: &mut Option<&mut Vec<u8>>,
+    answers: &mut Answers,
+    errors: &mut Vec<InputError>,
+) {
+    let question = &ruleset.questions[read.slot];
+    // Only with `--decimal ,`: the usual run pays one test per cell.
+    let read_result = match decimal.as_deref_mut() {
+        Some(point)
+            if matches!(
+                question.kind,
+                crate::ruleset::Kind::Integer { .. } | crate::ruleset::Kind::Number { .. }
+            ) && buf[range.clone()].contains(&b',') =>
+        {
+            point.clear();
+            point.extend_from_slice(&crate::input::decimal_point(&buf[range.clone()]));
+            read.read_into(question, point, 0, point.len(), answers)
+        }
+        _ => read.read_new(question, buf, range.start, range.end, answers),
+    };
+    if let Err(problem) = read_result {
+        let cell = &buf[range];
+        let message = match problem {
+            recent_cells::CellProblem::Invalid(e) => e.message,
+            recent_cells::CellProblem::NotUtf8 => {
+                "not valid UTF-8 text (re-export the file as UTF-8); treated as unanswered"
+                    .to_string()
+            }
+        };
+        errors.push(InputError {
+            form: None,
+            question: question.id.clone(),
+            value: crate::answers::echo(&String::from_utf8_lossy(cell)),
+            message: format!("column '{}': {message}", columns.names[read.column]),
+        });
     }
 }
 
