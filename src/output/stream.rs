@@ -1,8 +1,9 @@
 //! Streamed output, for `batch`: verdict records rendered one per input row — NDJSON (one
 //! compact record per line), a JSON array (written record by record), CSV (the `output::csv`
-//! columns through `csv::Writer`), or a compact table for a terminal. Only presentation: the verdicts arrive decided. Records are rendered into byte
-//! buffers (so several screening threads can render while one writes) with reused scratch
-//! space; nothing here echoes an answer or an ignored column.
+//! columns, through `csv::Writer` unless no cell of the record needs quoting), or a compact
+//! table for a terminal. Only presentation: the verdicts arrive decided. Records are rendered
+//! into byte buffers (so several screening threads can render while one writes) with reused
+//! scratch space; nothing here echoes an answer or an ignored column.
 
 use std::cell::RefCell;
 use std::io;
@@ -41,7 +42,8 @@ enum Kind {
     /// NDJSON and the JSON array, with the parts of records remembered from earlier rows.
     Ndjson(RefCell<json::Remembered>),
     Json(RefCell<json::Remembered>),
-    /// Records are written through the csv crate into a shared buffer, then moved to `out`;
+    /// Records are built in `cells` and copied to `out` when no cell needs quoting, else
+    /// written through the csv crate into a shared buffer and moved to `out` (`csv_write`);
     /// with a byte-order mark first when `bom` (for Excel).
     Csv {
         writer: Box<csv::Writer<Shared>>,
