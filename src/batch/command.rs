@@ -795,6 +795,19 @@ pub fn screen_bytes(
     format: Format,
     threads: usize,
 ) -> Result<(Summary, Vec<u8>)> {
+    let mut out = Vec::new();
+    let summary = screen_into(ruleset, input, format, threads, &mut out)?;
+    Ok((summary, out))
+}
+
+/// `screen_bytes` from any reader into `out`, which keeps what was written before a failure.
+pub fn screen_into<R: io::Read + Send>(
+    ruleset: &Ruleset,
+    input: R,
+    format: Format,
+    threads: usize,
+    out: &mut Vec<u8>,
+) -> Result<Summary> {
     let mapping = Mapping::parse(ruleset, &[], None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut reader = RowReader::new(input, b',');
     let header = read_header_row(&mut reader)?;
@@ -817,14 +830,12 @@ pub fn screen_bytes(
         profile: None,
         profile_id: None,
     };
-    let mut out = Vec::new();
-    let summary = screen(
+    Ok(screen(
         plan,
         Feeder::new(&mut reader, &mut duplicates, columns.id),
-        &mut out,
+        out,
         &|_| {},
-    )?;
-    Ok((summary, out))
+    )?)
 }
 
 #[cfg(test)]

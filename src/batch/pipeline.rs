@@ -246,8 +246,7 @@ fn in_parallel<R: Read + Send, W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::batch::{columns, Duplicates, Mapping};
-    use crate::output::csv::CsvStyle;
+    use crate::batch::command::screen_into;
     use crate::ruleset::builtin;
     use std::io;
 
@@ -264,34 +263,18 @@ mod tests {
     }
 
     /// Screens `rows` patients (ids repeating every 300) read from input that then fails,
-    /// on `threads` threads: the error, and what was written before it.
+    /// as `csv` on `threads` threads: the error, and what was written before it.
     fn screen_failing(rows: usize, threads: usize) -> (BatchError, String) {
         let ruleset = builtin().expect("loads");
         let mut input = b"id,age_years\n".to_vec();
         for i in 0..rows {
             input.extend_from_slice(format!("P-{},40\n", i % 300).as_bytes());
         }
-        let mut reader = RowReader::new(FailsAfter(io::Cursor::new(input)), b',');
-        let mut header = csv::ByteRecord::new();
-        reader.read_header(&mut header).expect("a header");
-        let mapping = Mapping::parse(&ruleset, &[], None).expect("no mapping");
-        let columns = columns::resolve_record(&ruleset, &header, &mapping).expect("resolves");
-        let mut duplicates = Duplicates::online();
-        let plan = Plan {
-            ruleset: &ruleset,
-            columns: &columns,
-            format: Format::Csv,
-            color: false,
-            delimiter: b',',
-            threads,
-            decimal_comma: false,
-            csv: CsvStyle::PLAIN,
-            profile: None,
-            profile_id: None,
-        };
         let mut out = Vec::new();
-        let feeder = Feeder::new(&mut reader, &mut duplicates, columns.id);
-        let error = screen(plan, feeder, &mut out, &|_| {}).expect_err("the read fails");
+        let failing = FailsAfter(io::Cursor::new(input));
+        let error = screen_into(&ruleset, failing, Format::Csv, threads, &mut out)
+            .expect_err("the read fails");
+        let error = error.downcast::<BatchError>().expect("a batch error");
         (error, String::from_utf8(out).expect("UTF-8"))
     }
 
